@@ -1,0 +1,1 @@
+"""deli-tui: the Textual app on top of the ``engine`` package."""

@@ -1,0 +1,5 @@
+import sys
+
+from deli_tui.cli import main
+
+sys.exit(main())

@@ -1,0 +1,103 @@
+"""In-memory form of a collection, as loaded from disk and as edited by the app.
+
+These are plain mutable dataclasses: the editor changes them and the saver writes them back.
+They still hold ``{{variables}}`` unresolved; ``engine.collection.planning`` resolves them
+once per run into a ``RunPlan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+@dataclass(slots=True)
+class CheckDef:
+    """As written in YAML: ``status: 200 | [200, 201]``, ``body_contains: text``,
+    ``json: [{path: $.id, equals: 42}]`` (``equals`` omitted means the path must exist)."""
+
+    status: list[int] = field(default_factory=list)
+    body_contains: list[str] = field(default_factory=list)
+    json: list[tuple[str, Any]] = field(default_factory=list)  # (path, expected or MISSING)
+
+
+@dataclass(slots=True)
+class RequestDef:
+    """One request file. ``relpath`` is relative to the collection root, e.g.
+    ``users/get_user.yaml``; the folders in it are the tree shown in the app."""
+
+    relpath: Path
+    name: str
+    method: str = "GET"
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    body: str | dict[str, Any] | list[Any] | None = None  # text, or a mapping/list sent as JSON
+    timeout_s: float | None = None  # None: the collection's timeout
+    weight: float = 1.0
+    checks: CheckDef = field(default_factory=CheckDef)
+    insecure: bool = False
+    description: str = ""
+
+
+@dataclass(slots=True)
+class ScenarioDef:
+    """A named load scenario from ``collection.yaml``.
+
+    Profiles: ``constant`` (users/rate for duration, optional ramp_up), ``ramp`` (0 -> target
+    over ramp_up then hold for duration), ``spike`` (base, then spike_to for spike_duration,
+    then base), ``stages`` (k6-style list). ``model`` is closed (users) or open (rate).
+    """
+
+    name: str
+    model: str = "closed"
+    profile: str = "constant"
+    users: int = 10
+    rate: float = 0.0
+    duration_s: float = 30.0
+    ramp_up_s: float = 0.0
+    spike_to: float = 0.0
+    spike_duration_s: float = 0.0
+    stages: list[tuple[float, float]] = field(default_factory=list)  # (duration_s, target)
+    think_time: str = "0s"  # "100ms" or "100ms..300ms"
+    iterations: int | None = None
+    max_in_flight: int = 1000
+    flow: str = "sequence"
+    requests: list[str] = field(default_factory=list)  # names or relpaths; empty: all
+    workers: int = 1
+    http2: bool = False
+    client: str = "fast"
+    insecure: bool = False
+    timeout_s: float | None = None
+    graceful_stop_s: float = 5.0
+    thresholds: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Collection:
+    root: Path
+    name: str
+    base_url: str = ""
+    variables: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 10.0
+    env_file: str | None = None
+    scenarios: dict[str, ScenarioDef] = field(default_factory=dict)
+    requests: list[RequestDef] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)  # every folder, including empty ones
+
+    @property
+    def collection_file(self) -> Path:
+        return self.root / "collection.yaml"
+
+    def request_path(self, request: RequestDef) -> Path:
+        return self.root / request.relpath
+
+    def find_request(self, name_or_path: str) -> RequestDef | None:
+        for r in self.requests:
+            if r.name == name_or_path or r.relpath.as_posix() == name_or_path:
+                return r
+        return None

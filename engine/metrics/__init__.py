@@ -1,0 +1,1 @@
+"""Metrics: log-linear latency histograms, per-window recording, ring buffer, aggregation."""

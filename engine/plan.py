@@ -1,0 +1,104 @@
+"""The run plan: everything a worker needs, resolved once before the run and sent down the pipe.
+
+Data flows one way: collection files -> ``RunPlan`` -> engine process -> ``Snapshot`` -> widgets.
+All variables are substituted and header/body bytes prepared before a ``RunPlan`` exists, so
+workers never touch YAML or templates. Every class here is a frozen, picklable dataclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Model = Literal["closed", "open"]
+Flow = Literal["sequence", "weighted"]
+ClientKind = Literal["fast", "httpx"]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One response check. kind: "status" (expected: tuple of ints), "body_contains" (str),
+    "json_path" (path like ``$.a.b[0]``; expected value or None meaning "exists")."""
+
+    kind: Literal["status", "body_contains", "json_path"]
+    expected: object = None
+    path: str = ""
+
+    def describe(self) -> str:
+        if self.kind == "status":
+            return f"status in {self.expected}"
+        if self.kind == "body_contains":
+            return f"body contains {self.expected!r}"
+        if self.expected is None:
+            return f"{self.path} exists"
+        return f"{self.path} == {self.expected!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """A request with every variable resolved. ``target`` is path + query as sent on the wire."""
+
+    name: str
+    method: str
+    url: str
+    scheme: Literal["http", "https"]
+    host: str
+    port: int
+    target: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+    timeout_s: float = 10.0
+    weight: float = 1.0
+    checks: tuple[Check, ...] = ()
+    insecure: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """Move linearly from the previous stage's target to ``target`` over ``duration_s``.
+
+    Closed model: target is virtual users. Open model: target is requests per second.
+    """
+
+    duration_s: float
+    target: float
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProfile:
+    """The load shape, normalised to stages whatever the YAML said (constant, ramp, spike...).
+
+    ``start_target`` is where the first stage ramps from (0 for a ramp-up, equal to the first
+    target for a constant load). ``iterations`` (closed model) ends a user after that many
+    iterations; the run then ends when all users are done or the stages run out.
+    """
+
+    model: Model
+    stages: tuple[Stage, ...]
+    start_target: float = 0.0
+    think_time_s: tuple[float, float] = (0.0, 0.0)
+    iterations: int | None = None
+    max_in_flight: int = 1000
+    graceful_stop_s: float = 5.0
+
+    @property
+    def duration_s(self) -> float:
+        return sum(s.duration_s for s in self.stages)
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    collection_name: str
+    scenario_name: str
+    base_url: str
+    requests: tuple[PreparedRequest, ...]
+    profile: LoadProfile
+    flow: Flow = "sequence"
+    thresholds: tuple[str, ...] = ()
+    workers: int = 1
+    http2: bool = False
+    client: ClientKind = "fast"
+    max_results: int = 100_000
+    window_s: float = 0.5
+    redact_headers: tuple[str, ...] = field(default=())
