@@ -218,11 +218,16 @@ class EngineError:
 class Finished:
     """The run is over. ``snapshot`` is final; ``passed`` is the thresholds' verdict
     (True when there are no thresholds); ``reason`` says why it ended
-    ("completed", "stopped", "worker died", ...)."""
+    ("completed", "stopped", "worker died", ...).
+
+    ``results`` holds each worker's raw-result ring as columns (``ResultRing.to_columns()``)
+    for CSV export and the error inspector; only the caller that started the run gets them.
+    """
 
     snapshot: Snapshot
     passed: bool
     reason: str
+    results: tuple[dict[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
