@@ -1,0 +1,108 @@
+"""A viewer's side of a run served with ``--listen``: watch it, then detach and leave it going.
+
+``AttachHandle`` has the same ``poll`` / ``recv`` / ``send`` / ``close`` as ``EngineHandle``,
+so the dashboard can read from either. ``close`` only detaches: the run goes on. ``send``
+accepts ``Ping``, and ``Stop`` / ``Adjust`` when the viewer really means to steer the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from multiprocessing.connection import AuthenticationError, Client, Connection
+from types import TracebackType
+
+from engine.listen import read_key_file
+from engine.protocol import Adjust, Command, Message, Ping, Stop
+
+
+class AttachError(Exception):
+    """The run cannot be attached to; the message says why and what to check."""
+
+
+class AttachHandle:
+    """A connection to a listening run."""
+
+    __slots__ = ("_closed", "_conn", "socket_path")
+
+    def __init__(self, conn: Connection, socket_path: str) -> None:
+        self._conn = conn
+        self._closed = False
+        self.socket_path = socket_path
+
+    @classmethod
+    def connect(cls, socket_path: str | os.PathLike[str]) -> AttachHandle:
+        """Connect to the run listening on ``socket_path`` (reads ``socket_path + ".key"``)."""
+        path = os.fspath(socket_path)
+        try:
+            authkey = read_key_file(path)
+        except FileNotFoundError as exc:
+            raise AttachError(
+                f"{path}: no run is listening here (no key file {path}.key); "
+                "start one with `deli-tui run ... --listen SOCKET`"
+            ) from exc
+        except PermissionError as exc:
+            raise AttachError(f"{path}.key: not readable by this user") from exc
+        except ValueError as exc:
+            raise AttachError(f"{path}.key: not a key file") from exc
+        try:
+            conn = Client(path, family="AF_UNIX", authkey=authkey)
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise AttachError(f"{path}: no run is listening here ({exc.strerror})") from exc
+        except AuthenticationError as exc:
+            raise AttachError(f"{path}: the key does not match the run") from exc
+        except OSError as exc:
+            raise AttachError(f"{path}: cannot connect ({exc})") from exc
+        return cls(conn, path)
+
+    @property
+    def alive(self) -> bool:
+        return not self._closed
+
+    def send(self, command: Command) -> None:
+        """Send Ping, Stop or Adjust to the run. Raises ``ConnectionError`` when it has gone."""
+        if not isinstance(command, (Ping, Stop, Adjust)):
+            raise ValueError(f"a viewer cannot send {type(command).__name__}")
+        if self._closed:
+            raise ConnectionError("detached")
+        try:
+            self._conn.send(command)
+        except (OSError, ValueError) as exc:
+            raise ConnectionError(f"the run is gone: {exc}") from exc
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        if self._closed:
+            return False
+        try:
+            return self._conn.poll(timeout)
+        except (OSError, EOFError, ValueError):
+            return True
+
+    def recv(self) -> Message:
+        """The next message. Raises ``EOFError`` when the run has ended or the link dropped."""
+        if self._closed:
+            raise EOFError("detached")
+        try:
+            message: Message = self._conn.recv()
+        except (OSError, ValueError) as exc:
+            raise EOFError(f"the run is gone: {exc}") from exc
+        return message
+
+    def close(self, timeout: float = 0.0) -> None:
+        """Detach. The run goes on."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self._conn.close()
+
+    def __enter__(self) -> AttachHandle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,158 @@
+"""The caller's side of the engine: start the supervisor process and talk to it over a pipe.
+
+Used by the TUI and the headless CLI alike::
+
+    with EngineHandle.start() as engine:
+        engine.send(Start(plan))
+        while True:
+            if engine.poll(0.1):
+                message = engine.recv()
+                ...
+
+``close`` stops a run in progress, waits (bounded) for its ``Finished``, then makes sure the
+supervisor and its workers are gone: no orphan process, ever.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import multiprocessing
+import os
+import time
+import weakref
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import TracebackType
+
+from engine.listen import key_path
+from engine.protocol import Command, Finished, Message, Start, Stop
+from engine.supervisor import supervisor_main
+
+_KILL_WAIT_S = 3.0
+
+
+class EngineHandle:
+    """A running engine supervisor process and the duplex pipe to it."""
+
+    __slots__ = ("__weakref__", "_closed", "_conn", "_listen", "_process", "_running")
+
+    def __init__(self, process: BaseProcess, conn: Connection, listen: str | None) -> None:
+        self._process = process
+        self._conn = conn
+        self._listen = listen
+        self._running = False
+        self._closed = False
+
+    @classmethod
+    def start(cls, *, listen: str | None = None, authkey: bytes | None = None) -> EngineHandle:
+        """Spawn the supervisor. ``listen``: also serve viewers on this Unix socket path."""
+        ctx = multiprocessing.get_context("spawn")
+        ours, theirs = ctx.Pipe(duplex=True)
+        process = ctx.Process(
+            target=supervisor_main,
+            args=(theirs, listen, authkey, os.getpid()),
+            name="deli-engine",
+            daemon=False,  # it starts the worker processes, which daemons may not do
+        )
+        process.start()
+        theirs.close()
+        handle = cls(process, ours, listen)
+        ref = weakref.ref(handle)
+        # Registered after multiprocessing's own exit hook, so it runs first: the interpreter
+        # never waits on a supervisor that is still holding a run.
+        atexit.register(lambda: (h := ref()) is not None and h.close(timeout=2.0))
+        return handle
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        return not self._closed and self._process.is_alive()
+
+    @property
+    def running(self) -> bool:
+        """True between a sent ``Start`` and the ``Finished`` read back."""
+        return self._running
+
+    def send(self, command: Command) -> None:
+        """Send a command down. Raises ``ConnectionError`` when the engine is gone."""
+        if self._closed:
+            raise ConnectionError("the engine is closed")
+        try:
+            self._conn.send(command)
+        except (OSError, ValueError) as exc:
+            raise ConnectionError(f"the engine is gone: {exc}") from exc
+        if isinstance(command, Start):
+            self._running = True
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        """True when a message (or the end of the pipe) is ready for ``recv``."""
+        if self._closed:
+            return False
+        try:
+            return self._conn.poll(timeout)
+        except (OSError, EOFError, ValueError):
+            return True
+
+    def recv(self) -> Message:
+        """The next message. Raises ``EOFError`` when the engine process has gone away."""
+        if self._closed:
+            raise EOFError("the engine is closed")
+        try:
+            message: Message = self._conn.recv()
+        except (OSError, ValueError) as exc:
+            raise EOFError(f"the engine is gone: {exc}") from exc
+        if isinstance(message, Finished):
+            self._running = False
+        return message
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop a run in progress (waiting up to ``timeout`` for its end), then end the engine."""
+        if self._closed:
+            return
+        deadline = time.monotonic() + timeout
+        if self._running and self._process.is_alive():
+            with contextlib.suppress(ConnectionError):
+                self.send(Stop())
+            self._drain_until_finished(deadline)
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self._conn.close()
+        self._process.join(max(1.0, deadline - time.monotonic()))
+        if not self._process.is_alive():
+            return
+        self._process.terminate()  # the supervisor stops its workers on SIGTERM
+        self._process.join(_KILL_WAIT_S)
+        if self._process.is_alive():
+            self._process.kill()  # workers follow through PR_SET_PDEATHSIG
+            self._process.join(_KILL_WAIT_S)
+        if self._listen:  # it may not have removed its socket and key file
+            for path in (Path(self._listen), key_path(self._listen)):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def _drain_until_finished(self, deadline: float) -> None:
+        while self._running:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                if self._conn.poll(min(remaining, 0.1)):
+                    self.recv()
+            except EOFError:
+                return
+
+    def __enter__(self) -> EngineHandle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
