@@ -1,0 +1,324 @@
+"""The run dashboard: a live view of one run, from the engine's snapshots only.
+
+``RunScreen.for_plan`` starts an engine process and a run; ``RunScreen.for_attach`` watches a
+run served by ``deli-tui run --listen`` and can detach, leaving it going. Every panel takes the
+newest ``Snapshot`` and redraws only when what it shows changed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from deli_tui.engine_bridge import (
+    EngineBridge,
+    EngineFailed,
+    EngineLink,
+    EngineLost,
+    LogArrived,
+    RunFinished,
+    SnapshotArrived,
+)
+from deli_tui.screens.error_inspector import ErrorInspector
+from deli_tui.widgets import (
+    ErrorSummary,
+    LatencyHistogram,
+    P99Chart,
+    Percentiles,
+    RequestTable,
+    RunHeader,
+    StatusCodes,
+    ThroughputChart,
+)
+from deli_tui.widgets.units import format_count, format_duration, format_ms, format_rate
+from engine.plan import RunPlan
+from engine.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
+
+ADJUST_STEP = 0.1  # +/- changes users or rate by 10% (at least 1)
+
+
+class RunCommands(Provider):
+    """The run screen's key bindings as command-palette entries."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        screen = self.screen
+        found = []
+        for binding in screen.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if screen.check_action(binding.action, ()) is not True:
+                continue
+            help_text = f"Key: {binding.key_display or binding.key}"
+            found.append((f"Run: {binding.description}", binding.action, help_text))
+        return found
+
+    async def discover(self) -> Hits:
+        for name, action, help_text in self._commands():
+            yield DiscoveryHit(name, partial(self.screen.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(name),
+                    partial(self.screen.run_action, action),
+                    help=help_text,
+                )
+
+
+def run_file_name(scenario: str, when: float | None = None) -> str:
+    """``<UTC timestamp>-<scenario>.json``, safe as a file name."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", scenario).strip("-") or "run"
+    return f"{stamp}-{safe}.json"
+
+
+class RunScreen(Screen[None]):
+    """Live dashboard of a run: header, charts, histogram, percentiles, codes, errors, requests."""
+
+    CSS_PATH = "../run.tcss"
+    COMMANDS: ClassVar[set] = {RunCommands}  # type: ignore[type-arg]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (120, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (36, "-tall")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "stop_run", "Stop", id="run.stop"),
+        Binding("plus,equals_sign,up", "adjust(1)", "More load", key_display="+", id="run.more"),
+        Binding("minus,down", "adjust(-1)", "Less load", key_display="-", id="run.less"),
+        Binding("h", "toggle_histogram", "Window/cumulative", id="run.histogram"),
+        Binding("f", "toggle_freeze", "Freeze", id="run.freeze"),
+        Binding("e", "inspect_errors", "Errors", id="run.errors"),
+        Binding("o", "cycle_sort", "Sort requests", id="run.sort"),
+        Binding("d", "detach", "Detach", id="run.detach"),
+        Binding("escape", "back", "Back", id="run.back"),
+    ]
+
+    snapshot: reactive[Snapshot | None] = reactive(None, always_update=True, init=False)
+    frozen: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        open_link: Callable[[], EngineLink],
+        *,
+        first: Command | None = None,
+        runs_dir: Path | None = None,
+        attached: bool = False,
+        close_timeout: float = 5.0,
+    ) -> None:
+        super().__init__()
+        self.attached = attached
+        self.runs_dir = runs_dir
+        self.bridge = EngineBridge(open_link, self, first=first, close_timeout=close_timeout)
+        self.finished: Finished | None = None
+        self.saved_path: Path | None = None
+        self.lost: str | None = None
+        self._adjusted: float | None = None
+
+    @classmethod
+    def for_plan(cls, plan: RunPlan, runs_dir: Path | None = None) -> RunScreen:
+        """Start an engine process and run ``plan``; the result is saved under ``runs_dir``."""
+        from engine.process import EngineHandle
+
+        return cls(EngineHandle.start, first=Start(plan), runs_dir=runs_dir)
+
+    @classmethod
+    def for_attach(cls, socket_path: str) -> RunScreen:
+        """Watch the run listening on ``socket_path``; ``d`` detaches and leaves it going."""
+        from engine.attach import AttachHandle
+
+        return cls(partial(AttachHandle.connect, socket_path), attached=True, close_timeout=0.0)
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield RunHeader(id="run-header")
+        yield Static(id="verdict")
+        with Horizontal(id="charts"):
+            yield ThroughputChart(id="throughput")
+            yield P99Chart(id="p99-chart")
+        with Horizontal(id="middle"):
+            yield LatencyHistogram(id="histogram")
+            with Vertical(id="side"):
+                yield Percentiles(id="percentiles")
+                yield StatusCodes(id="status-codes")
+                yield ErrorSummary(id="errors")
+        yield RequestTable(id="requests")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_worker(
+            self.bridge.run, thread=True, name="engine-bridge", group="engine", exit_on_error=False
+        )
+
+    def on_unmount(self) -> None:
+        # Stops a run we own (no orphan engine process) or only detaches a viewer.
+        self.bridge.stop(wait=self.bridge._close_timeout + 8.0)
+
+    # --- messages from the engine -------------------------------------------------------
+
+    def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
+        if self.finished is None:
+            self.snapshot = message.snapshot
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        self.finished = message.finished
+        self.frozen = False
+        self.snapshot = message.finished.snapshot
+        self._save_result(message.finished)
+        self._show_verdict()
+        self.refresh_bindings()
+
+    def on_log_arrived(self, message: LogArrived) -> None:
+        if message.log.level in ("warning", "error"):
+            severity = "warning" if message.log.level == "warning" else "error"
+            self.notify(message.log.message, severity=severity)
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        self.notify(message.error.message, title="Engine error", severity="error", timeout=10)
+
+    def on_engine_lost(self, message: EngineLost) -> None:
+        if self.finished is not None:
+            return
+        self.lost = message.reason
+        verdict = self.query_one("#verdict", Static)
+        what = "Run link dropped" if self.attached else "Engine stopped"
+        verdict.update(Text(f"{what}: {message.reason}"))
+        verdict.set_class(True, "-lost")
+        self.refresh_bindings()
+
+    def watch_snapshot(self, snapshot: Snapshot | None) -> None:
+        if snapshot is None or self.frozen:
+            return
+        with self.app.batch_update():
+            self._render_snapshot(snapshot)
+
+    def watch_frozen(self, frozen: bool) -> None:
+        self.set_class(frozen, "-frozen")
+        if not frozen and self.snapshot is not None:
+            self._render_snapshot(self.snapshot)
+
+    def _render_snapshot(self, snapshot: Snapshot) -> None:
+        for widget_type in (RunHeader, ThroughputChart, P99Chart, LatencyHistogram):
+            for widget in self.query(widget_type):
+                widget.show(snapshot)
+        for panel in (Percentiles, StatusCodes, ErrorSummary, RequestTable):
+            self.query_one(panel).show(snapshot)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.snapshot is not None:
+            self.call_after_refresh(self._render_snapshot, self.snapshot)
+
+    # --- the end of a run ---------------------------------------------------------------
+
+    def _save_result(self, finished: Finished) -> None:
+        if self.runs_dir is None or self.attached:
+            return
+        try:
+            from engine.report import write_json
+
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            path = self.runs_dir / run_file_name(finished.snapshot.scenario)
+            write_json(path, finished.snapshot, finished.passed, finished.reason)
+        except Exception as exc:  # a full disk must not take the summary off the screen
+            self.notify(f"Could not save the run: {exc}", severity="error", timeout=10)
+            return
+        self.saved_path = path
+
+    def _show_verdict(self) -> None:
+        finished = self.finished
+        if finished is None:
+            return
+        s = finished.snapshot
+        verdict = "PASSED" if finished.passed else "FAILED"
+        line = (
+            f"{verdict} ({finished.reason}) in {format_duration(s.elapsed_s)}: "
+            f"{format_count(s.requests)} requests, {format_rate(s.mean_rps)} req/s, "
+            f"p99 {format_ms(s.latency.p99_ms)}, errors {s.error_rate:.1%}"
+        )
+        if self.saved_path is not None:
+            line += f"  saved {self.saved_path}"
+        widget = self.query_one("#verdict", Static)
+        widget.update(Text(line))
+        widget.set_class(finished.passed, "-passed")
+        widget.set_class(not finished.passed, "-failed")
+
+    # --- keys ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        live = self.finished is None and self.lost is None
+        if action in ("stop_run", "adjust"):
+            return live
+        if action == "detach":
+            return self.attached and live
+        if action == "back":
+            return not live
+        return True
+
+    def action_stop_run(self) -> None:
+        if self.bridge.send(Stop()):
+            self.notify("Stopping the run...", timeout=2)
+
+    def action_adjust(self, direction: int) -> None:
+        snap = self.snapshot
+        open_model = snap.model == "open" if snap is not None else False
+        if self._adjusted is not None:
+            current = self._adjusted
+        elif snap is not None:
+            current = snap.target_rate if open_model else snap.target_users
+        else:
+            return
+        step = max(1.0, round(current * ADJUST_STEP))
+        wanted = max(1.0, current + direction * step)
+        command = Adjust(rate=wanted) if open_model else Adjust(users=int(wanted))
+        if self.bridge.send(command):
+            self._adjusted = wanted
+            what = f"rate {wanted:.0f}/s" if open_model else f"users {int(wanted)}"
+            self.notify(f"Adjusting: {what}", timeout=2)
+
+    def action_toggle_histogram(self) -> None:
+        histogram = self.query_one(LatencyHistogram)
+        histogram.cumulative = not histogram.cumulative
+
+    def action_toggle_freeze(self) -> None:
+        self.frozen = not self.frozen
+        self.notify("Display frozen (f resumes)" if self.frozen else "Display live", timeout=2)
+
+    def action_inspect_errors(self) -> None:
+        samples = self.snapshot.recent_errors if self.snapshot is not None else ()
+        self.app.push_screen(ErrorInspector(samples))
+
+    def action_cycle_sort(self) -> None:
+        key = self.query_one(RequestTable).cycle_sort()
+        self.notify(f"Requests sorted by {key}", timeout=1.5)
+
+    def action_detach(self) -> None:
+        self.bridge.stop(wait=2.0)
+        self._leave()
+
+    def action_back(self) -> None:
+        self._leave()
+
+    def _leave(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()

@@ -1,0 +1,129 @@
+"""Series over time (throughput, p99) drawn as eighth-block columns, one column per window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.segment import Segment
+from textual.strip import Strip
+from textual.widget import Widget
+
+from deli_tui.widgets.units import format_ms, format_rate
+from engine.protocol import Snapshot
+
+_LEVELS = " ▁▂▃▄▅▆▇█"
+_AXIS_W = 7
+
+
+def column_levels(series: tuple[float, ...], columns: int, rows: int) -> tuple[int, ...]:
+    """Fill level in eighths of a cell (0 .. rows*8) for the newest ``columns`` values."""
+    shown = series[-columns:] if columns > 0 else ()
+    peak = max(shown, default=0.0)
+    if peak <= 0:
+        return tuple(0 for _ in shown)
+    full = rows * 8
+    return tuple(min(full, round(v / peak * full)) for v in shown)
+
+
+class SeriesChart(Widget):
+    """A bar chart of one ``Snapshot`` series, newest on the right, scaled to its peak."""
+
+    DEFAULT_CSS = """
+    SeriesChart {
+        height: 1fr;
+        min-height: 3;
+        border: round $primary 50%;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    SeriesChart > .series-chart--bar { color: $accent; }
+    SeriesChart > .series-chart--axis { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {"series-chart--bar", "series-chart--axis"}
+
+    def __init__(
+        self,
+        title: str,
+        series: Callable[[Snapshot], tuple[float, ...]],
+        current: Callable[[Snapshot], str],
+        axis: Callable[[float], str],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._title = title
+        self._series = series
+        self._current = current
+        self._axis = axis
+        self._values: tuple[float, ...] = ()
+        self._levels: tuple[int, ...] = ()
+        self._peak = 0.0
+        self.border_title = title
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Take a new snapshot; redraw only if the drawn columns change."""
+        self._values = self._series(snapshot)
+        self.border_title = f"{self._title}  {self._current(snapshot)}"
+        self._recompute()
+
+    def on_resize(self) -> None:
+        self._recompute(force=True)
+
+    def _recompute(self, force: bool = False) -> None:
+        size = self.content_size
+        columns = max(0, size.width - _AXIS_W - 1)
+        levels = column_levels(self._values, columns, max(1, size.height))
+        peak = max(self._values[-columns:], default=0.0) if columns else 0.0
+        if not force and levels == self._levels and peak == self._peak:
+            return
+        self._levels = levels
+        self._peak = peak
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.content_size
+        base = self.rich_style
+        axis_style = self.get_component_rich_style("series-chart--axis")
+        bar_style = self.get_component_rich_style("series-chart--bar")
+        if y == 0:
+            label = self._axis(self._peak)
+        elif y == height - 1:
+            label = "0"
+        else:
+            label = ""
+        from_bottom = height - 1 - y
+        cells = "".join(_LEVELS[max(0, min(8, lv - from_bottom * 8))] for lv in self._levels)
+        segments = [
+            Segment(label.rjust(_AXIS_W)[:_AXIS_W] + "┤", axis_style),
+            Segment(cells, bar_style),
+        ]
+        return Strip(segments).adjust_cell_length(width, base)
+
+
+class ThroughputChart(SeriesChart):
+    """Requests per second, one column per 0.5 s window."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(
+            "Throughput",
+            lambda s: s.rps_series,
+            lambda s: f"{format_rate(s.rps)} req/s (mean {format_rate(s.mean_rps)})",
+            format_rate,
+            id=id,
+            classes=classes,
+        )
+
+
+class P99Chart(SeriesChart):
+    """p99 latency per window: where the tail moved during the run."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(
+            "p99 over time",
+            lambda s: s.p99_series,
+            lambda s: format_ms(s.window_latency.p99_ms),
+            format_ms,
+            id=id,
+            classes=classes,
+        )
