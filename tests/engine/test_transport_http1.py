@@ -1,0 +1,142 @@
+"""The fast HTTP/1.1 transport against real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from engine.plan import RunPlan
+from engine.transport import ERR_NONE, make_client
+from engine.transport.http1 import Http1Client
+from tests.servers.asgi import RunningServer
+
+MakePlan = Callable[..., RunPlan]
+
+
+async def test_get_returns_status_and_counts_bytes(demo_server: RunningServer, make_plan: MakePlan):
+    client = make_client(make_plan(f"{demo_server.url}/bytes/50000"), max_connections=4)
+    assert isinstance(client, Http1Client)
+    status, err, msg, bytes_in, bytes_out, _, _, ttfb_ns, body = await client.request(0, False)
+    await client.aclose()
+    assert (status, err, msg) == (200, ERR_NONE, "")
+    assert 50_000 < bytes_in < 50_000 + 1000  # body plus the response head
+    assert bytes_out > 20
+    assert ttfb_ns > 0
+    assert body is None
+
+
+async def test_status_codes_are_returned_not_classified(
+    demo_server: RunningServer, make_plan: MakePlan
+):
+    client = make_client(make_plan(f"{demo_server.url}/status/503"), max_connections=1)
+    status, err, *_ = await client.request(0, False)
+    await client.aclose()
+    assert (status, err) == (503, ERR_NONE)
+
+
+async def test_keep_alive_reuses_one_connection(demo_server: RunningServer, make_plan: MakePlan):
+    client = make_client(make_plan(f"{demo_server.url}/"), max_connections=4)
+    results = [await client.request(0, False) for _ in range(5)]
+    await client.aclose()
+    assert [r[0] for r in results] == [200] * 5
+    connect_ns = [r[5] for r in results]
+    assert connect_ns[0] > 0
+    assert connect_ns[1:] == [0, 0, 0, 0]
+
+
+async def test_concurrent_requests_open_one_connection_each(
+    demo_server: RunningServer, make_plan: MakePlan
+):
+    client = make_client(make_plan(f"{demo_server.url}/delay/50"), max_connections=8)
+    first = await asyncio.gather(*(client.request(0, False) for _ in range(8)))
+    second = await asyncio.gather(*(client.request(0, False) for _ in range(8)))
+    await client.aclose()
+    assert all(r[0] == 200 for r in first + second)
+    assert sum(1 for r in first if r[5] > 0) == 8
+    assert sum(1 for r in second if r[5] > 0) == 0
+
+
+async def test_connections_are_capped_and_waiters_served(
+    demo_server: RunningServer, make_plan: MakePlan
+):
+    client = make_client(make_plan(f"{demo_server.url}/delay/20"), max_connections=2)
+    results = await asyncio.gather(*(client.request(0, False) for _ in range(6)))
+    await client.aclose()
+    assert [r[0] for r in results] == [200] * 6
+    assert sum(1 for r in results if r[5] > 0) == 2
+
+
+async def test_want_body_returns_the_body(demo_server: RunningServer, make_plan: MakePlan):
+    client = make_client(make_plan(f"{demo_server.url}/json"), max_connections=1)
+    status, _, _, _, _, _, _, _, body = await client.request(0, True)
+    await client.aclose()
+    assert status == 200
+    assert body is not None and b'"name": "deli"' in body
+
+
+async def test_post_body_is_sent_and_echoed(demo_server: RunningServer, make_plan: MakePlan):
+    payload = b'{"hello": "world", "n": 1}'
+    plan = make_plan(("POST", f"{demo_server.url}/echo", payload))
+    client = make_client(plan, max_connections=1)
+    status, _, _, _, bytes_out, _, _, _, body = await client.request(0, True)
+    await client.aclose()
+    assert status == 200
+    assert body == payload
+    assert bytes_out > len(payload)
+
+
+async def test_head_request_completes_without_a_body(
+    demo_server: RunningServer, make_plan: MakePlan
+):
+    plan = make_plan(("HEAD", f"{demo_server.url}/bytes/1000", b""), f"{demo_server.url}/")
+    client = make_client(plan, max_connections=1)
+    head = await client.request(0, True)
+    after = await client.request(1, True)  # the same connection still parses correctly
+    await client.aclose()
+    assert head[0] == 200 and head[8] == b""
+    assert after[0] == 200 and after[8] == b"ok\n" and after[5] == 0
+
+
+async def test_chunked_eof_delimited_and_informational_responses(
+    faults: RunningServer, make_plan: MakePlan
+):
+    plan = make_plan(
+        f"{faults.url}/chunked", f"{faults.url}/eof", f"{faults.url}/continue",
+        f"{faults.url}/connclose", f"{faults.url}/ok",
+    )  # fmt: skip
+    client = make_client(plan, max_connections=2)
+    bodies = [await client.request(i, True) for i in range(5)]
+    await client.aclose()
+    assert [(r[0], r[1], r[8]) for r in bodies] == [
+        (200, 0, b"hello world"),
+        (200, 0, b"until the end"),
+        (200, 0, b"after\n"),
+        (200, 0, b"bye\n"),
+        (200, 0, b"ok\n"),
+    ]
+    assert bodies[4][5] > 0  # Connection: close forced a new connection
+
+
+async def test_https_with_a_trusted_ca(
+    h2_tls_server: RunningServer, tls_files: dict[str, str], make_plan: MakePlan
+):
+    client = make_client(
+        make_plan(f"{h2_tls_server.url}/json"), max_connections=2, ca_file=tls_files["ca"]
+    )
+    first = await client.request(0, True)
+    second = await client.request(0, False)
+    await client.aclose()
+    assert first[:2] == (200, 0)
+    assert first[5] > 0 and first[6] > 0  # connect and TLS handshake timed separately
+    assert second[5] == 0 and second[6] == 0
+    assert first[8] is not None and b"deli" in first[8]
+
+
+async def test_ca_bundle_from_the_environment(
+    h2_tls_server: RunningServer, tls_files: dict[str, str], make_plan: MakePlan, monkeypatch
+):
+    monkeypatch.setenv("DELI_CA_BUNDLE", tls_files["ca"])
+    client = make_client(make_plan(f"{h2_tls_server.url}/"), max_connections=1)
+    result = await client.request(0, False)
+    await client.aclose()
+    assert result[:2] == (200, 0)
