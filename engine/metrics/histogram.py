@@ -84,3 +84,49 @@ def percentile_us(counts: Sequence[int], q: float, total: int | None = None) -> 
             if running >= rank:
                 return bucket_value(i)
     return bucket_value(BUCKETS - 1)
+
+
+def percentiles_us(
+    counts: Sequence[int], qs: Sequence[float], total: int | None = None
+) -> list[float]:
+    """Several percentiles (each 0..100, ascending) in one pass; all 0.0 when empty.
+
+    Same nearest-rank rule as ``percentile_us``; one pass costs the same as one percentile.
+    """
+    if total is None:
+        total = sum(counts)
+    if total <= 0:
+        return [0.0] * len(qs)
+    ranks = [max(1, -(-int(q * total * 1000) // 100_000)) for q in qs]
+    out: list[float] = []
+    k = 0
+    running = 0
+    for i, c in enumerate(counts):
+        if c:
+            running += c
+            while k < len(ranks) and running >= ranks[k]:
+                out.append(bucket_value(i))
+                k += 1
+            if k == len(ranks):
+                return out
+    last = bucket_value(BUCKETS - 1)
+    return out + [last] * (len(ranks) - k)
+
+
+def mean_us(counts: Sequence[int], total: int | None = None) -> float:
+    """Mean in microseconds from bucket midpoints (within 0.8%); 0.0 when empty."""
+    if total is None:
+        total = sum(counts)
+    if total <= 0:
+        return 0.0
+    return sum(bucket_value(i) * c for i, c in enumerate(counts) if c) / total
+
+
+def value_range_us(counts: Sequence[int]) -> tuple[float, float]:
+    """(lowest, highest) microseconds the counts can hold: first bucket's low bound, last
+    bucket's high bound (exclusive bound less one); (0, 0) when empty."""
+    low = next((i for i, c in enumerate(counts) if c), None)
+    if low is None:
+        return 0.0, 0.0
+    high = next(i for i in range(len(counts) - 1, -1, -1) if counts[i])
+    return float(bucket_bounds(low)[0]), float(bucket_bounds(high)[1] - 1)

@@ -1,0 +1,262 @@
+"""Bounded ring buffer of recent raw results, stored column-wise.
+
+One ``array.array`` per field, preallocated to ``capacity``: 25 bytes a result (100,000
+results = 2.5 MB), against ~184 bytes for a ``__slots__`` object per result. Error messages
+live in a small separate bounded map keyed by the result's sequence number, so successful
+results carry no string at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import json
+from array import array
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.metrics.window import error_class_name
+
+# (field name, array typecode). Order is the CSV column order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("elapsed_s", "f"),  # since run start; float32 keeps 1 ms steps for the first 4.6 hours
+    ("request", "H"),  # index into plan.requests
+    ("status", "H"),  # HTTP status, 0 when there was no response
+    ("error", "B"),  # error code, 0 = none (engine.metrics.window.ERR_*)
+    ("latency_us", "I"),  # from the intended send time in the open model
+    ("service_us", "I"),  # from the actual send
+    ("bytes_in", "I"),
+    ("bytes_out", "I"),
+)
+_U32 = 0xFFFFFFFF
+DEFAULT_MAX_MESSAGES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One retained result, as read back from the ring (made only when reading)."""
+
+    elapsed_s: float
+    request: int
+    status: int
+    error: int
+    latency_us: int
+    service_us: int
+    bytes_in: int
+    bytes_out: int
+    message: str = ""
+
+
+def bytes_per_result() -> int:
+    """Structural size of one retained result: the sum of the column item sizes."""
+    return sum(array(code).itemsize for _, code in COLUMNS)
+
+
+class ResultRing:
+    """The newest ``capacity`` results; older ones are overwritten in place."""
+
+    __slots__ = (
+        "bytes_in",
+        "bytes_out",
+        "capacity",
+        "count",
+        "elapsed_s",
+        "error",
+        "latency_us",
+        "max_messages",
+        "messages",
+        "request",
+        "service_us",
+        "status",
+    )
+
+    def __init__(self, capacity: int, max_messages: int = DEFAULT_MAX_MESSAGES) -> None:
+        if capacity < 1:
+            raise ValueError(f"ring capacity must be at least 1, got {capacity}")
+        self.capacity = capacity
+        self.count = 0  # results ever appended; the next slot is count % capacity
+        self.max_messages = max_messages
+        # sequence number (0-based, since creation) -> error message, newest last
+        self.messages: OrderedDict[int, str] = OrderedDict()
+        for name, code in COLUMNS:
+            setattr(self, name, array(code, bytes(array(code).itemsize * capacity)))
+
+    @property
+    def pos(self) -> int:
+        """The slot the next result goes to (the oldest retained one once the ring is full)."""
+        return self.count % self.capacity
+
+    def __len__(self) -> int:
+        return self.count if self.count < self.capacity else self.capacity
+
+    def nbytes(self) -> int:
+        """Bytes held by the column arrays (messages excluded)."""
+        return sum(getattr(self, name).itemsize * len(getattr(self, name)) for name, _ in COLUMNS)
+
+    def append(
+        self,
+        elapsed_s: float,
+        request: int,
+        status: int,
+        error: int,
+        latency_us: int,
+        service_us: int,
+        bytes_in: int,
+        bytes_out: int,
+        message: str = "",
+    ) -> None:
+        """Store one result, overwriting the oldest when full. Values are clamped to fit."""
+        self.store(
+            self.count % self.capacity,
+            elapsed_s,
+            request,
+            status,
+            error,
+            latency_us,
+            service_us,
+            bytes_in,
+            bytes_out,
+        )
+        if message:
+            self.add_message(self.count, message)
+        self.count += 1
+
+    def store(
+        self,
+        slot: int,
+        elapsed_s: float,
+        request: int,
+        status: int,
+        error: int,
+        latency_us: int,
+        service_us: int,
+        bytes_in: int,
+        bytes_out: int,
+    ) -> None:
+        """Write one result into ``slot``, clamping every value into its column's range."""
+        self.elapsed_s[slot] = max(elapsed_s, 0.0)
+        self.request[slot] = min(max(request, 0), 0xFFFF)
+        self.status[slot] = min(max(status, 0), 0xFFFF)
+        self.error[slot] = min(max(error, 0), 0xFF)
+        self.latency_us[slot] = min(max(latency_us, 0), _U32)
+        self.service_us[slot] = min(max(service_us, 0), _U32)
+        self.bytes_in[slot] = min(max(bytes_in, 0), _U32)
+        self.bytes_out[slot] = min(max(bytes_out, 0), _U32)
+
+    def add_message(self, seq: int, message: str) -> None:
+        """Remember the error message of result ``seq``; the oldest goes when full."""
+        messages = self.messages
+        messages[seq] = message
+        if len(messages) > self.max_messages:
+            messages.popitem(last=False)
+
+    def _slots(self) -> Iterator[tuple[int, int]]:
+        """(slot, sequence number) of retained results, oldest first."""
+        n = len(self)
+        first_seq = self.count - n
+        start = self.pos if self.count > self.capacity else 0
+        for k in range(n):
+            slot = start + k
+            if slot >= self.capacity:
+                slot -= self.capacity
+            yield slot, first_seq + k
+
+    def rows(self) -> Iterator[ResultRow]:
+        """Retained results, oldest first."""
+        cols = [getattr(self, name) for name, _ in COLUMNS]
+        messages = self.messages
+        for slot, seq in self._slots():
+            yield ResultRow(*(c[slot] for c in cols), message=messages.get(seq, ""))
+
+    def to_columns(self) -> dict[str, bytes]:
+        """The retained results as raw column bytes, oldest first (picklable, compact)."""
+        out: dict[str, bytes] = {}
+        n = len(self)
+        wrapped = self.count > self.capacity and self.pos != 0
+        for name, _ in COLUMNS:
+            col = getattr(self, name)
+            if wrapped:
+                col = col[self.pos :] + col[: self.pos]
+            elif n < self.capacity:
+                col = col[:n]
+            out[name] = col.tobytes()
+        first_seq = self.count - n
+        retained = {seq - first_seq: msg for seq, msg in self.messages.items() if seq >= first_seq}
+        out["messages"] = json.dumps(retained).encode()
+        return out
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, bytes], capacity: int | None = None) -> ResultRing:
+        """Rebuild a ring from ``to_columns()`` output (capacity defaults to the row count)."""
+        cols = {}
+        for name, code in COLUMNS:
+            col = array(code)
+            col.frombytes(columns.get(name, b""))
+            cols[name] = col
+        n = len(cols["elapsed_s"])
+        if any(len(c) != n for c in cols.values()):
+            raise ValueError("result columns have different lengths")
+        cap = max(capacity or n, 1)
+        ring = cls(cap)
+        skip = max(0, n - cap)
+        kept = n - skip
+        for name, _ in COLUMNS:
+            getattr(ring, name)[:kept] = cols[name][skip:]
+        ring.count = kept
+        messages = json.loads(columns.get("messages", b"{}"))
+        for k in sorted(int(key) for key in messages):
+            if k >= skip:
+                ring.add_message(k - skip, messages[str(k)])
+        return ring
+
+    def write_csv(self, path: str | Path, request_names: Sequence[str]) -> int:
+        """Write the retained results as CSV; returns the number of rows written."""
+        return write_results_csv(path, [self], request_names)
+
+
+CSV_HEADER = (
+    "elapsed_s",
+    "request",
+    "status",
+    "error",
+    "latency_ms",
+    "service_ms",
+    "bytes_in",
+    "bytes_out",
+    "message",
+)
+
+
+def _csv_line(row: ResultRow, request_names: Sequence[str]) -> tuple[object, ...]:
+    name = request_names[row.request] if row.request < len(request_names) else str(row.request)
+    return (
+        f"{row.elapsed_s:.3f}",
+        name,
+        row.status,
+        error_class_name(row.error),
+        f"{row.latency_us / 1000.0:.3f}",
+        f"{row.service_us / 1000.0:.3f}",
+        row.bytes_in,
+        row.bytes_out,
+        row.message,
+    )
+
+
+def write_results_csv(
+    path: str | Path, rings: Iterable[ResultRing], request_names: Sequence[str]
+) -> int:
+    """Write the results of several rings (one per worker) as one CSV, in time order."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    written = 0
+    merged = heapq.merge(*(r.rows() for r in rings), key=lambda row: row.elapsed_s)
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_HEADER)
+        for row in merged:
+            writer.writerow(_csv_line(row, request_names))
+            written += 1
+    tmp.replace(target)
+    return written
