@@ -1,0 +1,58 @@
+"""Keep secrets out of saved runs, reports, logs and the error inspector.
+
+Headers such as ``Authorization`` and ``Cookie`` or named like keys and tokens are replaced
+by ``[redacted]``; free text loses known secret values and ``Authorization: ...`` fragments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+REDACTED = "[redacted]"
+DEFAULT_REDACT: tuple[str, ...] = (
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+)
+SENSITIVE_WORDS: tuple[str, ...] = ("key", "token", "secret", "password", "session")
+_WORDS = "authorization|cookie|key|token|secret|password|passwd|session"
+_NAME = rf"[A-Za-z0-9_-]*(?:{_WORDS})[A-Za-z0-9_-]*"
+# "Authorization: Bearer x" up to the end of the line.
+_HEADER_FRAGMENT = re.compile(rf"(?i)\b({_NAME})(\s*:\s*)([^\r\n]+)")
+# "api_key=x" in a query string or form, up to the next separator.
+_ASSIGNMENT = re.compile(rf"(?i)\b({_NAME})(=)([^&\s;,'\"]+)")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=-]{6,})")
+_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)([^/\s@]+)(@)")
+MIN_SECRET_LENGTH = 4
+
+
+def is_sensitive_header(name: str) -> bool:
+    """Whether a header's value must never be shown or saved."""
+    lower = name.strip().lower()
+    return lower in DEFAULT_REDACT or any(word in lower for word in SENSITIVE_WORDS)
+
+
+def redact_headers(
+    pairs: Iterable[tuple[str, str]] | Mapping[str, str],
+    extra: Iterable[str] = (),
+) -> list[tuple[str, str]]:
+    """The headers with sensitive values (and any named in ``extra``) replaced by ``[redacted]``."""
+    items = pairs.items() if isinstance(pairs, Mapping) else pairs
+    also = {name.lower() for name in extra}
+    return [
+        (name, REDACTED if is_sensitive_header(name) or name.lower() in also else value)
+        for name, value in items
+    ]
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without the given secret values and without header-like secret fragments."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        if len(secret) >= MIN_SECRET_LENGTH:
+            text = text.replace(secret, REDACTED)
+    text = _USERINFO.sub(rf"\1{REDACTED}\3", text)
+    text = _HEADER_FRAGMENT.sub(rf"\1\2{REDACTED}", text)
+    text = _ASSIGNMENT.sub(rf"\1\2{REDACTED}", text)
+    return _BEARER.sub(rf"\1\2{REDACTED}", text)
