@@ -1,0 +1,137 @@
+"""Attach to a headless run served with ``--listen``, watch it, detach, and let it finish."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import AuthenticationError, Client
+from pathlib import Path
+
+import pytest
+
+from engine.attach import AttachError, AttachHandle
+from engine.protocol import Finished, Message, Ping, Pong, Snapshot
+from tests.servers.asgi import RunningServer
+
+SAFETY_S = 60.0
+
+
+@pytest.fixture
+def socket_path() -> Iterator[Path]:
+    """A short path (Unix socket paths are limited to ~107 bytes)."""
+    directory = tempfile.mkdtemp(prefix="deli-", dir="/tmp")
+    yield Path(directory) / "run.sock"
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def headless_listening(
+    demo_server: RunningServer, socket_path: Path
+) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "deli_tui",
+            "run",
+            f"{demo_server.url}/delay/20",
+            "--users",
+            "2",
+            "--duration",
+            "6s",
+            "--quiet",
+            "--listen",
+            str(socket_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + SAFETY_S
+    key = Path(f"{socket_path}.key")
+    while not (socket_path.exists() and key.exists() and key.stat().st_size):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the run never started listening"
+        time.sleep(0.05)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def receive(viewer: AttachHandle, count: int, kind: type) -> list[Message]:
+    got: list[Message] = []
+    deadline = time.monotonic() + SAFETY_S
+    while len([m for m in got if isinstance(m, kind)]) < count:
+        assert time.monotonic() < deadline, f"only {got}"
+        if viewer.poll(0.1):
+            got.append(viewer.recv())
+    return got
+
+
+def test_socket_and_key_file_are_private_to_the_user(
+    headless_listening: subprocess.Popen[str], socket_path: Path
+) -> None:
+    assert stat.S_ISSOCK(socket_path.stat().st_mode)
+    assert stat.S_IMODE(socket_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(Path(f"{socket_path}.key").stat().st_mode) == 0o600
+
+
+def test_watch_detach_and_the_run_goes_on_to_finish(
+    headless_listening: subprocess.Popen[str], socket_path: Path
+) -> None:
+    viewer = AttachHandle.connect(socket_path)
+    snapshots = [m for m in receive(viewer, 2, Snapshot) if isinstance(m, Snapshot)]
+    assert snapshots[-1].collection
+    viewer.close()  # detach
+    assert not viewer.alive
+    second = AttachHandle.connect(socket_path)
+    third = AttachHandle.connect(socket_path)
+    receive(third, 1, Snapshot)
+    third.close()  # one viewer leaves, the others keep watching
+    second.send(Ping(3))
+    got = receive(second, 1, Finished)
+    assert Pong(3) in got
+    finished = got[-1]
+    assert isinstance(finished, Finished)
+    assert finished.snapshot.requests > 0
+    assert finished.results == ()  # raw results stay with the caller that started the run
+    second.close()
+    _out, err = headless_listening.communicate(timeout=SAFETY_S)
+    assert headless_listening.returncode == 0, err
+    assert not socket_path.exists()
+    assert not Path(f"{socket_path}.key").exists()
+
+
+def test_viewer_that_drops_without_reading_never_affects_the_run(
+    headless_listening: subprocess.Popen[str], socket_path: Path
+) -> None:
+    stalled = AttachHandle.connect(socket_path)  # never reads
+    dropped = AttachHandle.connect(socket_path)
+    dropped._conn.close()  # the link goes away without a goodbye
+    _out, err = headless_listening.communicate(timeout=SAFETY_S)
+    assert headless_listening.returncode == 0, err
+    stalled.close()
+
+
+def test_wrong_key_is_refused_and_the_run_goes_on(
+    headless_listening: subprocess.Popen[str], socket_path: Path
+) -> None:
+    with pytest.raises((AuthenticationError, EOFError, ConnectionError)):
+        Client(os.fspath(socket_path), family="AF_UNIX", authkey=b"not the key")
+    viewer = AttachHandle.connect(socket_path)
+    receive(viewer, 1, Snapshot)
+    viewer.close()
+    headless_listening.communicate(timeout=SAFETY_S)
+    assert headless_listening.returncode == 0
+
+
+def test_attach_to_nothing_says_what_is_missing(socket_path: Path) -> None:
+    with pytest.raises(AttachError, match="no run is listening"):
+        AttachHandle.connect(socket_path)
