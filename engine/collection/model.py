@@ -8,10 +8,23 @@ once per run into a ``RunPlan``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+class _Missing(Enum):
+    """Marks a JSON check written without ``equals``: the path only has to exist."""
+
+    MISSING = "missing"
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing.MISSING
 
 
 @dataclass(slots=True)
