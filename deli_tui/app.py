@@ -1,0 +1,170 @@
+"""The deli-tui application: two modes (requests, scenarios), global keys, command palette.
+
+Kept thin on purpose: screens own their work; the app only switches between them, starts
+runs (asking once before the first one that targets a host off this machine) and quits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+from textual.widget import Widget
+
+from deli_tui.screens.collection import CollectionScreen
+from deli_tui.screens.confirm import ChoiceScreen
+from deli_tui.screens.help import HelpScreen, HelpSection
+from deli_tui.screens.scenario import ScenarioScreen
+from deli_tui.widgets.collection_tree import CollectionTree
+from deli_tui.workspace import Workspace, non_local_hosts
+from engine.collection.model import ScenarioDef
+from engine.errors import CollectionError
+
+
+def run_screen_class() -> Any:
+    """The run dashboard class, or None when it cannot be imported."""
+    try:
+        from deli_tui.screens.run import RunScreen
+    except ImportError:
+        return None
+    return RunScreen
+
+
+class KeyActions(Provider):
+    """Every bound action of the app, the current screen and its widgets, as palette entries."""
+
+    def _nodes(self) -> Iterator[DOMNode]:
+        yield self.app
+        screen = self.screen
+        if type(screen).COMMANDS:  # the screen lists its own actions (the run dashboard)
+            return
+        yield screen
+        for widget in screen.walk_children(Widget):
+            if type(widget).__module__.startswith("deli_tui.") and widget.BINDINGS:
+                yield widget
+
+    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        found: list[tuple[str, Callable[[], Any], str]] = []
+        seen: set[tuple[int, str]] = set()
+        for node in self._nodes():
+            for bindings in node._bindings.key_to_bindings.values():
+                for binding in bindings:
+                    if not binding.description or (id(node), binding.action) in seen:
+                        continue
+                    seen.add((id(node), binding.action))
+                    if self.app._check_action_state(binding.action, node) is False:
+                        continue
+                    keys = self.app.get_key_display(binding)
+                    run = partial(self.app.run_action, binding.action, node)
+                    found.append((binding.description, run, f"key: {keys}"))
+        return found
+
+    async def discover(self) -> Hits:
+        for name, run, help_text in self._commands():
+            yield DiscoveryHit(name, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, run, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run, help=help_text)
+
+
+class DeliApp(App[int]):
+    """The full-screen app on one collection directory."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "deli-tui"
+    COMMANDS: ClassVar[set] = App.COMMANDS | {KeyActions}  # type: ignore[type-arg]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("f1,question_mark", "help", "Help", key_display="F1", id="app.help"),
+        Binding("f2", "switch_mode('requests')", "Requests", id="app.requests"),
+        Binding("f3", "switch_mode('scenarios')", "Scenarios", id="app.scenarios"),
+    ]
+
+    def __init__(self, workspace: Workspace, *, run_scenario: str | None = None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.run_scenario = run_scenario
+        self.remote_confirmed = False
+
+    def on_mount(self) -> None:
+        self.add_mode("requests", lambda: CollectionScreen(self.workspace))
+        self.add_mode("scenarios", lambda: ScenarioScreen(self.workspace))
+        self.switch_mode("requests")
+        if self.run_scenario is not None:
+            self.call_after_refresh(self.start_run, self.run_scenario)
+
+    def help_sections(self) -> list[HelpSection]:
+        sections: list[HelpSection] = [
+            ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "", "Command palette")]),
+            ("Requests screen", CollectionScreen.BINDINGS),
+            ("Request tree (when focused)", CollectionTree.BINDINGS),
+            ("Scenarios screen", ScenarioScreen.BINDINGS),
+        ]
+        run_screen = run_screen_class()
+        if run_screen is not None:
+            sections.append(("Run dashboard", run_screen.BINDINGS))
+        sections.append(("Dialogs", ChoiceScreen.BINDINGS))
+        return sections
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_sections()))
+
+    async def action_quit(self) -> None:
+        """Quit from anywhere; a running load stops as its screen unmounts."""
+        self.exit(0)
+
+    def start_run(self, scenario_name: str | None, draft: ScenarioDef | None = None) -> None:
+        """Build the plan and open the run dashboard; asks first if a target is not local."""
+        try:
+            plan = self.workspace.plan_for(scenario_name, draft)
+        except CollectionError as exc:
+            self.notify(f"Cannot run: {exc}", severity="error", timeout=10)
+            return
+        remote = non_local_hosts(plan)
+        if remote and not self.remote_confirmed:
+            question = (
+                f"This run sends load to {', '.join(remote)}, which is not this machine.\n"
+                "Only load-test servers you own or may test. Run it?"
+            )
+
+            def chosen(answer: str | None) -> None:
+                if answer == "yes":
+                    self.remote_confirmed = True
+                    self._open_run(plan)
+
+            self.push_screen(
+                ChoiceScreen(
+                    "Load a remote host?",
+                    question,
+                    (("Run", "yes", "warning"), ("Cancel", "no", "default")),
+                    cancel_value="no",
+                ),
+                chosen,
+            )
+            return
+        self._open_run(plan)
+
+    def _open_run(self, plan: Any) -> None:
+        run_screen = run_screen_class()
+        if run_screen is None:
+            self.notify("The run dashboard is not available in this build", severity="error")
+            return
+        self.push_screen(run_screen.for_plan(plan, runs_dir=self.workspace.runs_dir))
+
+
+def open_workspace(root: Path, env_file: Path | None, base_url: str | None) -> Workspace:
+    """Load the collection at ``root`` (raises ``CollectionError`` with file:line problems)."""
+    workspace = Workspace(root, env_file=env_file, base_url_override=base_url)
+    workspace.load()
+    return workspace

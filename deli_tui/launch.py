@@ -1,0 +1,140 @@
+"""Entry points of the TUI: ``deli-tui [PATH] [--demo] [--run SCENARIO] [--env-file F]`` and
+``deli-tui attach SOCKET``. Bad input exits 2 with a message, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> int:
+    print(f"deli-tui: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def tui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deli-tui",
+        description="Browse and edit a request collection, send requests, run load scenarios.",
+        epilog="Other commands: deli-tui run PATH (headless), deli-tui attach SOCKET, "
+        "deli-tui demo-server.",
+    )
+    parser.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="collection directory (default: the current one, if it holds collection.yaml)",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="start the demo server and open the demo collection"
+    )
+    parser.add_argument("--run", metavar="SCENARIO", help="start this scenario at once")
+    parser.add_argument("--env-file", metavar="F", help="variables file (KEY=value lines)")
+    return parser
+
+
+def resolve_collection_root(path: str | None) -> Path:
+    """The collection directory for ``path`` (a directory or its collection.yaml); ValueError
+    with a message saying what is missing."""
+    if path is None:
+        root = Path.cwd()
+        if not (root / "collection.yaml").is_file():
+            raise ValueError(
+                f"no collection.yaml in the current directory ({root}); "
+                "give a collection directory, or try: deli-tui --demo"
+            )
+        return root
+    candidate = Path(path).expanduser()
+    if candidate.is_file() and candidate.name == "collection.yaml":
+        return candidate.parent
+    if not candidate.exists():
+        raise ValueError(f"{path}: no such directory")
+    if not candidate.is_dir():
+        raise ValueError(f"{path}: not a collection directory (expected a folder)")
+    if not (candidate / "collection.yaml").is_file():
+        raise ValueError(f"{path}: no collection.yaml in this directory")
+    return candidate
+
+
+def tui_from_argv(argv: Sequence[str]) -> int:
+    """Parse the arguments, load the collection, run the app; the process exit code."""
+    args = tui_parser().parse_args(list(argv))
+    from deli_tui.demo import DemoServerProcess, locate_demo_collection
+
+    demo: DemoServerProcess | None = None
+    if args.demo:
+        if args.path is not None:
+            return _fail("--demo opens the demo collection; leave out PATH")
+        demo_root = locate_demo_collection()
+        if demo_root is None:
+            return _fail("the demo collection is missing from this installation")
+        root = demo_root
+    else:
+        try:
+            root = resolve_collection_root(args.path)
+        except ValueError as exc:
+            return _fail(str(exc))
+    env_file = Path(args.env_file) if args.env_file else None
+    if env_file is not None and not env_file.is_file():
+        return _fail(f"--env-file {args.env_file}: no such file")
+
+    from deli_tui.app import DeliApp, open_workspace
+    from engine.errors import CollectionError
+
+    try:
+        workspace = open_workspace(root, env_file, None)
+    except CollectionError as exc:
+        return _fail("the collection does not load:\n" + "\n".join(f"  {p}" for p in exc.problems))
+    if args.run is not None and args.run not in workspace.collection.scenarios:
+        known = ", ".join(workspace.collection.scenarios) or "none"
+        return _fail(f"--run {args.run}: no such scenario (scenarios: {known})")
+    if args.demo:
+        demo = DemoServerProcess()
+        try:
+            demo.start()
+        except RuntimeError as exc:
+            return _fail(str(exc))
+        workspace.base_url_override = demo.url
+    try:
+        app = DeliApp(workspace, run_scenario=args.run)
+        app.run()
+    finally:
+        if demo is not None:
+            demo.stop()
+    return int(app.return_code or 0)
+
+
+def attach_from_argv(argv: Sequence[str]) -> int:
+    """``deli-tui attach SOCKET``: watch a headless run started with ``--listen SOCKET``."""
+    parser = argparse.ArgumentParser(
+        prog="deli-tui attach",
+        description="Open the live dashboard of a run started with `deli-tui run ... --listen`.",
+    )
+    parser.add_argument("socket", metavar="SOCKET", help="the --listen socket path of the run")
+    args = parser.parse_args(list(argv))
+    if not os.path.exists(args.socket):
+        return _fail(f"{args.socket}: no such socket (is the run still going?)")
+    from textual.app import App
+    from textual.binding import Binding
+
+    from deli_tui.screens.run import RunScreen
+
+    class AttachApp(App[int]):
+        """A viewer of one remote run; leaving the dashboard (d or escape) ends it."""
+
+        CSS_PATH = "app.tcss"
+        TITLE = "deli-tui attach"
+        BINDINGS: Any = [Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")]
+
+        def on_mount(self) -> None:
+            self.push_screen(RunScreen.for_attach(args.socket))
+
+    app = AttachApp()
+    app.run()
+    return int(app.return_code or 0)

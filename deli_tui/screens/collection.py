@@ -1,0 +1,387 @@
+"""The collection screen: the tree of requests, the editor of the selected one, its response.
+
+Edits live in drafts (one per request) until ctrl+s; a dirty draft is marked in the tree and
+copied to ``.deli/recovery/`` so a crash loses nothing. Saves go through the engine's saver
+only after the draft converts cleanly and the result parses back; a file changed on disk
+since it was opened is never overwritten without asking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Tree
+
+from deli_tui.drafts import (
+    FieldProblem,
+    RequestDraft,
+    draft_from_request,
+    request_from_draft,
+)
+from deli_tui.recovery import RecoveryStore
+from deli_tui.screens.collection_ops import CollectionOps
+from deli_tui.screens.confirm import ChoiceScreen
+from deli_tui.widgets.collection_tree import CollectionTree, TreeEntry
+from deli_tui.widgets.request_editor import RequestEditor
+from deli_tui.widgets.response_view import CheckOutcome, ResponseView
+from engine.errors import CollectionError
+
+if TYPE_CHECKING:
+    from deli_tui.workspace import Workspace
+    from engine.plan import PreparedRequest
+
+RECOVERY_DELAY_S = 0.5
+
+
+def _normal(draft: RequestDraft) -> dict[str, Any]:
+    """Draft fields with trailing whitespace ignored, for a dirty comparison."""
+    return {
+        k: "\n".join(line.rstrip() for line in v.strip().splitlines()) if isinstance(v, str) else v
+        for k, v in draft.as_dict().items()
+    }
+
+
+class CollectionScreen(Screen[None]):
+    """Browse, edit, save and send the requests of the open collection."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="requests.save"),
+        Binding("ctrl+r", "send", "Send", id="requests.send"),
+        Binding("ctrl+t", "focus_tree", "Tree", id="requests.focus_tree"),
+        Binding("ctrl+e", "focus_editor", "Editor", id="requests.focus_editor"),
+        Binding("ctrl+l", "revert", "Revert to file", id="requests.revert"),
+    ]
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(id="collection-screen")
+        self.workspace = workspace
+        self.recovery = RecoveryStore(workspace.root)
+        self.current: Path | None = None
+        self.drafts: dict[str, RequestDraft] = {}
+        self._recovery_written: dict[str, dict[str, Any]] = {}
+        self._recovery_timer: Any = None
+        self.ops = CollectionOps(self)
+
+    # -- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="collection-body"):
+            yield CollectionTree(id="tree")
+            with Vertical(id="request-pane"):
+                yield RequestEditor(id="editor")
+                yield ResponseView(id="response")
+        yield Footer(compact=True)
+
+    @property
+    def tree(self) -> CollectionTree:
+        return self.query_one("#tree", CollectionTree)
+
+    @property
+    def editor(self) -> RequestEditor:
+        return self.query_one("#editor", RequestEditor)
+
+    @property
+    def response(self) -> ResponseView:
+        return self.query_one("#response", ResponseView)
+
+    def on_mount(self) -> None:
+        self.sub_title = "Requests"
+        self.editor.disabled = True
+        self.refresh_tree()
+        self.tree.focus()
+        first = next(
+            iter(sorted(self.workspace.collection.requests, key=lambda r: r.relpath.parts)), None
+        )
+        if first is not None:
+            self.open_request(first.relpath)
+            self.tree.move_to(first.relpath)
+        self.call_after_refresh(self.offer_recovery)
+
+    def refresh_tree(self, select: Path | None = None) -> None:
+        self.tree.show_collection(self.workspace.collection, set(self.drafts), select)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        name = self.workspace.collection.name
+        dirty = " *" if self.drafts else ""
+        self.title = f"deli-tui: {name}{dirty}"
+
+    # -- drafts and dirty state ------------------------------------------------------------
+    def saved_draft(self, relpath: Path) -> RequestDraft | None:
+        req = self.workspace.request(relpath)
+        return draft_from_request(req) if req is not None else None
+
+    def is_dirty(self, relpath: Path) -> bool:
+        return relpath.as_posix() in self.drafts
+
+    def open_request(self, relpath: Path) -> None:
+        """Show ``relpath`` in the editor: its unsaved draft when there is one."""
+        saved = self.saved_draft(relpath)
+        if saved is None:
+            return
+        self.current = relpath
+        self.editor.disabled = False
+        self.editor.load(self.drafts.get(relpath.as_posix(), saved))
+        self.editor.border_title = self._editor_title()
+
+    def _editor_title(self) -> str:
+        if self.current is None:
+            return ""
+        mark = " *" if self.is_dirty(self.current) else ""
+        return f"{self.current.as_posix()}{mark}"
+
+    def set_draft(self, relpath: Path, draft: RequestDraft | None) -> None:
+        """Record ``draft`` for ``relpath`` (None or equal to the file: clean)."""
+        key = relpath.as_posix()
+        saved = self.saved_draft(relpath)
+        dirty = draft is not None and saved is not None and _normal(draft) != _normal(saved)
+        if dirty and draft is not None:
+            self.drafts[key] = draft
+        else:
+            self.drafts.pop(key, None)
+        self.tree.set_dirty(relpath, dirty)
+        if relpath == self.current:
+            self.editor.border_title = self._editor_title()
+        self._update_title()
+        self._schedule_recovery()
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[TreeEntry]) -> None:
+        entry = event.node.data
+        if entry is not None and entry.kind == "request" and entry.relpath != self.current:
+            self.open_request(entry.relpath)
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected[TreeEntry]) -> None:
+        entry = event.node.data
+        if entry is not None and entry.kind == "request":
+            self.open_request(entry.relpath)
+            self.editor.focus_field("url")
+
+    @on(RequestEditor.Edited)
+    def _edited(self, event: RequestEditor.Edited) -> None:
+        if self.current is not None:
+            self.set_draft(self.current, event.draft)
+
+    def on_unmount(self) -> None:
+        """Flush pending recovery copies (quitting must not lose the last half second)."""
+        if self._recovery_timer is not None:
+            self._recovery_timer.stop()
+            self.write_recovery()
+
+    # -- recovery copies --------------------------------------------------------------------
+    def _schedule_recovery(self) -> None:
+        if self._recovery_timer is not None:
+            self._recovery_timer.stop()
+        self._recovery_timer = self.set_timer(RECOVERY_DELAY_S, self.write_recovery)
+
+    def write_recovery(self) -> None:
+        """Bring ``.deli/recovery/`` in line with the dirty drafts (atomic writes)."""
+        self._recovery_timer = None
+        for key, draft in self.drafts.items():
+            fields = draft.as_dict()
+            if self._recovery_written.get(key) != fields:
+                try:
+                    self.recovery.save("request", key, fields)
+                except OSError as exc:
+                    self.notify(f"Could not write a recovery copy: {exc}", severity="warning")
+                    return
+                self._recovery_written[key] = fields
+        for key in [k for k in self._recovery_written if k not in self.drafts]:
+            self.recovery.clear("request", key)
+            del self._recovery_written[key]
+
+    def offer_recovery(self) -> None:
+        """After a crash: offer the recovery copies that differ from their files."""
+        found: dict[str, RequestDraft] = {}
+        for copy in self.recovery.load_all():
+            if copy.kind != "request":
+                continue
+            relpath = Path(copy.key)
+            saved = self.saved_draft(relpath)
+            draft = RequestDraft.from_dict(copy.fields)
+            if saved is None or _normal(draft) == _normal(saved):
+                self.recovery.clear("request", copy.key)
+                continue
+            found[copy.key] = draft
+        if not found:
+            return
+        names = "\n".join(f"  {key}" for key in sorted(found))
+        question = (
+            f"Unsaved edits from an earlier session were kept for:\n{names}\n\n"
+            "Restore them as unsaved edits, or discard them?"
+        )
+
+        def chosen(answer: str | None) -> None:
+            if answer == "restore":
+                for key, draft in found.items():
+                    self._recovery_written[key] = draft.as_dict()
+                    self.set_draft(Path(key), draft)
+                if self.current is not None and self.current.as_posix() in found:
+                    self.editor.load(found[self.current.as_posix()])
+                self.notify(f"Restored unsaved edits of {len(found)} request(s); ctrl+s saves.")
+            elif answer == "discard":
+                for key in found:
+                    self.recovery.clear("request", key)
+
+        choices = (("Restore", "restore", "primary"), ("Discard", "discard", "error"))
+        self.app.push_screen(
+            ChoiceScreen("Recover unsaved edits", question, choices, cancel_value="later"),
+            chosen,
+        )
+
+    # -- save -------------------------------------------------------------------------------
+    def validate_current(self) -> tuple[Any, list[FieldProblem]]:
+        """The current draft as a RequestDef, or the problems that stop it."""
+        assert self.current is not None
+        base = self.workspace.request(self.current)
+        if base is None:
+            return None, [FieldProblem("file", "this request no longer exists on disk")]
+        req, problems = request_from_draft(self.editor.read_draft(), base)
+        if req is None:
+            return None, problems
+        from engine.collection.loader import parse_request_text
+        from engine.collection.saver import dump_request
+
+        try:
+            parse_request_text(dump_request(req), req.relpath)
+        except CollectionError as exc:
+            return None, [FieldProblem("file", p.message) for p in exc.problems]
+        return req, []
+
+    def action_save(self) -> None:
+        if self.current is None:
+            return
+        req, problems = self.validate_current()
+        self.editor.show_problems(problems)
+        if req is None:
+            self.notify(
+                f"Not saved: {len(problems)} problem(s), see above the tabs", severity="error"
+            )
+            return
+        self.write_request(req, overwrite=False)
+
+    def write_request(self, req: Any, *, overwrite: bool) -> None:
+        from engine.collection.saver import FileChangedError
+
+        try:
+            self.workspace.save_request(req, overwrite=overwrite)
+        except FileChangedError:
+            self._ask_about_conflict(req)
+            return
+        except (OSError, CollectionError) as exc:
+            self.notify(f"Not saved: {exc}", severity="error")
+            return
+        self.set_draft(req.relpath, None)
+        self.recovery.clear("request", req.relpath.as_posix())
+        self._recovery_written.pop(req.relpath.as_posix(), None)
+        self.refresh_tree(select=req.relpath)
+        self.notify(f"Saved {req.relpath.as_posix()}")
+
+    def _ask_about_conflict(self, req: Any) -> None:
+        question = (
+            f"{req.relpath.as_posix()} changed on disk since it was opened.\n"
+            "Reload discards your edits here and shows the file; Overwrite replaces the file "
+            "with your edits; Cancel keeps both as they are."
+        )
+        choices = (
+            ("Reload", "reload", "warning"),
+            ("Overwrite", "overwrite", "error"),
+            ("Cancel", "cancel", "default"),
+        )
+
+        def chosen(answer: str | None) -> None:
+            if answer == "overwrite":
+                self.write_request(req, overwrite=True)
+            elif answer == "reload":
+                self.reload_from_disk(req.relpath)
+
+        self.app.push_screen(
+            ChoiceScreen("File changed on disk", question, choices, cancel_value="cancel"), chosen
+        )
+
+    def reload_from_disk(self, relpath: Path) -> None:
+        try:
+            self.workspace.read_request_from_disk(relpath)
+        except (OSError, CollectionError) as exc:
+            self.notify(f"Cannot reload {relpath.as_posix()}: {exc}", severity="error")
+            return
+        self.set_draft(relpath, None)
+        self.refresh_tree(select=relpath)
+        if relpath == self.current:
+            self.open_request(relpath)
+
+    def action_revert(self) -> None:
+        if self.current is not None:
+            self.reload_from_disk(self.current)
+
+    # -- send ---------------------------------------------------------------------------------
+    def action_send(self) -> None:
+        if self.current is None:
+            return
+        base = self.workspace.request(self.current)
+        if base is None:
+            return
+        req, problems = request_from_draft(self.editor.read_draft(), base)
+        self.editor.show_problems(problems)
+        if req is None:
+            self.notify("Not sent: fix the problems shown first", severity="error")
+            return
+        try:
+            prepared = self.workspace.prepare_single(req)
+        except CollectionError as exc:
+            self.editor.show_problems([FieldProblem("url", p.message) for p in exc.problems])
+            return
+        self.response.show_sending(prepared.method, prepared.url)
+        self.send_in_thread(prepared)
+
+    @work(thread=True, exclusive=True, group="send")
+    def send_in_thread(self, prepared: PreparedRequest) -> None:
+        from engine.transport.single import send_single
+
+        result: Any = send_single(prepared)
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)  # type: ignore[arg-type]
+        self.app.call_from_thread(self.show_result, prepared, result)
+
+    def show_result(self, prepared: PreparedRequest, result: Any) -> None:
+        from engine.checks import run_checks
+
+        if getattr(result, "error_class", None):
+            self.response.show_error(result.error_class, result.error or "")
+            return
+        body = result.body or b""
+        outcomes = []
+        for check in prepared.checks:
+            failure = run_checks((check,), result.status, body)
+            outcomes.append(CheckOutcome(check.describe(), failure is None, failure or ""))
+        self.response.show_response(
+            status=result.status,
+            reason=result.reason or "",
+            http_version=result.http_version or "",
+            elapsed_ms=result.elapsed_ms,
+            size=result.size,
+            headers=list(result.headers),
+            body=body,
+            checks=outcomes,
+        )
+
+    # -- focus and tree commands -----------------------------------------------------------------
+    def action_focus_tree(self) -> None:
+        self.tree.focus()
+
+    def action_focus_editor(self) -> None:
+        if self.current is not None:
+            self.editor.focus_field("url")
+
+    @on(CollectionTree.Command)
+    def _tree_command(self, event: CollectionTree.Command) -> None:
+        self.ops.run(event.command, event.entry)

@@ -1,0 +1,69 @@
+"""The help screen: every key of every screen, generated from the bindings themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Label, Static
+
+HelpSection = tuple[str, Sequence[BindingType]]
+
+INTRO = (
+    "deli-tui: keep requests as YAML files, edit them here, send one, or run a scenario "
+    "and watch its latency live. Everything works from the keyboard; ctrl+p opens the "
+    "command palette with every action, tab / shift+tab move focus."
+)
+
+
+def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    """(keys, description) for each binding that has a description, keys joined by ' / '."""
+    rows: list[tuple[str, str]] = []
+    for binding in Binding.make_bindings(bindings):
+        if not binding.description:
+            continue
+        keys = binding.key_display or binding.key
+        if rows and rows[-1][1] == binding.description:
+            rows[-1] = (f"{rows[-1][0]} / {keys}", binding.description)
+        else:
+            rows.append((keys, binding.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the keys per screen; escape, q or F1 closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,f1", "close", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, sections: Sequence[HelpSection]) -> None:
+        super().__init__(id="help-screen")
+        self.sections = list(sections)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Label("Keys", id="help-title")
+            yield Static(INTRO, id="help-intro", markup=False)
+            for title, bindings in self.sections:
+                rows = key_rows(bindings)
+                if not rows:
+                    continue
+                table = Table(title=title, title_justify="left", expand=True, box=None)
+                table.add_column("key", style="bold", no_wrap=True, ratio=1)
+                table.add_column("action", ratio=3)
+                for keys, description in rows:
+                    table.add_row(Text(keys), Text(description))
+                yield Static(table, classes="help-section")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,302 @@
+"""The scenario screen: pick or create a scenario, edit its load, preview it, save, run it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, OptionList
+from textual.widgets.option_list import Option
+
+from deli_tui.drafts import ScenarioDraft, draft_from_scenario, scenario_from_draft
+from deli_tui.recovery import RecoveryStore
+from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
+from deli_tui.widgets.load_preview import LoadPreview
+from deli_tui.widgets.scenario_form import ScenarioForm
+from engine.collection.model import ScenarioDef
+from engine.errors import CollectionError
+
+if TYPE_CHECKING:
+    from deli_tui.workspace import Workspace
+
+RECOVERY_DELAY_S = 0.5
+
+
+class ScenarioScreen(Screen[None]):
+    """Scenarios of collection.yaml: list on the left, form and live preview on the right."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="scenarios.save"),
+        Binding("ctrl+r,f5", "run", "Run scenario", id="scenarios.run"),
+        Binding("ctrl+n", "new", "New scenario", id="scenarios.new"),
+        Binding("ctrl+t", "focus_list", "List", id="scenarios.focus_list"),
+    ]
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(id="scenario-screen")
+        self.workspace = workspace
+        self.recovery = RecoveryStore(workspace.root)
+        self.current: str | None = None
+        self.drafts: dict[str, ScenarioDraft] = {}
+        self.new_scenarios: dict[str, ScenarioDef] = {}
+        self._recovery_timer: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="scenario-body"):
+            with Vertical(id="scenario-side"):
+                yield Label("Scenarios", classes="pane-title")
+                yield OptionList(id="scenario-list")
+            with Vertical(id="scenario-main"):
+                yield ScenarioForm(id="scenario-form")
+                yield LoadPreview(id="load-preview")
+        yield Footer(compact=True)
+
+    @property
+    def form(self) -> ScenarioForm:
+        return self.query_one("#scenario-form", ScenarioForm)
+
+    @property
+    def preview(self) -> LoadPreview:
+        return self.query_one("#load-preview", LoadPreview)
+
+    def on_mount(self) -> None:
+        self.sub_title = "Scenarios"
+        self.title = f"deli-tui: {self.workspace.collection.name}"
+        self.refresh_list()
+        names = self.scenario_names()
+        if names:
+            self.open_scenario(names[0])
+        else:
+            self.form.disabled = True
+            self.preview.show(None, "users", "No scenario yet: ctrl+n creates one.")
+        self.query_one("#scenario-list", OptionList).focus()
+        self.call_after_refresh(self.offer_recovery)
+
+    # -- list -----------------------------------------------------------------------------
+    def scenario_names(self) -> list[str]:
+        return [*self.workspace.collection.scenarios, *self.new_scenarios]
+
+    def base(self, name: str) -> ScenarioDef | None:
+        return self.workspace.collection.scenarios.get(name) or self.new_scenarios.get(name)
+
+    def refresh_list(self) -> None:
+        option_list = self.query_one("#scenario-list", OptionList)
+        option_list.clear_options()
+        for name in self.scenario_names():
+            mark = " *" if name in self.drafts else ""
+            option_list.add_option(Option(f"{name}{mark}", id=name))
+        if self.current is not None and self.current in self.scenario_names():
+            option_list.highlighted = self.scenario_names().index(self.current)
+
+    @on(OptionList.OptionHighlighted, "#scenario-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        name = event.option.id
+        if name is not None and name != self.current:
+            self.open_scenario(name)
+
+    @on(OptionList.OptionSelected, "#scenario-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.open_scenario(event.option.id)
+            self.form.query_one("#field-model").focus()
+
+    def open_scenario(self, name: str) -> None:
+        base = self.base(name)
+        if base is None:
+            return
+        self.current = name
+        self.form.disabled = False
+        draft = self.drafts.get(name) or draft_from_scenario(base)
+        self.form.load(draft)
+        self.form.border_title = self._form_title()
+        self.validate(draft)
+
+    def _form_title(self) -> str:
+        if self.current is None:
+            return ""
+        return f"scenario {self.current}{' *' if self.current in self.drafts else ''}"
+
+    # -- editing ------------------------------------------------------------------------------
+    def validate(self, draft: ScenarioDraft) -> ScenarioDef | None:
+        """Show the draft's problems inline and its load in the preview."""
+        assert self.current is not None
+        base = self.base(self.current)
+        assert base is not None
+        scenario, problems = scenario_from_draft(draft, base)
+        self.form.show_problems(problems)
+        unit = "users" if draft.model == "closed" else "requests/s"
+        if scenario is None:
+            self.preview.show(None, unit, "Preview waits for valid values.")
+            return None
+        from engine.collection.planning import profile_from_scenario
+
+        try:
+            profile = profile_from_scenario(scenario)
+        except (CollectionError, ValueError) as exc:
+            self.preview.show(None, unit, f"Cannot plan this load: {exc}")
+            return None
+        self.preview.show(profile, unit)
+        return scenario
+
+    @on(ScenarioForm.Edited)
+    def _edited(self, event: ScenarioForm.Edited) -> None:
+        if self.current is None:
+            return
+        self.validate(event.draft)
+        base = self.base(self.current)
+        saved = draft_from_scenario(base) if base is not None else None
+        was_dirty = self.current in self.drafts
+        if event.draft != saved or self.current in self.new_scenarios:
+            self.drafts[self.current] = event.draft
+        else:
+            self.drafts.pop(self.current, None)
+        if was_dirty != (self.current in self.drafts):
+            self.refresh_list()
+        self.form.border_title = self._form_title()
+        self._schedule_recovery()
+
+    def on_unmount(self) -> None:
+        """Flush pending recovery copies (quitting must not lose the last half second)."""
+        if self._recovery_timer is not None:
+            self._recovery_timer.stop()
+            self.write_recovery()
+
+    # -- recovery ----------------------------------------------------------------------------------
+    def _schedule_recovery(self) -> None:
+        if self._recovery_timer is not None:
+            self._recovery_timer.stop()
+        self._recovery_timer = self.set_timer(RECOVERY_DELAY_S, self.write_recovery)
+
+    def write_recovery(self) -> None:
+        self._recovery_timer = None
+        for name, draft in self.drafts.items():
+            try:
+                self.recovery.save("scenario", name, {"name": name, **draft.as_dict()})
+            except OSError as exc:
+                self.notify(f"Could not write a recovery copy: {exc}", severity="warning")
+                return
+
+    def offer_recovery(self) -> None:
+        found: dict[str, ScenarioDraft] = {}
+        for copy in self.recovery.load_all():
+            if copy.kind != "scenario":
+                continue
+            draft = ScenarioDraft.from_dict(copy.fields)
+            base = self.base(copy.key)
+            if base is not None and draft == draft_from_scenario(base):
+                self.recovery.clear("scenario", copy.key)
+                continue
+            found[copy.key] = draft
+        if not found:
+            return
+
+        def chosen(answer: str | None) -> None:
+            if answer == "restore":
+                for name, draft in found.items():
+                    if self.base(name) is None:
+                        self.new_scenarios[name] = ScenarioDef(name=name)
+                    self.drafts[name] = draft
+                self.refresh_list()
+                if self.current in found or self.current is None:
+                    self.open_scenario(next(iter(found)) if self.current is None else self.current)
+            elif answer == "discard":
+                for name in found:
+                    self.recovery.clear("scenario", name)
+
+        names = ", ".join(sorted(found))
+        self.app.push_screen(
+            ChoiceScreen(
+                "Recover unsaved edits",
+                f"Unsaved scenario edits from an earlier session were kept for: {names}.",
+                (("Restore", "restore", "primary"), ("Discard", "discard", "error")),
+                cancel_value="later",
+            ),
+            chosen,
+        )
+
+    # -- actions ------------------------------------------------------------------------
+    def action_focus_list(self) -> None:
+        self.query_one("#scenario-list", OptionList).focus()
+
+    def action_new(self) -> None:
+        def named(name: str | None) -> None:
+            if not name:
+                return
+            self.new_scenarios[name] = ScenarioDef(name=name)
+            self.drafts[name] = draft_from_scenario(self.new_scenarios[name])
+            self.current = None
+            self.refresh_list()
+            self.open_scenario(name)
+            self.query_one("#scenario-list", OptionList).highlighted = self.scenario_names().index(
+                name
+            )
+            self._schedule_recovery()
+
+        def problem(name: str) -> str | None:
+            if name in self.scenario_names():
+                return f"a scenario named {name!r} exists already"
+            if any(c.isspace() for c in name):
+                return "use a name without spaces, e.g. smoke or soak-1h"
+            return None
+
+        self.app.push_screen(
+            TextPromptScreen("New scenario", "Name of the new scenario:", "", problem), named
+        )
+
+    def current_scenario(self) -> ScenarioDef | None:
+        """The form's scenario when valid (problems shown inline otherwise)."""
+        if self.current is None:
+            return None
+        scenario = self.validate(self.form.read_draft())
+        if scenario is None:
+            self.notify("Fix the problems shown under the fields first", severity="error")
+        return scenario
+
+    def action_save(self, overwrite: bool = False) -> None:
+        from engine.collection.saver import FileChangedError
+
+        scenario = self.current_scenario()
+        if scenario is None:
+            return
+        try:
+            self.workspace.save_scenario(scenario, overwrite=overwrite)
+        except FileChangedError:
+            self._ask_about_conflict()
+            return
+        except (OSError, CollectionError) as exc:
+            self.notify(f"Not saved: {exc}", severity="error")
+            return
+        self.new_scenarios.pop(scenario.name, None)
+        self.drafts.pop(scenario.name, None)
+        self.recovery.clear("scenario", scenario.name)
+        self.refresh_list()
+        self.form.border_title = self._form_title()
+        self.notify(f"Saved scenario {scenario.name} to collection.yaml")
+
+    def _ask_about_conflict(self) -> None:
+        def chosen(answer: str | None) -> None:
+            if answer == "overwrite":
+                self.action_save(overwrite=True)
+
+        self.app.push_screen(
+            ChoiceScreen(
+                "File changed on disk",
+                "collection.yaml changed on disk since it was opened. Overwrite it with the "
+                "scenarios shown here, or cancel and keep your edits unsaved?",
+                (("Overwrite", "overwrite", "error"), ("Cancel", "cancel", "default")),
+                cancel_value="cancel",
+            ),
+            chosen,
+        )
+
+    def action_run(self) -> None:
+        scenario = self.current_scenario()
+        if scenario is None:
+            return
+        draft = scenario if self.current in self.drafts else None
+        self.app.start_run(scenario.name, draft)  # type: ignore[attr-defined]

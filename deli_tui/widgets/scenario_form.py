@@ -1,0 +1,162 @@
+"""The scenario form: load model, profile, durations, workers and thresholds of one scenario.
+
+Fields that do not apply to the chosen model/profile are hidden. Every change posts
+``Edited`` with the draft; ``show_problems`` puts each message under its own field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Select, Static, Switch, TextArea
+
+from deli_tui.drafts import MODELS, PROFILES, FieldProblem, ScenarioDraft
+
+# (field, label, placeholder); rendered as Input rows.
+_INPUTS: tuple[tuple[str, str, str], ...] = (
+    ("users", "users", "virtual users, e.g. 10"),
+    ("rate", "rate (req/s)", "arrivals per second, e.g. 100"),
+    ("duration", "duration", "e.g. 30s, 2m"),
+    ("ramp_up", "ramp-up", "e.g. 10s (0s: none)"),
+    ("spike_to", "spike to", "peak users or req/s"),
+    ("spike_duration", "spike length", "e.g. 5s"),
+    ("stages", "stages", "10s:10, 30s:50, 10s:0"),
+    ("think_time", "think time", "100ms or 100ms..300ms"),
+    ("iterations", "iterations", "per user; empty: until the end"),
+    ("workers", "workers", "processes, e.g. 1"),
+    ("timeout", "timeout", "empty: collection default"),
+)
+
+
+def visible_fields(model: str, profile: str) -> set[str]:
+    """The fields that mean something for this model and profile."""
+    shown = {"model", "profile", "think_time", "workers", "http2", "timeout", "thresholds"}
+    shown.add("users" if model == "closed" else "rate")
+    if model == "closed":
+        shown.add("iterations")
+    if profile == "stages":
+        shown.add("stages")
+    else:
+        shown.update({"duration", "ramp_up"})
+    if profile == "spike":
+        shown.update({"spike_to", "spike_duration"})
+    return shown
+
+
+class ScenarioForm(VerticalScroll):
+    """Edits a ``ScenarioDraft``."""
+
+    class Edited(Message):
+        def __init__(self, draft: ScenarioDraft) -> None:
+            super().__init__()
+            self.draft = draft
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._loading = False
+
+    def _row(self, name: str, label: str, *widgets: object) -> ComposeResult:
+        with Vertical(classes="form-field", id=f"row-{name}"):
+            with Horizontal(classes="form-row"):
+                yield Label(label, classes="form-label")
+                yield from widgets  # type: ignore[misc]
+            yield Static("", classes="field-error", id=f"error-{name}", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield from self._row(
+            "model",
+            "model",
+            Select(
+                [("closed (users)", "closed"), ("open (rate)", "open")],
+                value="closed",
+                allow_blank=False,
+                compact=True,
+                id="field-model",
+            ),
+        )
+        yield from self._row(
+            "profile",
+            "profile",
+            Select(
+                [(p, p) for p in PROFILES],
+                value="constant",
+                allow_blank=False,
+                compact=True,
+                id="field-profile",
+            ),
+        )
+        for name, label, placeholder in _INPUTS:
+            yield from self._row(
+                name, label, Input(placeholder=placeholder, compact=True, id=f"field-{name}")
+            )
+        yield from self._row("http2", "HTTP/2", Switch(id="field-http2"))
+        with Vertical(classes="form-field", id="row-thresholds"):
+            yield Label("thresholds, one per line (p95 < 300ms, error_rate < 1%)")
+            yield TextArea(id="field-thresholds", tab_behavior="focus", soft_wrap=False)
+            yield Static("", classes="field-error", id="error-thresholds", markup=False)
+
+    def load(self, draft: ScenarioDraft) -> None:
+        self._loading = True
+        try:
+            model = draft.model if draft.model in MODELS else "closed"
+            profile = draft.profile if draft.profile in PROFILES else "constant"
+            self.query_one("#field-model", Select).value = model
+            self.query_one("#field-profile", Select).value = profile
+            for name, _, _ in _INPUTS:
+                self.query_one(f"#field-{name}", Input).value = getattr(draft, name)
+            self.query_one("#field-http2", Switch).value = draft.http2
+            self.query_one("#field-thresholds", TextArea).load_text(draft.thresholds)
+            self._show_rows(model, profile)
+        finally:
+            self.call_after_refresh(self._loaded)
+        self.show_problems([])
+
+    def _loaded(self) -> None:
+        self._loading = False
+
+    def read_draft(self) -> ScenarioDraft:
+        values = {name: self.query_one(f"#field-{name}", Input).value for name, _, _ in _INPUTS}
+        return ScenarioDraft(
+            model=str(self.query_one("#field-model", Select).value),
+            profile=str(self.query_one("#field-profile", Select).value),
+            http2=self.query_one("#field-http2", Switch).value,
+            thresholds=self.query_one("#field-thresholds", TextArea).text,
+            **values,
+        )
+
+    def _show_rows(self, model: str, profile: str) -> None:
+        shown = visible_fields(model, profile)
+        for row in self.query(".form-field"):
+            row.display = (row.id or "").removeprefix("row-") in shown
+
+    def show_problems(self, problems: Iterable[FieldProblem]) -> None:
+        by_field: dict[str, list[str]] = {}
+        for p in problems:
+            by_field.setdefault(p.field, []).append(p.message)
+        for error in self.query(".field-error"):
+            name = (error.id or "").removeprefix("error-")
+            messages = by_field.get(name, [])
+            assert isinstance(error, Static)
+            error.update("\n".join(messages))
+            error.set_class(bool(messages), "-visible")
+            for widget in self.query(f"#field-{name}"):
+                widget.set_class(bool(messages), "field-invalid")
+
+    def problem_text(self, name: str) -> str:
+        """The inline message under field ``name`` ('' when it is fine)."""
+        return str(self.query_one(f"#error-{name}", Static).content)
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Switch.Changed)
+    @on(Select.Changed)
+    def _field_changed(self, event: Message) -> None:
+        event.stop()
+        draft = self.read_draft()
+        self._show_rows(draft.model, draft.profile)
+        if not self._loading:
+            self.post_message(self.Edited(draft))

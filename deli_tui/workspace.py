@@ -1,0 +1,179 @@
+"""The open collection as the app sees it: files, their mtimes at load, plans and single sends.
+
+No Textual here. Saves go through the engine's atomic saver with the mtime seen at load, so
+a file changed on disk since then raises ``FileChangedError`` instead of being overwritten.
+A ``--demo`` base URL override lives only in memory: it shapes plans, never the files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from engine.collection.model import Collection, RequestDef, ScenarioDef
+from engine.plan import PreparedRequest, RunPlan
+
+COLLECTION_KEY = "collection.yaml"
+_SEND_SCENARIO = "__send_one__"
+
+
+def host_is_local(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1 (the only places load may go unasked)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def non_local_hosts(plan: RunPlan) -> list[str]:
+    """The hosts of ``plan`` that are not on this machine, in order, without repeats."""
+    hosts: list[str] = []
+    for req in plan.requests:
+        host = req.host or (urlsplit(req.url).hostname or "")
+        if not host_is_local(host) and host not in hosts:
+            hosts.append(host)
+    return hosts
+
+
+def _mtime_ns(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+class Workspace:
+    """One collection directory: loaded model, mtimes, env file and base URL override."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        env_file: Path | None = None,
+        base_url_override: str | None = None,
+    ) -> None:
+        self.root = root.resolve()
+        self.env_file = env_file
+        self.base_url_override = base_url_override
+        self.collection: Collection = Collection(root=self.root, name=self.root.name)
+        self.mtimes: dict[str, int | None] = {}
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / ".deli" / "runs"
+
+    def load(self) -> Collection:
+        """(Re)load everything from disk. Raises ``CollectionError`` with file:line problems."""
+        from engine.collection.loader import load_collection
+
+        self.collection = load_collection(self.root)
+        self.mtimes = {COLLECTION_KEY: _mtime_ns(self.collection.collection_file)}
+        for req in self.collection.requests:
+            self.mtimes[req.relpath.as_posix()] = _mtime_ns(self.collection.request_path(req))
+        return self.collection
+
+    def request(self, relpath: Path) -> RequestDef | None:
+        return next((r for r in self.collection.requests if r.relpath == relpath), None)
+
+    def read_request_from_disk(self, relpath: Path) -> RequestDef:
+        """The request as its file says now (for "reload"); records the new mtime."""
+        from engine.collection.loader import parse_request_text
+
+        path = self.root / relpath
+        text = path.read_text(encoding="utf-8")
+        req = parse_request_text(text, relpath, source=path)
+        self._replace_request(req)
+        self.mtimes[relpath.as_posix()] = _mtime_ns(path)
+        return req
+
+    def _replace_request(self, req: RequestDef) -> None:
+        reqs = self.collection.requests
+        for i, existing in enumerate(reqs):
+            if existing.relpath == req.relpath:
+                reqs[i] = req
+                return
+        reqs.append(req)
+
+    def save_request(self, req: RequestDef, *, overwrite: bool = False) -> None:
+        """Write ``req`` atomically; ``FileChangedError`` if its file changed since loaded
+        (unless ``overwrite``)."""
+        from engine.collection.saver import save_request
+
+        key = req.relpath.as_posix()
+        expected = None if overwrite else self.mtimes.get(key)
+        self.mtimes[key] = save_request(self.collection, req, expected_mtime_ns=expected)
+        self._replace_request(req)
+
+    def save_scenario(
+        self, scenario: ScenarioDef, *, old_name: str | None = None, overwrite: bool = False
+    ) -> None:
+        """Put ``scenario`` into collection.yaml (replacing ``old_name`` when renamed)."""
+        from engine.collection.saver import save_collection_file
+
+        scenarios = dict(self.collection.scenarios)
+        if old_name is not None and old_name != scenario.name:
+            scenarios.pop(old_name, None)
+        scenarios[scenario.name] = scenario
+        previous = self.collection.scenarios
+        self.collection.scenarios = scenarios
+        expected = None if overwrite else self.mtimes.get(COLLECTION_KEY)
+        try:
+            self.mtimes[COLLECTION_KEY] = save_collection_file(
+                self.collection, expected_mtime_ns=expected
+            )
+        except BaseException:
+            self.collection.scenarios = previous
+            raise
+
+    def refresh_mtime(self, relpath: Path) -> None:
+        self.mtimes[relpath.as_posix()] = _mtime_ns(self.root / relpath)
+
+    def forget(self, relpath: Path) -> None:
+        self.mtimes.pop(relpath.as_posix(), None)
+
+    def _for_plans(self, collection: Collection | None = None) -> Collection:
+        collection = collection or self.collection
+        if self.base_url_override:
+            return dataclasses.replace(collection, base_url=self.base_url_override)
+        return collection
+
+    def plan_for(self, scenario_name: str | None, draft: ScenarioDef | None = None) -> RunPlan:
+        """The run plan for a scenario (``draft``: an unsaved version of it). Raises
+        ``CollectionError`` when it cannot be built."""
+        from engine.collection.planning import build_plan
+
+        collection = self.collection
+        if draft is not None:
+            scenarios = {**collection.scenarios, draft.name: draft}
+            collection = dataclasses.replace(collection, scenarios=scenarios)
+            scenario_name = draft.name
+        return build_plan(
+            self._for_plans(collection),
+            scenario_name,
+            None,
+            env_file=self.env_file,
+            environ=dict(os.environ),
+        )
+
+    def prepare_single(self, req: RequestDef) -> PreparedRequest:
+        """``req`` (possibly unsaved) with every variable resolved, ready for one send."""
+        from engine.collection.planning import build_plan
+
+        scenario = ScenarioDef(name=_SEND_SCENARIO, users=1, duration_s=1.0, requests=[])
+        one = dataclasses.replace(
+            self.collection, requests=[req], scenarios={_SEND_SCENARIO: scenario}
+        )
+        plan = build_plan(
+            self._for_plans(one),
+            _SEND_SCENARIO,
+            None,
+            env_file=self.env_file,
+            environ=dict(os.environ),
+        )
+        return plan.requests[0]
