@@ -79,11 +79,6 @@ def latency_stats(
     )
 
 
-def thresholds_passed(snapshot: Snapshot) -> bool:
-    """The verdict: no threshold failed (a threshold without data yet does not fail)."""
-    return all(t.passed is not False for t in snapshot.thresholds)
-
-
 class _RequestTotals:
     """Cumulative figures of one request name."""
 
