@@ -1,0 +1,106 @@
+"""The fast HTTP/2 transport (h2) against hypercorn: TLS+ALPN, h2c prior knowledge, streams."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from engine.plan import RunPlan
+from engine.transport import ERR_NONE, ERR_PROTOCOL, make_client
+from engine.transport.http2 import Http2Client
+from tests.servers.asgi import RunningServer
+from tests.servers.faults import FaultServer
+
+MakePlan = Callable[..., RunPlan]
+
+
+async def test_h2_over_tls_with_alpn(
+    h2_tls_server: RunningServer, tls_files: dict[str, str], make_plan: MakePlan
+):
+    plan = make_plan(f"{h2_tls_server.url}/json", f"{h2_tls_server.url}/status/404", http2=True)
+    client = make_client(plan, max_connections=10, ca_file=tls_files["ca"])
+    assert isinstance(client, Http2Client)
+    first = await client.request(0, True)
+    second = await client.request(1, False)
+    await client.aclose()
+    status, err, _, bytes_in, bytes_out, connect_ns, tls_ns, ttfb_ns, body = first
+    assert (status, err) == (200, ERR_NONE)
+    assert body is not None and b'"name": "deli"' in body
+    assert connect_ns > 0 and tls_ns > 0 and ttfb_ns > 0
+    assert bytes_in >= len(body) and bytes_out > 0
+    assert second[:2] == (404, ERR_NONE)
+    assert second[5] == 0 and second[6] == 0  # same connection
+
+
+async def test_h2c_prior_knowledge(h2c_server: RunningServer, make_plan: MakePlan):
+    client = make_client(make_plan(f"{h2c_server.url}/bytes/200000", http2=True), max_connections=4)
+    result = await client.request(0, False)
+    await client.aclose()
+    assert result[:2] == (200, ERR_NONE)
+    assert 200_000 <= result[3] < 201_000
+    assert result[8] is None
+
+
+async def test_post_body_is_echoed_over_h2c(h2c_server: RunningServer, make_plan: MakePlan):
+    payload = b'{"big": "' + b"y" * 200_000 + b'"}'  # beyond one frame and the first window
+    plan = make_plan(("POST", f"{h2c_server.url}/echo", payload), http2=True)
+    client = make_client(plan, max_connections=4)
+    result = await client.request(0, True)
+    await client.aclose()
+    assert result[:2] == (200, ERR_NONE)
+    assert result[8] == payload
+
+
+async def test_hundred_concurrent_streams_share_one_connection(
+    h2_tls_server: RunningServer, tls_files: dict[str, str], make_plan: MakePlan
+):
+    plan = make_plan(f"{h2_tls_server.url}/delay/100", http2=True)
+    client = make_client(plan, max_connections=100, ca_file=tls_files["ca"])
+    results = await asyncio.wait_for(
+        asyncio.gather(*(client.request(0, False) for _ in range(100))), 60
+    )
+    await client.aclose()
+    assert [r[:2] for r in results] == [(200, ERR_NONE)] * 100
+    assert sum(1 for r in results if r[5] > 0) == 1  # exactly one connection was opened
+
+
+async def test_streams_beyond_the_cap_wait_their_turn(
+    h2c_server: RunningServer, make_plan: MakePlan
+):
+    client = make_client(make_plan(f"{h2c_server.url}/delay/20", http2=True), max_connections=3)
+    results = await asyncio.wait_for(
+        asyncio.gather(*(client.request(0, False) for _ in range(12))), 60
+    )
+    await client.aclose()
+    assert [r[0] for r in results] == [200] * 12
+
+
+async def test_large_body_flows_through_flow_control(
+    h2c_server: RunningServer, make_plan: MakePlan
+):
+    client = make_client(
+        make_plan(f"{h2c_server.url}/bytes/30000000", http2=True, timeout_s=60), max_connections=2
+    )
+    result = await client.request(0, False)
+    await client.aclose()
+    assert result[:2] == (200, ERR_NONE)
+    assert result[3] >= 30_000_000
+
+
+async def test_server_without_h2_gives_a_clear_error(
+    h1_only_tls_faults: FaultServer, tls_files: dict[str, str], make_plan: MakePlan
+):
+    plan = make_plan(f"{h1_only_tls_faults.url}/ok", http2=True)
+    client = make_client(plan, max_connections=2, ca_file=tls_files["ca"])
+    result = await client.request(0, False)
+    await client.aclose()
+    assert result[1] == ERR_PROTOCOL
+    assert "HTTP/2" in result[2] and "http/1.1" in result[2]
+
+
+async def test_h2c_against_an_http1_server_fails_cleanly(faults: FaultServer, make_plan: MakePlan):
+    client = make_client(make_plan(f"{faults.url}/ok", http2=True, timeout_s=3), max_connections=2)
+    result = await asyncio.wait_for(client.request(0, False), 10)
+    await client.aclose()
+    assert result[0] == 0 and result[1] != ERR_NONE
+    assert result[2]
