@@ -8,6 +8,7 @@ Ctrl-C (after the summary of what was measured). SIGTERM and SIGHUP stop the run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -157,9 +158,15 @@ class _StopRequests:
         self.count += 1
 
 
+def say(text: str, stream: TextIO) -> None:
+    """Print, ignoring a terminal that went away (an SSH session that dropped)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream, flush=True)
+
+
 def _print_problems(problems: list[Problem], err: TextIO) -> None:
     for problem in problems:
-        print(f"error: {problem}", file=err)
+        say(f"error: {problem}", err)
 
 
 def _write_reports(
@@ -181,7 +188,7 @@ def _write_reports(
         try:
             write()
         except OSError as exc:
-            print(f"error: cannot write {path}: {exc.strerror or exc}", file=err)
+            say(f"error: cannot write {path}: {exc.strerror or exc}", err)
             ok = False
     return ok
 
@@ -216,12 +223,12 @@ def run_plan_headless(
         engine = EngineHandle.start(listen=args.listen)
     except OSError as exc:
         stops.restore()
-        print(f"error: cannot start the engine: {exc}", file=err)
+        say(f"error: cannot start the engine: {exc}", err)
         return EXIT_FAILED
     try:
         engine.send(Start(plan))
         if args.listen:
-            print(f"listening on {args.listen} (deli-tui attach {args.listen})", file=err)
+            say(f"listening on {args.listen} (deli-tui attach {args.listen})", err)
         next_line = time.monotonic() + LIVE_LINE_EVERY_S
         while finished is None:
             if stops.count > sent_stop:
@@ -229,41 +236,41 @@ def run_plan_headless(
                 sent_stop += 1
             if not engine.poll(0.1):
                 if not engine.alive:
-                    print("error: the engine process ended unexpectedly", file=err)
+                    say("error: the engine process ended unexpectedly", err)
                     failed_engine = True
                     break
                 continue
             try:
                 message = engine.recv()
             except EOFError:
-                print("error: the engine process ended unexpectedly", file=err)
+                say("error: the engine process ended unexpectedly", err)
                 failed_engine = True
                 break
             if isinstance(message, Snapshot):
                 latest = message
                 if not args.quiet and time.monotonic() >= next_line:
                     next_line = time.monotonic() + LIVE_LINE_EVERY_S
-                    print(live_line(message), file=err, flush=True)
+                    say(live_line(message), err)
             elif isinstance(message, Log):
                 if message.level != "info" or not args.quiet:
-                    print(f"{message.level}: {message.message}", file=err, flush=True)
+                    say(f"{message.level}: {message.message}", err)
             elif isinstance(message, EngineError):
-                print(f"error: {message.message}", file=err, flush=True)
+                say(f"error: {message.message}", err)
                 failed_engine = failed_engine or message.fatal
             elif isinstance(message, Finished):
                 finished = message
     except ConnectionError as exc:
-        print(f"error: lost the engine: {exc}", file=err)
+        say(f"error: lost the engine: {exc}", err)
         failed_engine = True
     finally:
         engine.close(timeout=10.0)
         stops.restore()
     if finished is None:
         if latest is not None:
-            print(live_line(latest), file=err)
+            say(live_line(latest), err)
         return EXIT_INTERRUPTED if stops.signum == signal.SIGINT else EXIT_FAILED
-    print(_summary_table(plan, finished), file=out, flush=True)
     reports_ok = _write_reports(args, plan, finished, err)
+    say(_summary_table(plan, finished), out)
     if stops.signum is not None:
         return EXIT_INTERRUPTED if stops.signum == signal.SIGINT else 128 + stops.signum
     if not finished.passed or failed_engine or not reports_ok:
@@ -277,13 +284,13 @@ def run_from_args(args: argparse.Namespace) -> int:
     try:
         plan = build_plan_from_args(args)
     except BadArgument as exc:
-        print(f"error: {exc}", file=err)
+        say(f"error: {exc}", err)
         return EXIT_BAD_INPUT
     except CollectionError as exc:
         _print_problems(exc.problems, err)
         return EXIT_BAD_INPUT
     except FileNotFoundError as exc:
-        print(f"error: {exc.filename or args.path}: no such file or directory", file=err)
+        say(f"error: {exc.filename or args.path}: no such file or directory", err)
         return EXIT_BAD_INPUT
     if args.listen:
         from engine.listen import claim_socket_path
@@ -291,6 +298,6 @@ def run_from_args(args: argparse.Namespace) -> int:
         try:
             claim_socket_path(Path(args.listen))
         except OSError as exc:
-            print(f"error: --listen {args.listen}: {exc}", file=err)
+            say(f"error: --listen {args.listen}: {exc}", err)
             return EXIT_BAD_INPUT
     return run_plan_headless(plan, args)

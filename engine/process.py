@@ -19,8 +19,11 @@ import atexit
 import contextlib
 import multiprocessing
 import os
+import signal
+import threading
 import time
 import weakref
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -31,6 +34,21 @@ from engine.protocol import Command, Finished, Message, Start, Stop
 from engine.supervisor import supervisor_main
 
 _KILL_WAIT_S = 3.0
+
+
+@contextlib.contextmanager
+def _terminal_signals_ignored() -> Iterator[None]:
+    """Start children with Ctrl-C and SIGHUP ignored (inherited through exec), so a signal
+    that reaches the whole process group while they import cannot kill them half-started."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class EngineHandle:
@@ -56,7 +74,8 @@ class EngineHandle:
             name="deli-engine",
             daemon=False,  # it starts the worker processes, which daemons may not do
         )
-        process.start()
+        with _terminal_signals_ignored():
+            process.start()
         theirs.close()
         handle = cls(process, ours, listen)
         ref = weakref.ref(handle)
