@@ -1,4 +1,4 @@
-"""Every fault the fault server can produce is classified, with a useful message, in bounded time."""
+"""Every fault the fault server produces is classified, with a useful message, in bounded time."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ response then RST), ``/noheaders`` (never answers), ``/trickle?ms=&n=`` (n body 
 every ms), ``/huge?mb=N`` (N MiB streamed from one reused chunk), ``/badstatus``,
 ``/badchunk``, ``/burst5xx?every=N&burst=M`` (M 503s at the start of every N requests),
 ``/chunked`` (valid chunked), ``/eof`` (body delimited by closing), ``/connclose``
-(``Connection: close``), ``/continue`` (a 100 Continue before the 200).
+(``Connection: close``), ``/continue`` (a 100 Continue before the 200), ``/redirect``
+(302 to ``/ok``).
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ class _FaultHandler:
             await writer.drain()
             writer.close()
             return False
+        elif path == "/redirect":
+            writer.write(_response("302 Found", b"", "Location: /ok\r\n"))
         elif path == "/continue":
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n" + _response("200 OK", b"after\n"))
         else:
