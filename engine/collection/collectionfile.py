@@ -1,0 +1,226 @@
+"""``collection.yaml`` from YAML text: name, base_url, variables, headers, timeout, scenarios."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yaml.nodes import Node
+
+from engine.collection.model import Collection, ScenarioDef
+from engine.collection.nodes import NodeReader, compose_text
+from engine.collection.requestfile import _string_map, url_problem
+from engine.durations import parse_think_time
+from engine.errors import ProblemList
+from engine.thresholds import parse_threshold
+
+COLLECTION_KEYS = ("name", "base_url", "variables", "headers", "timeout", "env_file", "scenarios")
+SCENARIO_KEYS = (
+    "model",
+    "profile",
+    "users",
+    "rate",
+    "duration",
+    "ramp_up",
+    "spike_to",
+    "spike_duration",
+    "stages",
+    "think_time",
+    "iterations",
+    "max_in_flight",
+    "flow",
+    "requests",
+    "workers",
+    "http2",
+    "client",
+    "insecure",
+    "timeout",
+    "graceful_stop",
+    "thresholds",
+)
+STAGE_KEYS = ("duration", "target")
+MODELS = ("closed", "open")
+PROFILES = ("constant", "ramp", "spike", "stages")
+FLOWS = ("sequence", "weighted")
+CLIENTS = ("fast", "httpx")
+VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(slots=True)
+class CollectionFile:
+    """The parsed file, plus where each scenario names a request (checked once requests load)."""
+
+    collection: Collection
+    request_refs: list[tuple[str, str, int]] = field(default_factory=list)  # scenario, ref, line
+
+
+def _stages(reader: NodeReader, node: Node) -> list[tuple[float, float]]:
+    stages: list[tuple[float, float]] = []
+    for item in reader.sequence(node, "stages") or []:
+        keys = reader.mapping(item, STAGE_KEYS, "a stage")
+        if keys is None:
+            continue
+        if "duration" not in keys or "target" not in keys:
+            reader.add(
+                item, "a stage needs duration and target", "e.g. - {duration: 30s, target: 50}"
+            )
+            continue
+        duration = reader.duration(keys["duration"], "stage duration")
+        target = reader.number(keys["target"], "stage target")
+        if duration is not None and target is not None:
+            stages.append((duration, float(target)))
+    return stages
+
+
+def _scenario(
+    reader: NodeReader, name: str, node: Node, refs: list[tuple[str, str, int]]
+) -> ScenarioDef:
+    s = ScenarioDef(name=name)
+    keys = reader.mapping(node, SCENARIO_KEYS, f"scenario {name!r}")
+    if keys is None:
+        return s
+    where = f"scenario {name!r}"
+    for key, attr, choices in (
+        ("model", "model", MODELS),
+        ("profile", "profile", PROFILES),
+        ("flow", "flow", FLOWS),
+        ("client", "client", CLIENTS),
+    ):
+        if key in keys:
+            value = reader.choice(keys[key], f"{where}: {key}", choices)
+            if value is not None:
+                setattr(s, attr, value)
+    for key, attr in (("duration", "duration_s"), ("ramp_up", "ramp_up_s")):
+        if key in keys:
+            value = reader.duration(keys[key], f"{where}: {key}")
+            if value is not None:
+                setattr(s, attr, value)
+    for key, attr in (("spike_duration", "spike_duration_s"), ("graceful_stop", "graceful_stop_s")):
+        if key in keys:
+            value = reader.duration(keys[key], f"{where}: {key}")
+            if value is not None:
+                setattr(s, attr, value)
+    if "timeout" in keys and reader.value(keys["timeout"]) is not None:
+        s.timeout_s = reader.duration(keys["timeout"], f"{where}: timeout")
+    for key, minimum in (("users", 0), ("max_in_flight", 1), ("workers", 1)):
+        if key in keys:
+            number = reader.number(keys[key], f"{where}: {key}", minimum=minimum, integer=True)
+            if number is not None:
+                setattr(s, key, int(number))
+    if "iterations" in keys and reader.value(keys["iterations"]) is not None:
+        number = reader.number(keys["iterations"], f"{where}: iterations", minimum=1, integer=True)
+        s.iterations = int(number) if number is not None else None
+    for key in ("rate", "spike_to"):
+        if key in keys:
+            number = reader.number(keys[key], f"{where}: {key}")
+            if number is not None:
+                setattr(s, key, float(number))
+    for key in ("http2", "insecure"):
+        if key in keys:
+            setattr(s, key, bool(reader.boolean(keys[key], f"{where}: {key}")))
+    if "think_time" in keys:
+        value = reader.checked(
+            keys["think_time"], f"{where}: think_time", parse_think_time, "e.g. 100ms..300ms"
+        )
+        if value is not None:
+            raw = reader.value(keys["think_time"])
+            s.think_time = raw if isinstance(raw, str) else str(raw)
+    if "stages" in keys:
+        s.stages = _stages(reader, keys["stages"])
+        if "profile" not in keys:
+            s.profile = "stages"
+    if "requests" in keys:
+        for item in reader.sequence(keys["requests"], f"{where}: requests") or []:
+            ref = reader.scalar_text(item, f"{where}: requests item")
+            if ref is not None:
+                s.requests.append(ref)
+                refs.append((name, ref, reader.line(item)))
+    if "thresholds" in keys:
+        for item in reader.sequence(keys["thresholds"], f"{where}: thresholds") or []:
+            expr = reader.text(item, f"{where}: threshold")
+            hint = "e.g. p95 < 300ms, error_rate < 1%, rps > 100"
+            if expr is not None and reader.checked(item, where, parse_threshold, hint) is not None:
+                s.thresholds.append(expr)
+    _check_profile(reader, node, s, keys)
+    return s
+
+
+def _check_profile(reader: NodeReader, node: Node, s: ScenarioDef, keys: dict[str, Node]) -> None:
+    """Problems that only show when the keys are read together."""
+    where = f"scenario {s.name!r}"
+    if s.profile == "stages" and not s.stages and "stages" not in keys:
+        reader.add(
+            node,
+            f"{where}: profile stages needs a stages list",
+            "stages: [{duration: 30s, target: 50}]",
+        )
+    if s.profile == "spike" and not s.spike_to:
+        reader.add(
+            node, f"{where}: profile spike needs spike_to", "e.g. spike_to: 100 (users, or req/s)"
+        )
+    if s.profile == "spike" and not s.spike_duration_s:
+        reader.add(node, f"{where}: profile spike needs spike_duration", "e.g. spike_duration: 5s")
+    if s.model == "open" and s.profile in ("constant", "ramp") and not s.rate and "rate" in keys:
+        reader.add(keys["rate"], f"{where}: the open model needs a rate above 0", "e.g. rate: 100")
+    elif s.model == "open" and s.profile in ("constant", "ramp") and "rate" not in keys:
+        reader.add(
+            node, f"{where}: the open model needs a rate", "e.g. rate: 100 (requests per second)"
+        )
+
+
+def read_collection_file(
+    text: str, root: Path, path: Path | None, problems: ProblemList
+) -> CollectionFile:
+    """The collection settings and scenarios (no requests); problems are added, not raised."""
+    collection = Collection(root=root, name=root.name or "collection")
+    result = CollectionFile(collection)
+    reader = NodeReader(path, problems)
+    node = compose_text(text, path, problems)
+    if node is None:
+        return result
+    keys = reader.mapping(node, COLLECTION_KEYS, "collection.yaml")
+    if keys is None:
+        return result
+    if "name" in keys:
+        name = reader.scalar_text(keys["name"], "name")
+        if name is not None and name.strip():
+            collection.name = name
+        elif name is not None:
+            reader.add(keys["name"], "name must not be empty")
+    if "base_url" in keys:
+        base = reader.text(keys["base_url"], "base_url")
+        if base is not None:
+            problem = url_problem(base)
+            if base and "://" not in base and not base.startswith("{{"):
+                problem = f"base_url {base!r} has no scheme"
+            if problem:
+                reader.add(keys["base_url"], problem, "e.g. base_url: http://127.0.0.1:8089")
+            collection.base_url = base.strip()
+    if "variables" in keys:
+        for key_node, value_node in reader.items(keys["variables"], "variables") or []:
+            var = reader.scalar_text(key_node, "variable name")
+            value = reader.scalar_text(value_node, f"variable {var!r}")
+            if var is not None and not VARIABLE_NAME.match(var):
+                reader.add(
+                    key_node, f"variable name {var!r} is not valid", "use letters, digits and _"
+                )
+            elif var is not None and value is not None:
+                collection.variables[var] = value
+    if "headers" in keys:
+        collection.headers = _string_map(reader, keys["headers"], "headers", headers=True)
+    if "timeout" in keys:
+        timeout = reader.duration(keys["timeout"], "timeout")
+        if timeout is not None:
+            collection.timeout_s = timeout
+    if "env_file" in keys:
+        collection.env_file = reader.text(keys["env_file"], "env_file", allow_empty=False)
+    if "scenarios" in keys:
+        for name_node, scenario_node in reader.items(keys["scenarios"], "scenarios") or []:
+            name = reader.scalar_text(name_node, "scenario name")
+            if name is None:
+                continue
+            if name in collection.scenarios:
+                reader.add(name_node, f"scenario {name!r} is defined twice", "rename one")
+            collection.scenarios[name] = _scenario(reader, name, scenario_node, result.request_refs)
+    return result

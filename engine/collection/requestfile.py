@@ -1,0 +1,204 @@
+"""One request file (``users/get_user.yaml``) from YAML text to a ``RequestDef``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yaml.nodes import Node
+
+from engine.checks import parse_json_path
+from engine.collection.model import HTTP_METHODS, MISSING, CheckDef, RequestDef
+from engine.collection.nodes import NodeReader, compose_text, did_you_mean, type_name
+from engine.errors import ProblemList
+
+REQUEST_KEYS = (
+    "name",
+    "description",
+    "method",
+    "url",
+    "headers",
+    "params",
+    "body",
+    "timeout",
+    "weight",
+    "checks",
+    "insecure",
+)
+CHECK_KEYS = ("status", "body_contains", "json")
+JSON_CHECK_KEYS = ("path", "equals")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+URL_HINT = "write a path relative to base_url (e.g. /users/1) or a full http(s):// URL"
+
+
+@dataclass(slots=True)
+class RequestLines:
+    """Where a request's name and url were written, for problems found later (duplicates)."""
+
+    name: int | None = None
+    url: int | None = None
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be requested, or None (variables are resolved later, at planning)."""
+    if any(ch.isspace() for ch in url.strip()):
+        return f"url {url!r} contains spaces"
+    if "://" in url and not url.startswith("{{"):
+        scheme = url.split("://", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            return f"url scheme {scheme!r} is not supported; only http and https"
+    return None
+
+
+def _string_map(reader: NodeReader, node: Node, what: str, *, headers: bool) -> dict[str, str]:
+    out: dict[str, str] = {}
+    example = "Accept: application/json" if headers else "page: 2"
+    for key_node, value_node in reader.items(node, what, f"one per line, e.g. {example}") or []:
+        key = reader.scalar_text(key_node, f"{what} name")
+        value = reader.scalar_text(value_node, f"{what} {key!r}")
+        if key is None or value is None:
+            continue
+        if headers and not _HEADER_NAME.match(key):
+            reader.add(key_node, f"header name {key!r} is not valid", "use letters, digits and '-'")
+            continue
+        if headers and ("\n" in value or "\r" in value):
+            reader.add(value_node, f"header {key!r} contains a line break", "keep it on one line")
+            continue
+        out[key] = value
+    return out
+
+
+def _one_or_list(reader: NodeReader, node: Node, what: str) -> list[Node]:
+    from yaml.nodes import SequenceNode
+
+    return list(node.value) if isinstance(node, SequenceNode) else [node]
+
+
+def _status_codes(reader: NodeReader, node: Node) -> list[int]:
+    codes: list[int] = []
+    for item in _one_or_list(reader, node, "checks.status"):
+        code = reader.number(item, "checks.status", minimum=100, integer=True)
+        if code is None:
+            continue
+        if code > 599:
+            reader.add(item, f"checks.status {code} is not an HTTP status", "use 100..599")
+            continue
+        codes.append(int(code))
+    return codes
+
+
+def _json_checks(reader: NodeReader, node: Node) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for item in reader.sequence(node, "checks.json") or []:
+        keys = reader.mapping(item, JSON_CHECK_KEYS, "a JSON check")
+        if keys is None:
+            continue
+        if "path" not in keys:
+            reader.add(item, "JSON check without a path", "write e.g. - {path: $.id, equals: 42}")
+            continue
+        path = reader.text(keys["path"], "checks.json path", allow_empty=False)
+        if path is None:
+            continue
+        hint = "e.g. $.id, $.items[0].name, $['odd key']"
+        if reader.checked(keys["path"], "checks.json path", parse_json_path, hint) is None:
+            continue
+        expected = reader.value(keys["equals"]) if "equals" in keys else MISSING
+        out.append((path, expected))
+    return out
+
+
+def _checks(reader: NodeReader, node: Node) -> CheckDef:
+    checks = CheckDef()
+    keys = reader.mapping(node, CHECK_KEYS, "checks")
+    if keys is None:
+        return checks
+    if "status" in keys:
+        checks.status = _status_codes(reader, keys["status"])
+    if "body_contains" in keys:
+        for item in _one_or_list(reader, keys["body_contains"], "checks.body_contains"):
+            text = reader.text(item, "checks.body_contains", allow_empty=False)
+            if text is not None:
+                checks.body_contains.append(text)
+    if "json" in keys:
+        checks.json = _json_checks(reader, keys["json"])
+    return checks
+
+
+def _body(reader: NodeReader, node: Node) -> str | dict[str, Any] | list[Any] | None:
+    value = reader.value(node)
+    if value is None or isinstance(value, str | dict | list):
+        return value
+    reader.add(
+        node,
+        f"body must be text, a mapping or a list (sent as JSON), not {type_name(value)}",
+        f"put it in quotes to send it as text: body: '{value}'",
+    )
+    return None
+
+
+def read_request(
+    text: str, relpath: Path, path: Path | None, problems: ProblemList
+) -> tuple[RequestDef | None, RequestLines]:
+    """The request in ``text``, or None when it is unusable; problems are added, not raised."""
+    lines = RequestLines()
+    reader = NodeReader(path, problems)
+    before = len(problems.problems)
+    root = compose_text(text, path, problems)
+    if root is None:
+        if len(problems.problems) == before:
+            problems.add(path, 1, "the request file is empty", "write at least name: and url:")
+        return None, lines
+    keys = reader.mapping(root, REQUEST_KEYS, "a request")
+    if keys is None:
+        return None, lines
+    req = RequestDef(relpath=Path(relpath), name=Path(relpath).stem)
+    if "name" in keys:
+        lines.name = reader.line(keys["name"])
+        name = reader.scalar_text(keys["name"], "name")
+        if name is not None and not name.strip():
+            reader.add(keys["name"], "name must not be empty")
+        elif name is not None:
+            req.name = name
+    if "method" in keys:
+        method = reader.text(keys["method"], "method")
+        if method is not None:
+            if method.upper() not in HTTP_METHODS:
+                reader.add(
+                    keys["method"],
+                    f"method {method!r} is not an HTTP method",
+                    did_you_mean(method.upper(), HTTP_METHODS),
+                )
+            else:
+                req.method = method.upper()
+    if "url" not in keys:
+        reader.add(root, "the request has no url", URL_HINT)
+    else:
+        lines.url = reader.line(keys["url"])
+        url = reader.text(keys["url"], "url", allow_empty=False)
+        if url is not None:
+            problem = url_problem(url)
+            if problem:
+                reader.add(keys["url"], problem, URL_HINT)
+            req.url = url.strip()
+    if "headers" in keys:
+        req.headers = _string_map(reader, keys["headers"], "headers", headers=True)
+    if "params" in keys:
+        req.params = _string_map(reader, keys["params"], "params", headers=False)
+    if "body" in keys:
+        req.body = _body(reader, keys["body"])
+    if "timeout" in keys and reader.value(keys["timeout"]) is not None:
+        req.timeout_s = reader.duration(keys["timeout"], "timeout")
+    if "weight" in keys:
+        weight = reader.number(keys["weight"], "weight")
+        if weight is not None:
+            req.weight = float(weight)
+    if "checks" in keys:
+        req.checks = _checks(reader, keys["checks"])
+    if "insecure" in keys:
+        req.insecure = bool(reader.boolean(keys["insecure"], "insecure"))
+    if "description" in keys:
+        req.description = reader.text(keys["description"], "description") or ""
+    return req, lines
