@@ -8,6 +8,7 @@ newest ``Snapshot`` and redraws only when what it shows changed.
 from __future__ import annotations
 
 import re
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -83,6 +84,26 @@ class RunCommands(Provider):
                 )
 
 
+def start_engine() -> EngineLink:
+    """Start the engine process from inside the running app.
+
+    Textual replaces ``sys.stderr`` with a capture whose ``fileno()`` is -1, and
+    multiprocessing passes ``sys.stderr.fileno()`` to the resource tracker it starts on first
+    use ("bad value(s) in fds_to_keep"). The tracker is started against the real stderr first.
+    """
+    from multiprocessing import resource_tracker
+
+    from engine.process import EngineHandle
+
+    captured = sys.stderr
+    try:
+        sys.stderr = sys.__stderr__
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = captured
+    return EngineHandle.start()
+
+
 def run_file_name(scenario: str, when: float | None = None) -> str:
     """``<UTC timestamp>-<scenario>.json``, safe as a file name."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
@@ -136,9 +157,7 @@ class RunScreen(Screen[None]):
     @classmethod
     def for_plan(cls, plan: RunPlan, runs_dir: Path | None = None) -> RunScreen:
         """Start an engine process and run ``plan``; the result is saved under ``runs_dir``."""
-        from engine.process import EngineHandle
-
-        return cls(EngineHandle.start, first=Start(plan), runs_dir=runs_dir)
+        return cls(start_engine, first=Start(plan), runs_dir=runs_dir)
 
     @classmethod
     def for_attach(cls, socket_path: str) -> RunScreen:

@@ -31,7 +31,9 @@ class ErrorSummary(SnapshotText):
         super().__init__("Errors", id=id, classes=classes)
 
     def build(self, snapshot: Snapshot) -> Text:
-        self.border_subtitle = "e: inspect" if snapshot.recent_errors else ""
+        subtitle = "e: inspect" if snapshot.recent_errors else ""
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
         counts = dict(snapshot.errors)
         text = Text(no_wrap=True, overflow="ellipsis")
         if not counts:

@@ -53,7 +53,7 @@ def rebin(pairs: Iterable[tuple[int, int]], max_rows: int) -> tuple[HistogramRow
     step = span / rows
     counts = [0] * rows
     for value, count in values:
-        k = int(math.log(max(value, lo_q) / lo_q) / step)
+        k = int(math.log(max(value, lo_q) / lo_q) / step + 1e-9)
         counts[min(rows - 1, max(0, k))] += count
     return tuple(
         HistogramRow(lo_q * math.exp(step * k), lo_q * math.exp(step * (k + 1)), counts[k])

@@ -64,7 +64,9 @@ class SeriesChart(Widget):
     def show(self, snapshot: Snapshot) -> None:
         """Take a new snapshot; redraw only if the drawn columns change."""
         self._values = self._series(snapshot)
-        self.border_title = f"{self._title}  {self._current(snapshot)}"
+        title = f"{self._title}  {self._current(snapshot)}"
+        if title != self.border_title:
+            self.border_title = title
         self._recompute()
 
     def on_resize(self) -> None:

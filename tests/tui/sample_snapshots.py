@@ -18,7 +18,9 @@ from engine.protocol import (
 )
 
 
-def lognormal_hist(median_us: float, total: int, spread: float = 0.5) -> tuple[tuple[int, int], ...]:
+def lognormal_hist(
+    median_us: float, total: int, spread: float = 0.5
+) -> tuple[tuple[int, int], ...]:
     """A deterministic long-tailed latency distribution as sparse histogram pairs."""
     counts: dict[int, int] = {}
     steps = 60

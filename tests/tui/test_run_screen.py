@@ -1,0 +1,209 @@
+"""The run dashboard against the real engine process and a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+from textual.app import App
+from textual.pilot import Pilot
+
+from deli_tui.screens.error_inspector import ErrorInspector
+from deli_tui.screens.run import RunScreen, run_file_name
+from deli_tui.widgets import LatencyHistogram, Percentiles, RunHeader
+from engine.plan import LoadProfile, PreparedRequest, RunPlan, Stage
+from tests.servers.asgi import RunningServer
+from tests.tui.sample_snapshots import ReplayLink, make_snapshot
+
+SAFETY_S = 60.0  # only a hang reaches it
+
+
+def demo_plan(
+    server: RunningServer,
+    *,
+    users: int = 2,
+    duration_s: float = 30.0,
+    paths: tuple[str, ...] = ("/delay/5", "/json"),
+    thresholds: tuple[str, ...] = ("p99 < 10s", "error_rate < 1%"),
+) -> RunPlan:
+    requests = tuple(
+        PreparedRequest(
+            name=path.strip("/").replace("/", " ") or "home",
+            method="GET",
+            url=f"{server.url}{path}",
+            scheme="http",
+            host=server.host,
+            port=server.port,
+            target=path,
+            headers=(("host", f"{server.host}:{server.port}"),),
+        )
+        for path in paths
+    )
+    profile = LoadProfile(
+        model="closed", stages=(Stage(duration_s, users),), start_target=users, graceful_stop_s=1.0
+    )
+    return RunPlan(
+        collection_name="demo",
+        scenario_name="smoke test",
+        base_url=server.url,
+        requests=requests,
+        profile=profile,
+        thresholds=thresholds,
+    )
+
+
+class RunApp(App[None]):
+    """The smallest app that shows a run screen."""
+
+    def __init__(self, screen_factory: Callable[[], RunScreen]) -> None:
+        super().__init__()
+        self._factory = screen_factory
+
+    def on_mount(self) -> None:
+        self.push_screen(self._factory())
+
+
+async def wait_for(pilot: Pilot, check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + SAFETY_S
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.1)
+
+
+def engine_processes() -> list[psutil.Process]:
+    """Live descendants of this test process, apart from multiprocessing's resource tracker."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if any("resource_tracker" in part for part in child.cmdline()):
+                continue
+        except psutil.NoSuchProcess:
+            continue
+        found.append(child)
+    return found
+
+
+async def test_live_run_moves_adjusts_toggles_stops_saves_and_leaves_no_process(
+    demo_server: RunningServer, tmp_path: Path
+) -> None:
+    runs_dir = tmp_path / ".deli" / "runs"
+    app = RunApp(lambda: RunScreen.for_plan(demo_plan(demo_server), runs_dir))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await wait_for(
+            pilot, lambda: screen.snapshot is not None and screen.snapshot.requests > 0, "requests"
+        )
+        first = screen.snapshot
+        assert first is not None
+        await wait_for(
+            pilot,
+            lambda: screen.snapshot is not None and screen.snapshot.seq >= first.seq + 2,
+            "two more snapshots",
+        )
+        assert screen.snapshot.requests > first.requests  # the numbers move
+        assert "req/s" in screen.query_one(RunHeader).text
+        histogram = screen.query_one(LatencyHistogram)
+        assert sum(r.count for r in histogram.rows) > 0
+
+        users_before = screen.snapshot.active_users
+        await pilot.press("plus")
+        await wait_for(
+            pilot,
+            lambda: screen.snapshot is not None and screen.snapshot.active_users > users_before,
+            "more active users after +",
+        )
+
+        assert histogram.cumulative is False
+        await pilot.press("h")
+        assert histogram.cumulative is True
+        await pilot.pause()
+        assert "cumulative" in str(histogram.border_title)
+
+        await pilot.press("f")
+        assert screen.frozen
+        await pilot.press("f")
+        assert not screen.frozen
+
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.finished is not None, "the final verdict")
+        finished = screen.finished
+        assert finished is not None and finished.reason == "stopped" and finished.passed
+        verdict = str(screen.query_one("#verdict").render())
+        assert "PASSED" in verdict and "stopped" in verdict
+        assert screen.query_one(Percentiles).marks == {"p99": True}
+        await wait_for(pilot, lambda: screen.saved_path is not None, "the saved result")
+        saved = screen.saved_path
+        assert saved is not None and saved.parent == runs_dir
+        assert saved.name.endswith("-smoke-test.json")
+        assert json.loads(saved.read_text())  # a JSON document, written by engine.report
+        assert len(list(runs_dir.iterdir())) == 1
+        await pilot.press("ctrl+q")
+    await asyncio.sleep(0)
+    assert engine_processes() == [], "engine processes outlived the app"
+
+
+async def test_quitting_mid_run_stops_the_engine(demo_server: RunningServer) -> None:
+    app = RunApp(lambda: RunScreen.for_plan(demo_plan(demo_server), None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await wait_for(pilot, lambda: screen.snapshot is not None, "a snapshot")
+        assert engine_processes(), "the engine should be running"
+        app.exit()
+    assert engine_processes() == [], "engine processes outlived the app"
+
+
+async def test_error_inspector_lists_recent_errors_with_messages() -> None:
+    snap = make_snapshot()
+    app = RunApp(lambda: RunScreen(lambda: ReplayLink([snap])))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunScreen) and app.screen.snapshot is not None,
+            "the snapshot",
+        )
+        await pilot.press("e")
+        assert isinstance(app.screen, ErrorInspector)
+        assert [s.message for s in app.screen.samples][0] == "503 Service Unavailable"
+        table = app.screen.query_one("#error-table")
+        assert table.row_count == len(snap.recent_errors)  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunScreen)
+
+
+async def test_escape_is_refused_while_running_and_goes_back_when_finished() -> None:
+    from engine.protocol import Finished
+
+    running = make_snapshot()
+    link = ReplayLink([running])
+    app = RunApp(lambda: RunScreen(lambda: link))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunScreen) and app.screen.snapshot is not None,
+            "the snapshot",
+        )
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await pilot.press("escape")
+        assert app.screen is screen
+        link.pending.append(Finished(make_snapshot(phase="finished"), False, "completed"))
+        await wait_for(pilot, lambda: screen.finished is not None, "the finish")
+        assert "FAILED" in str(screen.query_one("#verdict").render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not screen, "going back")
+
+
+def test_run_file_name_is_timestamped_and_safe() -> None:
+    name = run_file_name("smoke / fast?", when=0)
+    assert name == "19700101T000000Z-smoke-fast.json"
