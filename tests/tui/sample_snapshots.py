@@ -1,4 +1,4 @@
-"""Deterministic ``Snapshot`` data for widget tests and SVG snapshots, and a link that replays it."""
+"""Deterministic ``Snapshot`` data for widget tests and SVG snapshots, and a replaying link."""
 
 from __future__ import annotations
 

@@ -174,7 +174,7 @@ async def test_error_inspector_lists_recent_errors_with_messages() -> None:
         )
         await pilot.press("e")
         assert isinstance(app.screen, ErrorInspector)
-        assert [s.message for s in app.screen.samples][0] == "503 Service Unavailable"
+        assert app.screen.samples[0].message == "503 Service Unavailable"
         table = app.screen.query_one("#error-table")
         assert table.row_count == len(snap.recent_errors)  # type: ignore[attr-defined]
         await pilot.press("escape")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from textual.app import App, ComposeResult
 
 from deli_tui.widgets import (
@@ -40,7 +42,7 @@ def test_rebin_keeps_rows_contiguous_and_bounded() -> None:
     pairs = tuple((bucket_index(us), 1) for us in range(500, 50_000, 250))
     rows = rebin(pairs, 8)
     assert len(rows) == 8
-    assert all(a.high_us == b.low_us for a, b in zip(rows, rows[1:], strict=False))
+    assert all(a.high_us == b.low_us for a, b in itertools.pairwise(rows))
     assert sum(r.count for r in rows) == len(pairs)
     assert rebin((), 8) == ()
 
@@ -76,8 +78,8 @@ def test_failed_threshold_marks_its_percentile_failed() -> None:
 def test_request_table_sorts_by_key() -> None:
     stats = make_snapshot().per_request
     assert [r.name for r in sort_requests(stats, "name")] == ["home", "json doc", "slow jitter"]
-    assert [r.name for r in sort_requests(stats, "p99")][0] == "slow jitter"
-    assert [r.name for r in sort_requests(stats, "requests")][0] == "home"
+    assert sort_requests(stats, "p99")[0].name == "slow jitter"
+    assert sort_requests(stats, "requests")[0].name == "home"
     assert [r.name for r in sort_requests(stats, "errors")] == ["slow jitter", "json doc", "home"]
 
 
