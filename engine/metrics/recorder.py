@@ -277,7 +277,9 @@ class WindowRecorder:
             for b, c in hist_pairs:
                 total_hist[b] += c
                 n += c
-            st_pairs = _pairs(a.statuses, r * STATUS_SLOTS, (r + 1) * STATUS_SLOTS)
+            # status 0 (no response) is left out: those results are counted as errors
+            st_pairs = _pairs(a.statuses, r * STATUS_SLOTS + 1, (r + 1) * STATUS_SLOTS)
+            st_pairs = tuple((code + 1, c) for code, c in st_pairs)
             for code, c in st_pairs:
                 statuses[code] = statuses.get(code, 0) + c
             err_pairs = _pairs(a.errors, r * N_ERROR_CODES + 1, (r + 1) * N_ERROR_CODES)

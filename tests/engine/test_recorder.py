@@ -1,0 +1,212 @@
+"""WindowRecorder: what one window holds, how windows merge, and that flush starts afresh."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import random
+from collections import Counter
+
+from engine.metrics.histogram import bucket_index
+from engine.metrics.recorder import ERROR_SAMPLES_PER_WINDOW, WindowRecorder
+from engine.metrics.window import ERR_CONNECT, ERR_HTTP_STATUS, ERR_TIMEOUT, WindowData
+
+NAMES = ("Get user", "List items", "Post order")
+
+
+def record_ok(
+    rec: WindowRecorder, index: int, latency_ns: int, status: int = 200, elapsed_s: float = 0.1
+) -> None:
+    rec.record(
+        index,
+        status,
+        0,
+        latency_ns,
+        latency_ns,
+        -1,
+        300,
+        90,
+        0,
+        0,
+        latency_ns // 2,
+        None,
+        elapsed_s,
+    )
+
+
+def pairs_counter(pairs: tuple[tuple[int, int], ...]) -> Counter[int]:
+    out: Counter[int] = Counter()
+    for key, count in pairs:
+        out[key] += count
+    return out
+
+
+def test_window_counts_requests_statuses_errors_and_bytes_per_request() -> None:
+    rec = WindowRecorder(3, len(NAMES), 0.5, 100, request_names=NAMES)
+    for _ in range(5):
+        record_ok(rec, 0, 2_000_000)
+    record_ok(rec, 1, 40_000_000, status=404)
+    rec.record(2, 0, ERR_CONNECT, 1_000_000, 1_000_000, -1, 0, 0, 0, 0, 0, "refused", 0.2)
+    rec.record(
+        1, 503, ERR_HTTP_STATUS, 5_000_000, 5_000_000, -1, 10, 90, 0, 0, 4_000_000, "HTTP 503", 0.3
+    )
+    w = rec.flush(7, 3.5, 4.0)
+    assert (w.worker_id, w.seq, w.start_s, w.end_s) == (3, 7, 3.5, 4.0)
+    assert w.requests == 8 and w.successes == 6
+    assert [r.requests for r in w.per_request] == [5, 2, 1]
+    assert [r.errors for r in w.per_request] == [0, 1, 1]
+    assert dict(w.status_codes) == {200: 5, 404: 1, 503: 1}
+    assert dict(w.errors) == {ERR_CONNECT: 1, ERR_HTTP_STATUS: 1}
+    assert dict(w.per_request[1].status_codes) == {404: 1, 503: 1}
+    assert dict(w.per_request[2].error_codes) == {ERR_CONNECT: 1}
+    assert w.per_request[0].latency_hist == ((bucket_index(2_000), 5),)
+    assert w.bytes_in == 5 * 300 + 300 + 10 and w.bytes_out == 6 * 90 + 90
+    assert (w.min_ns, w.max_ns) == (1_000_000, 40_000_000)
+    assert w.sum_ns == 5 * 2_000_000 + 40_000_000 + 1_000_000 + 5_000_000
+    assert sum(c for _, c in w.latency_hist) == 8
+    # the connect error has no time to first byte; the others do
+    assert sum(c for _, c in w.ttfb_hist) == 7
+    assert [(s.request, s.error_class, s.status) for s in w.error_samples] == [
+        ("Post order", "connect", 0),
+        ("List items", "http_status", 503),
+    ]
+    assert pickle.loads(pickle.dumps(w)) == w
+
+
+def test_flush_resets_the_window_but_keeps_gauges() -> None:
+    rec = WindowRecorder(0, 2, 0.5, 100)
+    rec.active_users = 12
+    rec.target_users = 20.0
+    rec.in_flight = 4
+    rec.stage_index = 1
+    rec.stage_label = "ramp"
+    rec.skipped = 9
+    record_ok(rec, 0, 3_000_000)
+    rec.record(
+        1, 0, ERR_TIMEOUT, 10_000_000_000, 10_000_000_000, -1, 0, 50, 0, 0, 0, "timeout", 0.4
+    )
+    first = rec.flush(0, 0.0, 0.5)
+    assert first.requests == 2 and first.skipped == 9 and first.error_samples
+    second = rec.flush(1, 0.5, 1.0)
+    assert second.requests == 0 and second.successes == 0
+    assert second.latency_hist == () and second.ttfb_hist == () and second.status_codes == ()
+    assert second.errors == () and second.error_samples == ()
+    assert second.bytes_in == 0 and second.bytes_out == 0 and second.skipped == 0
+    assert (second.min_ns, second.max_ns, second.sum_ns) == (0, 0, 0)
+    assert all(r.requests == 0 and r.latency_hist == () for r in second.per_request)
+    assert (second.active_users, second.target_users, second.in_flight) == (12, 20.0, 4)
+    assert (second.stage_index, second.stage_label) == (1, "ramp")
+    # and the next window records normally again, min included
+    record_ok(rec, 1, 7_000_000)
+    third = rec.flush(2, 1.0, 1.5)
+    assert third.requests == 1 and third.min_ns == third.max_ns == 7_000_000
+    assert len(rec.ring) == 3
+
+
+def merge(windows: list[WindowData]) -> dict[str, object]:
+    """The figures of several windows added together."""
+    hist: Counter[int] = Counter()
+    status: Counter[int] = Counter()
+    per_request: list[Counter[int]] = [Counter() for _ in NAMES]
+    for w in windows:
+        hist += pairs_counter(w.latency_hist)
+        status += pairs_counter(w.status_codes)
+        for i, r in enumerate(w.per_request):
+            per_request[i] += pairs_counter(r.latency_hist)
+    return {
+        "requests": sum(w.requests for w in windows),
+        "successes": sum(w.successes for w in windows),
+        "hist": hist,
+        "status": status,
+        "per_request": per_request,
+        "service": sum((pairs_counter(w.service_hist) for w in windows), Counter()),
+        "lag": sum((pairs_counter(w.lag_hist) for w in windows), Counter()),
+        "bytes": (sum(w.bytes_in for w in windows), sum(w.bytes_out for w in windows)),
+        "min": min(w.min_ns for w in windows if w.requests),
+        "max": max(w.max_ns for w in windows),
+        "sum": sum(w.sum_ns for w in windows),
+        "service_sum": sum(w.service_sum_ns for w in windows),
+    }
+
+
+def test_windows_from_two_recorders_merge_to_the_same_as_recording_everything_in_one() -> None:
+    rng = random.Random(5)
+    results = []
+    for _ in range(4_000):
+        latency = int(rng.lognormvariate(math.log(4e6), 1.0))
+        lag = int(rng.expovariate(1 / 50_000))
+        status = rng.choice((200, 200, 200, 201, 500))
+        results.append((rng.randrange(len(NAMES)), status, latency, latency - lag, lag))
+    one = WindowRecorder(0, len(NAMES), 0.5, 10_000)
+    a = WindowRecorder(0, len(NAMES), 0.5, 10_000)
+    b = WindowRecorder(1, len(NAMES), 0.5, 10_000)
+    for k, (index, status, latency, service, lag) in enumerate(results):
+        args = (index, status, 0, latency, service, lag, 100 + k % 7, 50, 0, 0, service, None, 0.1)
+        one.record(*args)
+        (a if k % 3 else b).record(*args)
+    merged = merge([a.flush(0, 0.0, 0.5), b.flush(0, 0.0, 0.5)])
+    assert merged == merge([one.flush(0, 0.0, 0.5)])
+    assert merged["requests"] == 4_000
+    assert sum(merged["lag"].values()) == 4_000  # open model: every send has a lag
+
+
+def test_open_model_keeps_service_time_apart_from_latency() -> None:
+    rec = WindowRecorder(0, 1, 0.5, 100)
+    # intended send 30 ms before the actual one: latency 40 ms, service 10 ms, lag 30 ms
+    rec.record(0, 200, 0, 40_000_000, 10_000_000, 30_000_000, 1, 1, 0, 0, 9_000_000, None, 1.0)
+    w = rec.flush(2, 1.0, 1.5)
+    assert w.latency_hist == ((bucket_index(40_000), 1),)
+    assert w.service_hist == ((bucket_index(10_000), 1),)
+    assert w.lag_hist == ((bucket_index(30_000), 1),)
+    assert w.service_sum_ns == 10_000_000 and w.sum_ns == 40_000_000
+    row = next(rec.ring.rows())
+    assert (row.latency_us, row.service_us) == (40_000, 10_000)
+
+
+def test_closed_model_records_no_lag_and_service_equals_latency() -> None:
+    rec = WindowRecorder(0, 1, 0.5, 100)
+    for ms in (1, 2, 3):
+        record_ok(rec, 0, ms * 1_000_000)
+    w = rec.flush(0, 0.0, 0.5)
+    assert w.lag_hist == ()
+    assert w.service_hist == w.latency_hist
+    assert w.service_sum_ns == w.sum_ns == 6_000_000
+
+
+def test_connection_phases_are_recorded_only_when_they_happened() -> None:
+    rec = WindowRecorder(0, 1, 0.5, 100)
+    rec.record(
+        0, 200, 0, 9_000_000, 9_000_000, -1, 1, 1, 2_000_000, 3_000_000, 8_000_000, None, 0.1
+    )
+    rec.record(0, 200, 0, 1_000_000, 1_000_000, -1, 1, 1, 0, 0, 900_000, None, 0.2)
+    rec.record(0, 200, 0, 1_500_000, 1_500_000, -1, 1, 1, 500_000, 0, 1_200_000, None, 0.3)
+    w = rec.flush(0, 0.0, 0.5)
+    assert pairs_counter(w.connect_hist) == Counter({bucket_index(2_000): 1, bucket_index(500): 1})
+    assert w.tls_hist == ((bucket_index(3_000), 1),)
+    assert sum(c for _, c in w.ttfb_hist) == 3
+
+
+def test_error_samples_keep_the_newest_few_redacted() -> None:
+    rec = WindowRecorder(0, 1, 0.5, 100, redact=lambda text: text.replace("s3cret", "***"))
+    for k in range(12):
+        rec.record(
+            0, 0, ERR_CONNECT, 1_000, 1_000, -1, 0, 0, 0, 0, 0, f"token=s3cret try {k}", k / 10
+        )
+    w = rec.flush(0, 0.0, 1.5)
+    assert len(w.error_samples) == ERROR_SAMPLES_PER_WINDOW
+    assert [s.message for s in w.error_samples][-1] == "token=*** try 11"
+    assert all("s3cret" not in s.message for s in w.error_samples)
+    assert w.error_samples[0].request == "0"  # no names given: the index
+    assert all("s3cret" not in row.message for row in rec.ring.rows())
+
+
+def test_out_of_range_values_are_clamped_not_fatal() -> None:
+    rec = WindowRecorder(0, 1, 0.5, 10)
+    huge = 5 * 2**32
+    rec.record(0, 1234, 0, 120_000_000_000, 120_000_000_000, -1, huge, huge, 0, 0, 0, None, 0.1)
+    rec.record(0, 200, 0, -50, -50, -1, 1, 1, 0, 0, 0, None, 0.1)
+    w = rec.flush(0, 0.0, 0.5)
+    assert w.requests == 2 and dict(w.status_codes) == {200: 1}  # 1234 is no status
+    rows = list(rec.ring.rows())
+    assert rows[0].bytes_in == 2**32 - 1 and rows[0].latency_us == 60_000_000
+    assert rows[1].latency_us == 0

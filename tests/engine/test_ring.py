@@ -1,0 +1,125 @@
+"""ResultRing: bounded, newest kept, column bytes round-trip, CSV export, structural size."""
+
+from __future__ import annotations
+
+import csv
+import pickle
+from pathlib import Path
+
+from engine.metrics.ring import (
+    CSV_HEADER,
+    ResultRing,
+    bytes_per_result,
+    write_results_csv,
+)
+from engine.metrics.window import ERR_CONNECT, ERR_TIMEOUT
+
+
+def fill(ring: ResultRing, n: int, start: int = 0) -> None:
+    for k in range(start, start + n):
+        err = ERR_CONNECT if k % 10 == 0 else 0
+        ring.append(
+            k / 100,
+            k % 3,
+            0 if err else 200,
+            err,
+            1_000 + k,
+            900 + k,
+            k,
+            2 * k,
+            f"refused #{k}" if err else "",
+        )
+
+
+def test_ring_wraps_and_keeps_the_newest_results_oldest_first() -> None:
+    ring = ResultRing(50)
+    fill(ring, 30)
+    assert len(ring) == 30
+    assert [r.bytes_in for r in ring.rows()] == list(range(30))
+    fill(ring, 95, start=30)
+    assert len(ring) == 50 and ring.count == 125
+    rows = list(ring.rows())
+    assert [r.bytes_in for r in rows] == list(range(75, 125))
+    assert [r.latency_us for r in rows] == [1_000 + k for k in range(75, 125)]
+    assert {r.message for r in rows if r.error} == {f"refused #{k}" for k in range(80, 125, 10)}
+    assert all(r.message == "" for r in rows if not r.error)
+
+
+def test_ring_holds_exactly_capacity_at_the_boundary() -> None:
+    ring = ResultRing(10)
+    fill(ring, 10)
+    assert [r.bytes_in for r in ring.rows()] == list(range(10))
+    fill(ring, 1, start=10)
+    assert [r.bytes_in for r in ring.rows()] == list(range(1, 11))
+
+
+def test_error_messages_are_bounded_separately() -> None:
+    ring = ResultRing(1_000, max_messages=5)
+    for k in range(40):
+        ring.append(0.0, 0, 0, ERR_TIMEOUT, 10, 10, 0, 0, f"timeout {k}")
+    assert len(ring.messages) == 5
+    messages = [r.message for r in ring.rows()]
+    assert messages[-5:] == [f"timeout {k}" for k in range(35, 40)]
+    assert messages[:35] == [""] * 35  # older messages dropped, their results kept
+
+
+def test_columns_round_trip_through_pickle() -> None:
+    ring = ResultRing(64)
+    fill(ring, 200)
+    columns = ring.to_columns()
+    assert all(isinstance(v, bytes) for v in columns.values())
+    back = ResultRing.from_columns(pickle.loads(pickle.dumps(columns)))
+    assert len(back) == 64
+    assert list(back.rows()) == list(ring.rows())
+    smaller = ResultRing.from_columns(columns, capacity=10)
+    assert list(smaller.rows()) == list(ring.rows())[-10:]
+    empty = ResultRing.from_columns(ResultRing(5).to_columns())
+    assert len(empty) == 0 and list(empty.rows()) == []
+
+
+def test_values_out_of_range_are_clamped() -> None:
+    ring = ResultRing(4)
+    ring.append(-1.0, 70_000, 1_000_000, 300, -5, 2**40, 2**40, -1)
+    row = next(ring.rows())
+    assert (row.elapsed_s, row.request, row.status, row.error) == (0.0, 0xFFFF, 0xFFFF, 0xFF)
+    assert (row.latency_us, row.service_us, row.bytes_in, row.bytes_out) == (
+        0,
+        2**32 - 1,
+        2**32 - 1,
+        0,
+    )
+
+
+def test_csv_is_written_with_names_and_parses_back(tmp_path: Path) -> None:
+    ring = ResultRing(100)
+    fill(ring, 25)
+    path = tmp_path / "results.csv"
+    assert ring.write_csv(path, ["Get user", "List items", "Post, order"]) == 25
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == CSV_HEADER
+    assert len(rows) == 25
+    assert rows[2]["request"] == "Post, order"
+    assert rows[0]["error"] == "connect" and rows[0]["message"] == "refused #0"
+    assert rows[1]["error"] == "" and rows[1]["status"] == "200"
+    assert float(rows[5]["latency_ms"]) == 1.005
+    assert float(rows[5]["elapsed_s"]) == 0.05
+    assert not list(tmp_path.glob(".*tmp"))  # no temp file left behind
+
+
+def test_csv_merges_several_rings_in_time_order(tmp_path: Path) -> None:
+    a, b = ResultRing(10), ResultRing(10)
+    for k in range(6):
+        (a if k % 2 else b).append(k * 0.5, 0, 200, 0, 100 * k, 100 * k, 1, 1)
+    path = tmp_path / "merged.csv"
+    assert write_results_csv(path, [a, b], ["only"]) == 6
+    with path.open(newline="", encoding="utf-8") as fh:
+        stamps = [float(r["elapsed_s"]) for r in csv.DictReader(fh)]
+    assert stamps == sorted(stamps) and len(stamps) == 6
+
+
+def test_retained_results_stay_far_under_five_megabytes_per_hundred_thousand() -> None:
+    ring = ResultRing(100_000)
+    assert ring.nbytes() == bytes_per_result() * 100_000
+    assert bytes_per_result() <= 27
+    assert ring.nbytes() <= 5_000_000
