@@ -1,0 +1,228 @@
+"""Run deli-tui through its real entry point, the headless CLI, and watch its processes.
+
+``run_headless`` starts ``python -m deli_tui run URL ... --json FILE --quiet`` (checks, per-request
+stats and timeouts on, as a user runs it), samples the CPU time and RSS of the CLI, supervisor and
+worker processes while it runs, optionally profiles the workers with py-spy, and returns the JSON
+report with those samples. The repository root goes on PYTHONPATH, so an uninstalled checkout works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM/SIGHUP into KeyboardInterrupt, so ``with`` blocks stop what they started."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+
+def child_env(ca_file: Path | None = None) -> dict[str, str]:
+    """The environment for engine processes: this checkout importable, an extra CA if given."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    if ca_file is not None:
+        env["DELI_CA_BUNDLE"] = str(ca_file)
+    return env
+
+
+@dataclass(slots=True)
+class ProcessSample:
+    """One sample of the engine's processes: seconds since start, role -> (cpu_s, rss_bytes)."""
+
+    t: float
+    by_role: dict[str, tuple[float, int]]
+
+    @property
+    def rss(self) -> int:
+        return sum(rss for _, rss in self.by_role.values())
+
+
+@dataclass(slots=True)
+class EngineRun:
+    """The headless JSON report plus what was sampled from outside."""
+
+    report: dict
+    wall_s: float
+    command: str
+    samples: list[ProcessSample] = field(default_factory=list)
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    profiles: dict[int, Path] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return float(self.report.get("rps", 0.0))
+
+    @property
+    def requests(self) -> int:
+        return int(self.report.get("requests", 0))
+
+    def latency(self, key: str) -> float:
+        return float(self.report.get("latency_ms", {}).get(key, float("nan")))
+
+    @property
+    def errors(self) -> int:
+        return sum(int(v) for v in self.report.get("errors", {}).values())
+
+
+def _role(proc: psutil.Process, cli_pid: int) -> str | None:
+    """ "cli", "supervisor", "worker-PID", or None for helpers (resource tracker)."""
+    try:
+        if proc.pid == cli_pid:
+            return "cli"
+        cmdline = " ".join(proc.cmdline())
+        if "resource_tracker" in cmdline or "forkserver" in cmdline:
+            return None
+        parent = proc.ppid()
+    except psutil.Error:
+        return None
+    return "supervisor" if parent == cli_pid else f"worker-{proc.pid}"
+
+
+def _engine_processes(cli: psutil.Process) -> dict[str, psutil.Process]:
+    procs = {}
+    try:
+        family = [cli, *cli.children(recursive=True)]
+    except psutil.Error:
+        return procs
+    for proc in family:
+        role = _role(proc, cli.pid)
+        if role is not None:
+            procs[role] = proc
+    return procs
+
+
+def _sample(procs: dict[str, psutil.Process], t0: float) -> ProcessSample:
+    by_role = {}
+    for role, proc in procs.items():
+        try:
+            with proc.oneshot():
+                cpu = proc.cpu_times()
+                by_role[role] = (cpu.user + cpu.system, proc.memory_info().rss)
+        except psutil.Error:
+            continue
+    return ProcessSample(time.monotonic() - t0, by_role)
+
+
+def _start_profilers(
+    procs: dict[str, psutil.Process], seconds: float, out_dir: Path
+) -> list[tuple[subprocess.Popen[bytes], int, Path]]:
+    """py-spy record (raw collapsed stacks) on each worker for ``seconds``."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(py_spy).exists():
+        sys.exit("profiling needs py-spy: pip install py-spy")
+    started = []
+    for role, proc in procs.items():
+        if not role.startswith("worker"):
+            continue
+        out = out_dir / f"{role}.txt"
+        cmd = [py_spy, "record", "--pid", str(proc.pid), "--duration", f"{max(1, int(seconds))}",
+               "--format", "raw", "--rate", "200", "--nonblocking", "-o", str(out)]  # fmt: skip
+        popen = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        started.append((popen, proc.pid, out))
+    return started
+
+
+def run_headless(
+    target: str,
+    *,
+    users: int | None = None,
+    rate: float | None = None,
+    duration_s: float = 10.0,
+    workers: int = 1,
+    http2: bool = False,
+    ca_file: Path | None = None,
+    sample_every_s: float = 0.5,
+    profile: bool = False,
+    on_sample: object = None,
+    extra_args: tuple[str, ...] = (),
+) -> EngineRun:
+    """One headless run; ``target`` is a URL or a collection path."""
+    tmp = Path(tempfile.mkdtemp(prefix="deli-bench-run-"))
+    report_path = tmp / "report.json"
+    cmd = [sys.executable, "-m", "deli_tui", "run", target, "--duration", f"{duration_s:g}s",
+           "--workers", str(workers), "--json", str(report_path), "--quiet"]  # fmt: skip
+    if users is not None:
+        cmd += ["--users", str(users)]
+    if rate is not None:
+        cmd += ["--rate", f"{rate:g}"]
+    if http2:
+        cmd.append("--http2")
+    cmd += list(extra_args)
+    shown = " ".join(["deli-tui", *cmd[3:]]).replace(str(report_path), "FILE")
+    t0 = time.monotonic()
+    cli = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, env=child_env(ca_file), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    output: list[bytes] = []
+    reader = threading.Thread(target=lambda: output.extend(cli.stdout or []), daemon=True)
+    reader.start()
+    run = EngineRun({}, 0.0, shown)
+    cli_ps = psutil.Process(cli.pid)
+    profilers: list[tuple[subprocess.Popen[bytes], int, Path]] = []
+    procs: dict[str, psutil.Process] = {}
+    try:
+        next_sample = t0
+        while cli.poll() is None:
+            found = _engine_processes(cli_ps)
+            procs.update(found)
+            now = time.monotonic()
+            if profile and not profilers and sum(r.startswith("worker") for r in procs) >= workers:
+                # skip the first second (start-up), stop a second before the end
+                time.sleep(1.0)
+                profilers = _start_profilers(procs, duration_s - 2.0, tmp)
+            if now >= next_sample:
+                sample = _sample(procs, t0)
+                if sample.by_role:
+                    run.samples.append(sample)
+                    if callable(on_sample):
+                        on_sample(sample)
+                next_sample += sample_every_s
+            time.sleep(0.05)
+        cli.wait()
+    except BaseException:
+        cli.send_signal(signal.SIGINT)
+        try:
+            cli.wait(15)
+        except subprocess.TimeoutExpired:
+            cli.kill()
+        raise
+    finally:
+        for popen, pid, out in profilers:
+            try:
+                popen.wait(max(5.0, duration_s))
+            except subprocess.TimeoutExpired:
+                popen.kill()
+            if out.exists():
+                run.profiles[pid] = out
+    run.wall_s = time.monotonic() - t0
+    reader.join(5)
+    if run.samples:
+        last = {}
+        for sample in run.samples:
+            for role, (cpu, _) in sample.by_role.items():
+                last[role] = cpu
+        run.cpu_s = last
+    if not report_path.exists():
+        text = b"".join(output).decode(errors="replace")[-3000:]
+        raise RuntimeError(f"the engine wrote no report (exit {cli.returncode}):\n{text}")
+    run.report = json.loads(report_path.read_text())
+    return run

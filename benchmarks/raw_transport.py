@@ -1,0 +1,99 @@
+"""The engine's transport client alone, without worker, metrics or process: a secondary line.
+
+Drives ``make_client(plan, max_connections=C)`` from C coroutines on uvloop for D seconds and
+prints ``{"rps", "requests", "errors", "cpu_s"}`` as JSON. It shows what the transport costs
+by itself, so the gap to the full engine (the main figure) is the worker's and metrics' share.
+Run alone: ``python benchmarks/raw_transport.py URL [--connections 100] [--duration 10] [--http2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.plan import LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.transport import make_client
+
+
+def plan_for(url: str, connections: int, http2: bool) -> RunPlan:
+    """A one-request GET plan for ``url``."""
+    parts = urlsplit(url)
+    scheme = "https" if parts.scheme == "https" else "http"
+    port = parts.port or (443 if scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request = PreparedRequest(
+        name="GET /", method="GET", url=url, scheme=scheme, host=parts.hostname or "127.0.0.1",
+        port=port, target=target, headers=(),
+    )  # fmt: skip
+    profile = LoadProfile(
+        model="closed", stages=(Stage(10.0, connections),), start_target=connections
+    )
+    return RunPlan("bench", "raw", url, (request,), profile, http2=http2)
+
+
+async def drive(url: str, connections: int, duration_s: float, http2: bool) -> dict[str, float]:
+    """C coroutines sending request 0 back to back until the time is up."""
+    plan = plan_for(url, connections, http2)
+    client = make_client(plan, max_connections=connections)
+    counts = [0, 0]
+    stop_at = time.monotonic() + duration_s
+
+    async def user() -> None:
+        request = client.request
+        while time.monotonic() < stop_at:
+            result = await request(0, False)
+            counts[0] += 1
+            if result[1] or result[0] != 200:
+                counts[1] += 1
+
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(user() for _ in range(connections)))
+    elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    await client.aclose()
+    return {"rps": counts[0] / elapsed, "requests": counts[0], "errors": counts[1], "cpu_s": cpu}
+
+
+def run_raw_transport(
+    url: str, connections: int, duration_s: float, http2: bool = False, ca_file: Path | None = None
+) -> dict[str, float]:
+    """Run this module in a fresh process (its own uvloop) and return its figures."""
+    env = dict(os.environ)
+    if ca_file is not None:
+        env["DELI_CA_BUNDLE"] = str(ca_file)
+    cmd = [sys.executable, __file__, url, "--connections", str(connections),
+           "--duration", f"{duration_s:g}"] + (["--http2"] if http2 else [])  # fmt: skip
+    out = subprocess.run(
+        cmd, check=True, capture_output=True, text=True, env=env, timeout=duration_s + 60
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--http2", action="store_true")
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    print(json.dumps(runner(drive(args.url, args.connections, args.duration, args.http2))))
+
+
+if __name__ == "__main__":
+    main()
