@@ -8,8 +8,6 @@ since it was opened is never overwritten without asking.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -341,16 +339,15 @@ class CollectionScreen(Screen[None]):
             self.editor.show_problems([FieldProblem("url", p.message) for p in exc.problems])
             return
         self.response.show_sending(prepared.method, prepared.url)
-        self.send_in_thread(prepared)
+        self.send_request(prepared)
 
-    @work(thread=True, exclusive=True, group="send")
-    def send_in_thread(self, prepared: PreparedRequest) -> None:
+    @work(exclusive=True, group="send")
+    async def send_request(self, prepared: PreparedRequest) -> None:
+        """Send in a worker; the screen stays responsive and a newer send replaces it."""
         from engine.transport.single import send_single
 
-        result: Any = send_single(prepared)
-        if inspect.isawaitable(result):
-            result = asyncio.run(result)  # type: ignore[arg-type]
-        self.app.call_from_thread(self.show_result, prepared, result)
+        result = await send_single(prepared)
+        self.show_result(prepared, result)
 
     def show_result(self, prepared: PreparedRequest, result: Any) -> None:
         from engine.checks import run_checks

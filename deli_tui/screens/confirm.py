@@ -50,7 +50,9 @@ class ChoiceScreen(ModalScreen[str]):
 
     def on_mount(self) -> None:
         value = self.focus_value or self.cancel_value
-        self.query_one(f"#choice-{value}", Button).focus()
+        buttons = list(self.query(Button))
+        wanted = [b for b in buttons if b.id == f"choice-{value}"]
+        (wanted or buttons)[0].focus()
 
     @on(Button.Pressed)
     def _chosen(self, event: Button.Pressed) -> None:

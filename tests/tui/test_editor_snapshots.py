@@ -1,0 +1,52 @@
+"""SVG snapshots of the requests and scenarios screens at 80x24 and 160x48.
+
+A snapshot must match byte for byte. After an intended change of layout, regenerate them
+with ``DELI_UPDATE_SNAPSHOTS=1 pytest tests/tui/test_editor_snapshots.py`` and review the
+SVGs in the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.tui.conftest import write_collection
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE = os.environ.get("DELI_UPDATE_SNAPSHOTS") == "1"
+
+
+def assert_snapshot(name: str, svg: str) -> None:
+    path = SNAPSHOTS / f"{name}.svg"
+    if UPDATE or not path.exists():
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(svg, encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"{path} did not exist; written now: review it and commit it")
+        return
+    assert svg == path.read_text(encoding="utf-8"), (
+        f"{name} differs from {path}; if intended, regenerate with DELI_UPDATE_SNAPSHOTS=1"
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_requests_screen_snapshot(tmp_path, make_app, size):
+    root = write_collection(tmp_path / "shop", "http://127.0.0.1:9")
+    app = make_app(root)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert_snapshot(f"requests_{size[0]}x{size[1]}", app.export_screenshot())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_scenarios_screen_snapshot(tmp_path, make_app, size):
+    root = write_collection(tmp_path / "shop", "http://127.0.0.1:9")
+    app = make_app(root)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.pause()
+        assert_snapshot(f"scenarios_{size[0]}x{size[1]}", app.export_screenshot())

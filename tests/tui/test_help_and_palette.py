@@ -1,0 +1,73 @@
+"""Keyboard first: the help screen lists every key, the palette lists every action."""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+
+from deli_tui.app import DeliApp, KeyActions
+from deli_tui.screens.collection import CollectionScreen
+from deli_tui.screens.help import HelpScreen, key_rows
+from deli_tui.screens.scenario import ScenarioScreen
+from deli_tui.widgets.collection_tree import CollectionTree
+
+SIZE = (80, 24)
+
+
+def test_every_binding_has_an_id_and_a_description():
+    for owner in (DeliApp, CollectionScreen, CollectionTree, ScenarioScreen):
+        for binding in owner.BINDINGS:
+            assert binding.id, (owner.__name__, binding)
+            assert binding.description, (owner.__name__, binding)
+
+
+async def test_help_screen_lists_the_keys_of_every_screen(collection_dir, make_app):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        titles = [title for title, _ in app.screen.sections]
+        assert titles[:4] == [
+            "Everywhere",
+            "Requests screen",
+            "Request tree (when focused)",
+            "Scenarios screen",
+        ]
+        rows = [row for _, bindings in app.screen.sections for row in key_rows(bindings)]
+        keys = {description: key for key, description in rows}
+        assert keys["Save"] == "ctrl+s" and keys["Send"] == "ctrl+r"
+        assert keys["Quit"] == "ctrl+q" and keys["Help"].startswith("F1")
+        assert keys["Delete"] == "delete / x"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CollectionScreen)
+
+
+async def test_question_mark_opens_help_but_types_into_inputs(collection_dir, make_app):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.editor.focus_field("url")
+        await pilot.press("question_mark")
+        assert app.screen.editor.read_draft().url.endswith("?")
+        app.screen.tree.focus()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_lists_the_screen_and_tree_actions(collection_dir, make_app):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        names = [name for name, _, _ in KeyActions(app.screen)._commands()]
+        for wanted in ("Save", "Send", "New request", "Rename", "Delete", "Quit", "Scenarios"):
+            assert wanted in names, names
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"scenarios")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ScenarioScreen)

@@ -1,0 +1,87 @@
+"""Unsaved edits survive a crash: recovery copies are written while dirty and offered again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deli_tui.recovery import RecoveryStore
+from deli_tui.screens.collection import CollectionScreen
+from deli_tui.screens.confirm import ChoiceScreen
+
+SIZE = (80, 24)
+
+
+def test_store_writes_reads_and_clears_copies(tmp_path):
+    store = RecoveryStore(tmp_path)
+    path = store.save("request", "users/get.yaml", {"url": "/x", "insecure": False})
+    assert path == tmp_path / ".deli" / "recovery" / "requests" / "users" / "get.yaml"
+    store.save("scenario", "smoke test", {"users": "5"})
+    copies = {(c.kind, c.key): c.fields for c in store.load_all()}
+    assert copies == {
+        ("request", "users/get.yaml"): {"url": "/x", "insecure": False},
+        ("scenario", "smoke test"): {"users": "5"},
+    }
+    store.clear("request", "users/get.yaml")
+    assert not (tmp_path / ".deli" / "recovery" / "requests").exists()
+    assert [c.kind for c in store.load_all()] == ["scenario"]
+
+
+def test_unreadable_copies_are_skipped(tmp_path):
+    store = RecoveryStore(tmp_path)
+    bad = store.root / "requests" / "x.yaml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("fields: [unclosed")
+    assert store.load_all() == []
+
+
+async def wait_for(pilot, condition, tries: int = 60) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    assert condition()
+
+
+async def test_dirty_edit_is_copied_and_offered_after_a_crash(collection_dir, make_app):
+    copy = collection_dir / ".deli" / "recovery" / "requests" / "health.yaml"
+    original = (collection_dir / "health.yaml").read_bytes()
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CollectionScreen) and screen.current == Path("health.yaml")
+        screen.editor.focus_field("url")
+        await pilot.press("end", *"json")
+        await wait_for(pilot, copy.exists)
+        assert "/json" in copy.read_text()
+        # Simulate a crash: forget the drafts so quitting cannot tidy anything up.
+        screen._recovery_written.clear()
+        screen.drafts.clear()
+    assert copy.exists()
+    assert (collection_dir / "health.yaml").read_bytes() == original
+
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        assert "health.yaml" in app.screen.question
+        app.screen.query_one("#choice-restore").press()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CollectionScreen)
+        assert screen.is_dirty(Path("health.yaml"))
+        assert screen.editor.read_draft().url == "/json"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not copy.exists()
+    assert "url: /json" in (collection_dir / "health.yaml").read_text()
+
+
+async def test_discarding_the_offer_removes_the_copy(collection_dir, make_app):
+    store = RecoveryStore(collection_dir)
+    copy = store.save("request", "health.yaml", {"method": "GET", "url": "/other"})
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        app.screen.query_one("#choice-discard").press()
+        await pilot.pause()
+        assert not app.screen.drafts
+    assert not copy.exists()
