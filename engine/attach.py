@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from multiprocessing.connection import AuthenticationError, Client, Connection
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Client, Connection
 from types import TracebackType
 
 from engine.listen import read_key_file

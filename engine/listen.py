@@ -15,8 +15,8 @@ import stat
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import (
-    AuthenticationError,
     Connection,
     answer_challenge,
     deliver_challenge,

@@ -51,6 +51,12 @@ def _terminal_signals_ignored() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def _close_at_exit(ref: weakref.ReferenceType[EngineHandle]) -> None:
+    handle = ref()
+    if handle is not None:
+        handle.close(timeout=2.0)
+
+
 class EngineHandle:
     """A running engine supervisor process and the duplex pipe to it."""
 
@@ -81,7 +87,7 @@ class EngineHandle:
         ref = weakref.ref(handle)
         # Registered after multiprocessing's own exit hook, so it runs first: the interpreter
         # never waits on a supervisor that is still holding a run.
-        atexit.register(lambda: (h := ref()) is not None and h.close(timeout=2.0))
+        atexit.register(_close_at_exit, ref)
         return handle
 
     @property

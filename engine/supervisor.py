@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -118,6 +119,7 @@ class Supervisor:
         self.outbox = CoalescingSender(conn, "publish", self._caller_broke)
         self._ctx = multiprocessing.get_context("spawn")
         self._inbox_r, self._inbox_w = self._ctx.Pipe(duplex=False)
+        self._inbox_lock = threading.Lock()  # viewer threads share the write end
         self.hub: ViewerHub | None = None
         if listen:
             self.hub = ViewerHub(listen, authkey or os.urandom(32), self._viewer_command)
@@ -135,7 +137,7 @@ class Supervisor:
         self.caller_gone = True
 
     def _viewer_command(self, command: Command) -> None:
-        with contextlib.suppress(OSError):
+        with self._inbox_lock, contextlib.suppress(OSError):
             self._inbox_w.send(command)
 
     # --- main loop -------------------------------------------------------------------------
