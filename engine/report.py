@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -255,7 +255,9 @@ def _latency_line(stats: LatencyStats) -> str:
     return " ".join(f"{name}={format_ms(value)}" for name, value in parts)
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+def _table(
+    header: tuple[str, ...], rows: Sequence[tuple[str, ...]], indent: str = "  "
+) -> list[str]:
     """Aligned columns: the first left-aligned, the others right-aligned."""
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
 

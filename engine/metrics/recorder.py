@@ -359,8 +359,10 @@ class WindowRecorder:
 _EMPTY_REQUEST = RequestWindow()
 
 
-_ZEROED = ("hist", "service", "lag", "connect", "tls", "ttfb", "maxs", "sums", "statuses")
-_ZEROED += ("errors", "scratch")
+_ZEROED = (
+    *("hist", "service", "lag", "connect", "tls", "ttfb"),
+    *("maxs", "sums", "statuses", "errors", "scratch"),
+)
 
 
 class _WindowArrays:

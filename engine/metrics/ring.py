@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.metrics.window import error_class_name
 
@@ -49,6 +50,11 @@ class ResultRow:
     message: str = ""
 
 
+def _column(code: str, capacity: int) -> array[Any]:
+    """A zeroed, preallocated column."""
+    return array(code, bytes(array(code).itemsize * capacity))
+
+
 def bytes_per_result() -> int:
     """Structural size of one retained result: the sum of the column item sizes."""
     return sum(array(code).itemsize for _, code in COLUMNS)
@@ -80,8 +86,14 @@ class ResultRing:
         self.max_messages = max_messages
         # sequence number (0-based, since creation) -> error message, newest last
         self.messages: OrderedDict[int, str] = OrderedDict()
-        for name, code in COLUMNS:
-            setattr(self, name, array(code, bytes(array(code).itemsize * capacity)))
+        self.elapsed_s = _column("f", capacity)
+        self.request = _column("H", capacity)
+        self.status = _column("H", capacity)
+        self.error = _column("B", capacity)
+        self.latency_us = _column("I", capacity)
+        self.service_us = _column("I", capacity)
+        self.bytes_in = _column("I", capacity)
+        self.bytes_out = _column("I", capacity)
 
     @property
     def pos(self) -> int:
@@ -167,8 +179,19 @@ class ResultRing:
         """Retained results, oldest first."""
         cols = [getattr(self, name) for name, _ in COLUMNS]
         messages = self.messages
+        e, rq, st, er, lat, svc, b_in, b_out = cols
         for slot, seq in self._slots():
-            yield ResultRow(*(c[slot] for c in cols), message=messages.get(seq, ""))
+            yield ResultRow(
+                e[slot],
+                rq[slot],
+                st[slot],
+                er[slot],
+                lat[slot],
+                svc[slot],
+                b_in[slot],
+                b_out[slot],
+                messages.get(seq, ""),
+            )
 
     def to_columns(self) -> dict[str, bytes]:
         """The retained results as raw column bytes, oldest first (picklable, compact)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -137,13 +138,9 @@ def test_junit_has_one_testcase_per_threshold_and_parses(tmp_path: Path) -> None
 
 def test_junit_without_thresholds_has_one_case_for_the_run() -> None:
     snap = known_run()
-    root = ET.fromstring(report.junit_xml(Snapshot(**{**_fields(snap), "thresholds": ()}), True))
+    root = ET.fromstring(report.junit_xml(replace(snap, thresholds=()), True))
     cases = root.findall("testsuite/testcase")
     assert len(cases) == 1 and cases[0].find("failure") is None
-
-
-def _fields(snap: Snapshot) -> dict[str, object]:
-    return {name: getattr(snap, name) for name in Snapshot.__dataclass_fields__}
 
 
 def test_summary_table_shows_thresholds_with_marks_and_aligned_columns() -> None:
