@@ -147,8 +147,8 @@ def test_windows_from_two_recorders_merge_to_the_same_as_recording_everything_in
     merged = merge([a.flush(0, 0.0, 0.5), b.flush(0, 0.0, 0.5)])
     assert merged == merge([one.flush(0, 0.0, 0.5)])
     assert merged["requests"] == 4_000
-    lag = merged["lag"]
-    assert isinstance(lag, Counter) and sum(lag.values()) == 4_000  # every send has a lag
+    lags = merged["lag"]
+    assert isinstance(lags, Counter) and sum(lags.values()) == 4_000  # every send has a lag
 
 
 def test_open_model_keeps_service_time_apart_from_latency() -> None:
