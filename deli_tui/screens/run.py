@@ -201,6 +201,7 @@ class RunScreen(Screen[None]):
     def on_run_finished(self, message: RunFinished) -> None:
         self.finished = message.finished
         self.frozen = False
+        self.query_one(LatencyHistogram).cumulative = True  # the summary shows the whole run
         self.snapshot = message.finished.snapshot
         self._save_result(message.finished)
         self._show_verdict()

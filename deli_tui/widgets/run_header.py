@@ -71,17 +71,16 @@ class RunHeader(SnapshotText):
         text.append("─" * empty, self.get_component_rich_style("run-header--rest"))
         text.append(suffix)
         text.append("\n")
-        text.append(
-            f"{format_rate(s.rps)} req/s", self.get_component_rich_style("run-header--title")
-        )
-        text.append(f" (mean {format_rate(s.mean_rps)})  {format_count(s.requests)} req  ")
-        text.append(f"err {s.error_rate:.1%}  ", warn if s.error_count else None)
+        title = self.get_component_rich_style("run-header--title")
+        text.append(f"{format_rate(s.rps)} req/s  ", title)
         if s.model == "open":
             text.append(f"rate {format_rate(s.target_rate)}/s  ")
         else:
             text.append(f"users {s.active_users}/{s.target_users:.0f}  ")
         text.append(f"in-flight {s.in_flight}  ")
-        text.append(f"skipped {format_count(s.skipped)}", warn if s.skipped else None)
+        text.append(f"skipped {format_count(s.skipped)}  ", warn if s.skipped else None)
+        text.append(f"err {s.error_rate:.1%}  ", warn if s.error_count else None)
+        text.append(f"{format_count(s.requests)} req  mean {format_rate(s.mean_rps)}/s")
         text.append("\n")
         p = s.phases
         tls = f"{format_ms(p.tls_mean_ms)} p99 {format_ms(p.tls_p99_ms)}" if p.tls_p99_ms else "-"
