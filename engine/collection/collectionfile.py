@@ -9,7 +9,7 @@ from pathlib import Path
 from yaml.nodes import Node
 
 from engine.collection.model import Collection, ScenarioDef
-from engine.collection.nodes import NodeReader, compose_text
+from engine.collection.nodes import NodeReader, compose_text, sort_by_line
 from engine.collection.requestfile import _string_map, url_problem
 from engine.durations import parse_think_time
 from engine.errors import ProblemList
@@ -173,6 +173,15 @@ def read_collection_file(
     text: str, root: Path, path: Path | None, problems: ProblemList
 ) -> CollectionFile:
     """The collection settings and scenarios (no requests); problems are added, not raised."""
+    start = len(problems.problems)
+    result = _read_collection_file(text, root, path, problems)
+    sort_by_line(problems, start)
+    return result
+
+
+def _read_collection_file(
+    text: str, root: Path, path: Path | None, problems: ProblemList
+) -> CollectionFile:
     collection = Collection(root=root, name=root.name or "collection")
     result = CollectionFile(collection)
     reader = NodeReader(path, problems)

@@ -41,6 +41,12 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
     return "expected one of " + ", ".join(choices)
 
 
+def sort_by_line(problems: ProblemList, start: int) -> None:
+    """Order the problems added since ``start`` by line, as an editor shows them."""
+    added = problems.problems[start:]
+    problems.problems[start:] = sorted(added, key=lambda p: p.line or 0)
+
+
 def compose_text(text: str, path: Path | None, problems: ProblemList) -> Node | None:
     """The document's root node; a syntax error becomes a problem at its line."""
     try:

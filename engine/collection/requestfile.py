@@ -11,7 +11,13 @@ from yaml.nodes import Node
 
 from engine.checks import parse_json_path
 from engine.collection.model import HTTP_METHODS, MISSING, CheckDef, RequestDef
-from engine.collection.nodes import NodeReader, compose_text, did_you_mean, type_name
+from engine.collection.nodes import (
+    NodeReader,
+    compose_text,
+    did_you_mean,
+    sort_by_line,
+    type_name,
+)
 from engine.errors import ProblemList
 
 REQUEST_KEYS = (
@@ -143,6 +149,15 @@ def read_request(
     text: str, relpath: Path, path: Path | None, problems: ProblemList
 ) -> tuple[RequestDef | None, RequestLines]:
     """The request in ``text``, or None when it is unusable; problems are added, not raised."""
+    start = len(problems.problems)
+    result = _read_request(text, relpath, path, problems)
+    sort_by_line(problems, start)
+    return result
+
+
+def _read_request(
+    text: str, relpath: Path, path: Path | None, problems: ProblemList
+) -> tuple[RequestDef | None, RequestLines]:
     lines = RequestLines()
     reader = NodeReader(path, problems)
     before = len(problems.problems)
