@@ -251,7 +251,8 @@ def run_plan_headless(
                 break
             if isinstance(message, Snapshot):
                 latest = message
-                if not args.quiet and time.monotonic() >= next_line:
+                due = time.monotonic() >= next_line and message.phase != "starting"
+                if due and not args.quiet:
                     next_line = time.monotonic() + LIVE_LINE_EVERY_S
                     say(live_line(message), err)
             elif isinstance(message, Log):

@@ -70,13 +70,20 @@ class EngineHandle:
         self._closed = False
 
     @classmethod
-    def start(cls, *, listen: str | None = None, authkey: bytes | None = None) -> EngineHandle:
-        """Spawn the supervisor. ``listen``: also serve viewers on this Unix socket path."""
+    def start(
+        cls,
+        *,
+        listen: str | None = None,
+        authkey: bytes | None = None,
+        log_path: str | None = None,
+    ) -> EngineHandle:
+        """Spawn the supervisor. ``listen``: also serve viewers on this Unix socket path.
+        ``log_path``: where the engine processes' stdout/stderr go (the TUI owns the terminal)."""
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe(duplex=True)
         process = ctx.Process(
             target=supervisor_main,
-            args=(theirs, listen, authkey, os.getpid()),
+            args=(theirs, listen, authkey, os.getpid(), log_path),
             name="deli-engine",
             daemon=False,  # it starts the worker processes, which daemons may not do
         )

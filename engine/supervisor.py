@@ -389,10 +389,26 @@ def _thresholds_passed(final: Any) -> bool:
     return bool(thresholds_passed(final.thresholds, final=True))
 
 
+def _redirect_stdio(log_path: str) -> None:
+    """Send this process's (and its workers') stdout/stderr to ``log_path``: under the TUI a
+    stray traceback must not draw over the screen."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def supervisor_main(
-    conn: Connection, listen: str | None, authkey: bytes | None, parent_pid: int
+    conn: Connection,
+    listen: str | None,
+    authkey: bytes | None,
+    parent_pid: int,
+    log_path: str | None = None,
 ) -> None:
     """Supervisor process entry (spawn target)."""
+    if log_path:
+        with contextlib.suppress(OSError):
+            _redirect_stdio(log_path)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     supervisor: Supervisor | None = None

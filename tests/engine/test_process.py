@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import stat
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -229,3 +231,31 @@ def test_slow_reader_gets_the_newest_snapshot_not_a_backlog(
     assert queued[-1].elapsed_s - first.elapsed_s >= 2.0
     engine.send(Stop())
     receive_until(engine, lambda m: isinstance(m, Finished))
+
+
+def test_sigterm_to_the_supervisor_stops_the_run_with_a_finished(
+    demo_server: RunningServer,
+) -> None:
+    handle = EngineHandle.start()
+    try:
+        handle.send(Start(make_plan(demo_server, users=1, duration_s=60, workers=2)))
+        receive_until(handle, lambda m: isinstance(m, Snapshot) and m.requests > 0)
+        assert handle.pid is not None
+        os.kill(handle.pid, signal.SIGTERM)
+        finished = finished_in(receive_until(handle, lambda m: isinstance(m, Finished)))
+        assert finished.reason == "stopped"
+        assert finished.snapshot.requests > 0
+        handle._process.join(SAFETY_S)
+        assert not handle._process.is_alive()
+    finally:
+        handle.close()
+    assert not engine_children()
+
+
+def test_engine_output_can_go_to_a_private_log_file(tmp_path: Path) -> None:
+    log = tmp_path / "engine.log"
+    with EngineHandle.start(log_path=str(log)) as handle:
+        handle.send(Ping(1))
+        receive_until(handle, lambda m: isinstance(m, Pong), timeout=20)
+        assert log.exists()
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600
