@@ -1,0 +1,144 @@
+"""End to end, as a person would: the installed ``deli-tui`` in tmux at 80x24, TERM=xterm-256color.
+
+Start the demo with a run, read the live dashboard from the pane, stop the run, quit with
+ctrl+q, then make sure no process of it is left (by process tree and by a marker in the
+environment every child inherits).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import psutil
+import pytest
+
+SAFETY_S = 90.0  # only a hang reaches it
+HISTOGRAM_ROW = re.compile(r"\d[\d.]*(?:us|ms|s) │[█▉▊▋▌▍▎▏]")
+RATE = re.compile(r"([\d.]+k?) req/s")
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(
+            f"{tool} is not installed or not on PATH: this end-to-end test needs it "
+            "(CI installs tmux; locally: apt-get install tmux, pip install -e .)"
+        )
+    return path
+
+
+class Tmux:
+    """A private tmux server (its own socket) with one 80x24 session."""
+
+    def __init__(self, tmux: str) -> None:
+        self.tmux = tmux
+        self.socket = f"deli-e2e-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+    def __call__(self, *args: str) -> str:
+        result = subprocess.run(
+            [self.tmux, "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        )
+        return result.stdout
+
+    def pane(self) -> str:
+        return self("capture-pane", "-p", "-t", "e2e")
+
+    def kill(self) -> None:
+        subprocess.run(
+            [self.tmux, "-L", self.socket, "kill-server"], capture_output=True, timeout=20
+        )
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    server = Tmux(require("tmux"))
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def wait_for_pane(tmux: Tmux, check: Callable[[str], bool], what: str) -> str:
+    deadline = time.monotonic() + SAFETY_S
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tmux.pane()
+        if check(screen):
+            return screen
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}; the pane shows:\n{screen}")
+
+
+def marked_processes(marker: str) -> list[psutil.Process]:
+    """Live processes whose environment carries ``DELI_E2E_MARK=marker``."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.environ().get("DELI_E2E_MARK") == marker and proc.status() != "zombie":
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def wait_gone(procs: list[psutil.Process], marker: str) -> list[str]:
+    """Processes from ``procs`` or carrying ``marker`` still alive after a grace period."""
+    deadline = time.monotonic() + 15.0
+    while True:
+        alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        alive += [p for p in marked_processes(marker) if p not in alive]
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    names = []
+    for proc in alive:
+        try:
+            names.append(f"{proc.pid} {' '.join(proc.cmdline())[:120]}")
+        except psutil.Error:
+            continue
+    return names
+
+
+def test_demo_run_in_tmux_shows_rate_p99_histogram_then_stops_quits_and_leaves_nothing(
+    tmux: Tmux,
+) -> None:
+    deli = require("deli-tui")
+    marker = uuid.uuid4().hex
+    command = f"env TERM=xterm-256color DELI_E2E_MARK={marker} {deli} --demo --run smoke"
+    tmux("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command)
+    tmux("set-option", "-t", "e2e", "remain-on-exit", "on")  # keep a crash message readable
+    pane = psutil.Process(int(tmux("display-message", "-p", "-t", "e2e", "#{pane_pid}").strip()))
+
+    def live(screen: str) -> bool:
+        rates = [r for r in RATE.findall(screen) if r.rstrip("k") not in ("0", "0.0")]
+        return bool(rates) and "p99" in screen and len(HISTOGRAM_ROW.findall(screen)) >= 3
+
+    screen = wait_for_pane(tmux, live, "req/s, p99 and histogram rows")
+    assert "smoke" in screen
+    tree = pane.children(recursive=True)
+    assert tree, "deli-tui should have started the demo server and the engine"
+
+    tmux("send-keys", "-t", "e2e", "s")
+    screen = wait_for_pane(tmux, lambda s: "PASSED" in s or "FAILED" in s, "the final verdict")
+    assert "stopped" in screen
+
+    tmux("send-keys", "-t", "e2e", "C-q")
+    wait_for_pane(
+        tmux,
+        lambda _s: tmux("display-message", "-p", "-t", "e2e", "#{pane_dead}").strip() == "1",
+        "deli-tui to exit after ctrl+q",
+    )
+    status = tmux("display-message", "-p", "-t", "e2e", "#{pane_dead_status}").strip()
+    assert status == "0", f"deli-tui exited with {status}:\n{tmux.pane()}"
+    leftovers = wait_gone([pane, *tree], marker)
+    assert leftovers == [], f"processes left behind: {leftovers}"
