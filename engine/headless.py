@@ -270,9 +270,10 @@ def run_plan_headless(
         engine.close(timeout=10.0)
         stops.restore()
     if finished is None:
-        if latest is not None:
-            say(live_line(latest), err)
-        return EXIT_INTERRUPTED if stops.signum == signal.SIGINT else EXIT_FAILED
+        if latest is None:
+            return EXIT_INTERRUPTED if stops.signum == signal.SIGINT else EXIT_FAILED
+        # The summary of what was measured up to the last snapshot, marked as failed.
+        finished = Finished(latest, False, "the engine process ended unexpectedly")
     reports_ok = _write_reports(args, plan, finished, err)
     say(_summary_table(plan, finished), out)
     if stops.signum is not None:

@@ -121,3 +121,23 @@ def test_killing_the_headless_process_takes_the_engine_down(
     proc.wait(timeout=SAFETY_S)
     _, alive = psutil.wait_procs(engine, timeout=SAFETY_S / 2)
     assert not alive, f"left behind: {alive}"
+
+
+def test_engine_killed_under_a_headless_run_still_gives_a_summary_and_exit_1(
+    demo_server: RunningServer, tracked: list[subprocess.Popen[str]]
+) -> None:
+    proc = start_headless(f"{demo_server.url}/delay/20")
+    tracked.append(proc)
+    engine = wait_for_load(proc)
+    supervisor = next(
+        p
+        for p in engine
+        if p.ppid() == proc.pid and "resource_tracker" not in " ".join(p.cmdline())
+    )
+    supervisor.kill()
+    out, err = proc.communicate(timeout=SAFETY_S)
+    assert proc.returncode == 1, err
+    assert "ended unexpectedly" in err
+    assert "requests" in out.lower(), out
+    _, alive = psutil.wait_procs(engine, timeout=10)
+    assert not alive, f"left behind: {alive}"
