@@ -327,6 +327,29 @@ def test_worker_process_streams_windows_then_done_and_exits(demo: RunningServer)
     assert proc.exitcode == 0
 
 
+def test_worker_process_sends_a_large_result_ring_whole(demo: RunningServer) -> None:
+    """10,000 results are ~250 KB of columns, more than a socket buffer holds at once."""
+    ctx = multiprocessing.get_context("spawn")
+    parent_end, child_end = ctx.Pipe()
+    plan = _plan([_request(demo, "/")], "closed", [(SAFETY_S, 10)], iterations=1000)
+    proc = ctx.Process(
+        target=worker_main, args=(child_end, 0, 1, plan, time.monotonic() + 0.5), daemon=True
+    )
+    proc.start()
+    child_end.close()
+    done = None
+    deadline = time.monotonic() + SAFETY_S * 2
+    while done is None and time.monotonic() < deadline:
+        if parent_end.poll(0.1):
+            message = parent_end.recv()
+            if not isinstance(message, WorkerWindow):
+                done = message
+    proc.join(SAFETY_S)
+    assert isinstance(done, WorkerDone), done
+    assert done.reason == "iterations done"
+    assert ResultRing.from_columns(done.results or {}).count == 10_000
+
+
 def _spawn_worker_and_wait(url_host: str, port: int, report: object) -> None:
     """An intermediate parent: starts a long-running worker, reports its pid, then waits."""
     server = RunningServer(url_host, port, "http")
