@@ -2,8 +2,10 @@
 
 Per request the hot path does: pop an idle connection (LIFO list, O(1)), one ``transport.write``
 of head+body bytes built once per request index, one future resolved from the parser's
-``on_message_complete`` callback, one ``call_at`` timer for the timeout. Bodies are counted as
-they arrive and kept only when a check needs them.
+``on_message_complete`` callback. Timeouts are a deadline per connection checked by one
+periodic sweep per client, not a timer per request: ``call_at`` + ``cancel`` cost ~2 us of
+~13 us per request against nginx here. Bodies are counted as they arrive and kept only when a
+check needs them.
 """
 
 from __future__ import annotations
@@ -82,13 +84,13 @@ class H1Connection(asyncio.Protocol):
         "body_parts",
         "bytes_in",
         "bytes_out",
-        "chunked",
         "client",
         "closed",
         "connect_ns",
+        "deadline_ns",
         "endpoint",
+        "first_chunk",
         "fut",
-        "has_length",
         "headers_done",
         "informational",
         "is_head",
@@ -98,7 +100,6 @@ class H1Connection(asyncio.Protocol):
         "status",
         "t_written",
         "timeout_s",
-        "timer",
         "tls_ns",
         "transport",
         "ttfb_ns",
@@ -111,7 +112,8 @@ class H1Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = HttpResponseParser(self)
         self.fut: asyncio.Future[Result] | None = None
-        self.timer: asyncio.TimerHandle | None = None
+        self.deadline_ns = 0
+        self.first_chunk = b""
         self.closed = False
         self.reused = False
         self.body_parts: list[bytes] | None = None
@@ -126,34 +128,30 @@ class H1Connection(asyncio.Protocol):
         self.headers_done = False
         self.informational = False
         self.is_head = False
-        self.has_length = False
-        self.chunked = False
 
     # --- driving a request -----------------------------------------------------------------
 
     def send(
-        self, data: bytes, want_body: bool, is_head: bool, timeout_s: float, deadline: float
+        self, data: bytes, want_body: bool, is_head: bool, timeout_s: float, deadline_ns: int
     ) -> asyncio.Future[Result]:
-        """Write one request and return the future its result will arrive in."""
+        """Write one request and return the future its result will arrive in.
+        ``deadline_ns`` (``perf_counter_ns``) 0 means ``timeout_s`` from now."""
         fut = self.fut = self.loop.create_future()
         self.body_parts = [] if want_body else None
         self.status = 0
         self.bytes_in = 0
         self.bytes_out = len(data)
         self.headers_done = False
-        self.has_length = False
-        self.chunked = False
         self.is_head = is_head
         self.timeout_s = timeout_s
-        self.timer = self.loop.call_at(deadline, self._on_timeout)
-        self.t_written = perf_counter_ns()
+        self.t_written = now = perf_counter_ns()
+        self.deadline_ns = deadline_ns or now + int(timeout_s * 1e9)
         self.transport.write(data)  # type: ignore[union-attr]
         return fut
 
     def _finish(self, result: Result) -> None:
         fut = self.fut
         self.fut = None
-        self.timer.cancel()  # type: ignore[union-attr]
         self.connect_ns = self.tls_ns = 0
         if fut is not None and not fut.done():
             fut.set_result(result)
@@ -169,7 +167,7 @@ class H1Connection(asyncio.Protocol):
                  self.ttfb_ns, None)
             )  # fmt: skip
 
-    def _on_timeout(self) -> None:
+    def on_timeout(self) -> None:
         if self.fut is None:
             return
         if self.bytes_in == 0:
@@ -192,6 +190,7 @@ class H1Connection(asyncio.Protocol):
             return
         if self.bytes_in == 0:
             self.ttfb_ns = perf_counter_ns() - self.t_written
+            self.first_chunk = data  # kept by reference: read only if the connection ends early
         self.bytes_in += len(data)
         try:
             self.parser.feed_data(data)
@@ -208,7 +207,7 @@ class H1Connection(asyncio.Protocol):
         self.client.connection_closed(self)
         if self.fut is None:
             return
-        if self.headers_done and not self.has_length and not self.chunked:
+        if self.headers_done and self._delimited_by_close():
             self._complete()  # the body was delimited by the end of the connection
         elif self.bytes_in == 0:
             if self.reused:
@@ -223,12 +222,18 @@ class H1Connection(asyncio.Protocol):
 
     # --- httptools callbacks ---------------------------------------------------------------
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        n = len(name)
-        if n == 14 and name.lower() == b"content-length":
-            self.has_length = True
-        elif n == 17 and name.lower() == b"transfer-encoding":
-            self.chunked = b"chunked" in value.lower()
+    def _delimited_by_close(self) -> bool:
+        """Whether the response in flight has neither Content-Length nor chunked encoding, so
+        the end of the connection ends its body. Reads the head from the first chunk received
+        (no ``on_header`` callback per header on the hot path: ~0.7 us a request)."""
+        if self.is_head or self.status in (204, 304):
+            return False
+        for block in self.first_chunk.split(b"\r\n\r\n")[:-1]:
+            lowered = block.lower()
+            if lowered[9:10] == b"1" and not lowered.startswith(b"http/1.1 101"):
+                continue  # an informational response before the real one
+            return b"\ncontent-length:" not in lowered and b"chunked" not in lowered
+        return False
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
@@ -237,10 +242,8 @@ class H1Connection(asyncio.Protocol):
             return
         self.status = status
         self.headers_done = True
-        if self.is_head or status == 204 or status == 304:
-            self.has_length = True
-            if self.is_head:
-                self._complete()
+        if self.is_head:
+            self._complete()
 
     def on_body(self, body: bytes) -> None:
         if self.body_parts is not None:
@@ -249,7 +252,6 @@ class H1Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self.informational:
             self.informational = False
-            self.has_length = self.chunked = False
             return
         if self.fut is not None:
             self._complete()
@@ -303,29 +305,29 @@ class Http1Client:
         self._endpoints = list(endpoints.values())
         self._closing = False
         self._addresses: dict[tuple[str, int], list[tuple]] = {}
+        self._connections: set[H1Connection] = set()
+        self._sweep_handle: asyncio.TimerHandle | None = None
+        # Timeouts fire at most one sweep late: 1/20 of the shortest timeout, 5..100 ms.
+        self._sweep_s = min(0.1, max(0.005, min(self._timeout, default=1.0) / 20))
 
     async def request(self, index: int, want_body: bool) -> Result:
         """Send request ``index`` and wait for its result (never raises for transport faults)."""
         idle = self._endpoint_of[index].idle
         if idle:
-            conn = idle.pop()
-            timeout = self._timeout[index]
-            result = await conn.send(
-                self._data[index], want_body, self._is_head[index], timeout,
-                self.loop.time() + timeout,
-            )  # fmt: skip
+            result = await idle.pop().send(
+                self._data[index], want_body, self._is_head[index], self._timeout[index], 0
+            )
             if result is not _RETRY:
                 return result
         return await self._request_new(index, want_body)
 
     async def _request_new(self, index: int, want_body: bool) -> Result:
         ep = self._endpoint_of[index]
-        timeout = self._timeout[index]
+        data, is_head, timeout = self._data[index], self._is_head[index], self._timeout[index]
         deadline = self.loop.time() + timeout
+        deadline_ns = perf_counter_ns() + int(timeout * 1e9)
         while ep.idle:  # retrying after a stale keep-alive connection
-            result = await ep.idle.pop().send(
-                self._data[index], want_body, self._is_head[index], timeout, deadline
-            )
+            result = await ep.idle.pop().send(data, want_body, is_head, timeout, deadline_ns)
             if result is not _RETRY:
                 return result
         if self.open >= self.max_connections:
@@ -333,9 +335,7 @@ class Http1Client:
             if isinstance(conn, tuple):
                 return conn
             if conn is not None:
-                return await conn.send(
-                    self._data[index], want_body, self._is_head[index], timeout, deadline
-                )
+                return await conn.send(data, want_body, is_head, timeout, deadline_ns)
         self.open += 1
         try:
             conn, connect_ns, tls_ns = await open_connection(
@@ -348,11 +348,23 @@ class Http1Client:
             return exc.result
         if conn.closed:
             return error_result(ERR_READ, "connection closed by server right after connecting")
+        self._connections.add(conn)
+        if self._sweep_handle is None:
+            self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
         conn.connect_ns = connect_ns
         conn.tls_ns = tls_ns
-        return await conn.send(
-            self._data[index], want_body, self._is_head[index], timeout, deadline
-        )
+        return await conn.send(data, want_body, is_head, timeout, deadline_ns)
+
+    def _sweep(self) -> None:
+        """Time out requests past their deadline; runs every ``_sweep_s`` while connections
+        exist (O(connections) per sweep, nothing per request)."""
+        now = perf_counter_ns()
+        for conn in [c for c in self._connections if c.fut is not None and now >= c.deadline_ns]:
+            conn.on_timeout()
+        if self._connections:
+            self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
+        else:
+            self._sweep_handle = None
 
     async def _wait_for_slot(
         self, ep: _Endpoint, deadline: float, timeout: float
@@ -395,6 +407,10 @@ class Http1Client:
 
     def release(self, conn: H1Connection) -> None:
         """A connection finished its request cleanly: back on its idle list (LIFO)."""
+        if self._closing:
+            conn.closed = True
+            conn.transport.close()  # type: ignore[union-attr]
+            return
         conn.endpoint.idle.append(conn)
         if self.waiters:
             self._wake_one()
@@ -404,6 +420,7 @@ class Http1Client:
         idle = conn.endpoint.idle
         if conn in idle:
             idle.remove(conn)
+        self._connections.discard(conn)
         if conn.transport is not None:
             self.open -= 1
             conn.transport = None

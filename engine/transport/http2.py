@@ -113,9 +113,14 @@ class _Stream:
 class H2Connection(asyncio.Protocol):
     """One HTTP/2 connection: an h2 state machine fed from ``data_received``."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, where: str) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, where: str, tls: bool) -> None:
         self.loop = loop
         self.where = where
+        self.tls = tls  # connection_made comes twice: TCP, then TLS (see transport.tls)
+        self.made = 0
+        # asyncio's SSL protocol may hand us the server's first frames before start_tls()
+        # returns; they wait here until our preface has gone out on the TLS transport.
+        self.early: list[bytes] | None = []
         config = h2.config.H2Configuration(
             client_side=True,
             header_encoding=None,
@@ -146,16 +151,19 @@ class H2Connection(asyncio.Protocol):
         return not self.closed and not self.goaway
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        first = self.transport is None
         self.transport = transport  # type: ignore[assignment]
-        if first:
-            return  # TLS may still wrap this transport; start() sends the preface
+        self.made += 1
+        if self.made == (2 if self.tls else 1):
+            self.start()  # before any byte from the server reaches h2: the preface goes first
 
     def start(self) -> None:
         """Send the connection preface and our settings."""
         self.h2.initiate_connection()
         self.h2.increment_flow_control_window(_CONNECTION_WINDOW - 65535)
         self.flush()
+        early, self.early = self.early, None
+        for data in early or ():
+            self.data_received(data)
 
     def flush(self) -> None:
         self.flush_pending = False
@@ -171,6 +179,9 @@ class H2Connection(asyncio.Protocol):
     # --- receiving -------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self.early is not None:
+            self.early.append(data)
+            return
         try:
             events = self.h2.receive_data(data)
         except h2.exceptions.ProtocolError as exc:
@@ -436,10 +447,11 @@ class Http2Client:
                 return opened, 0, 0
             raise ConnectFailed(opened)
         where = f"{ep.host}:{ep.port}"
+        tls = ep.ssl_context is not None
         ep.connecting = self.loop.create_future()
         try:
             conn, connect_ns, tls_ns = await open_connection(
-                self.loop, lambda: H2Connection(self.loop, where), ep.host, ep.port,
+                self.loop, lambda: H2Connection(self.loop, where, tls), ep.host, ep.port,
                 ep.ssl_context, deadline, timeout, self._addresses,
             )  # fmt: skip
         except ConnectFailed as exc:
@@ -459,7 +471,6 @@ class Http2Client:
                 ep.connecting.set_result(failed)
                 ep.connecting = None
                 raise ConnectFailed(failed)
-        conn.start()
         ep.connection = conn
         ep.connecting.set_result(conn)
         ep.connecting = None
