@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from engine.attach import AttachError, AttachHandle
-from engine.protocol import Finished, Message, Ping, Pong, Snapshot
+from engine.plan import LoadProfile, RunPlan, Stage
+from engine.protocol import Finished, Message, Ping, Pong, Snapshot, Start, Stop
 from tests.servers.asgi import RunningServer
 
 SAFETY_S = 60.0
@@ -135,3 +136,23 @@ def test_wrong_key_is_refused_and_the_run_goes_on(
 def test_attach_to_nothing_says_what_is_missing(socket_path: Path) -> None:
     with pytest.raises(AttachError, match="no run is listening"):
         AttachHandle.connect(socket_path)
+
+
+def test_viewer_may_stop_the_run_but_never_start_one(
+    headless_listening: subprocess.Popen[str], socket_path: Path
+) -> None:
+    with AttachHandle.connect(socket_path) as viewer:
+        receive(viewer, 1, Snapshot)
+        with pytest.raises(ValueError, match="cannot send Start"):
+            viewer.send(Start(receive_plan_placeholder()))
+        viewer.send(Stop())
+        finished = receive(viewer, 1, Finished)[-1]
+        assert isinstance(finished, Finished)
+        assert finished.reason == "stopped"
+    headless_listening.communicate(timeout=SAFETY_S)
+    assert headless_listening.returncode == 0
+
+
+def receive_plan_placeholder() -> RunPlan:
+    """Any plan: a viewer is refused before it is looked at."""
+    return RunPlan("c", "s", "http://127.0.0.1:1", (), LoadProfile("closed", (Stage(1, 1),)))
