@@ -5,13 +5,14 @@ This is the last place that knows about YAML-level concepts; workers get only th
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from engine.checks import JsonNull
 from engine.collection.model import MISSING, Collection, RequestDef, ScenarioDef
@@ -32,6 +33,9 @@ from engine.redact import DEFAULT_REDACT, is_sensitive_header
 DEFAULT_USERS = 10
 DEFAULT_DURATION_S = 10.0
 SPIKE_EDGE_S = 1.0  # how long the jump to and from the spike takes, at most
+# Characters left as they are in a path or query; anything else (spaces...) is %-encoded.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 @dataclass(slots=True)
@@ -257,9 +261,16 @@ class _Preparer:
                 )
             )
             return None
-        target = parts.path or "/"
+        target = quote(parts.path or "/", safe=_PATH_SAFE)
         if parts.query:
-            target += "?" + parts.query
+            target += "?" + quote(parts.query, safe=_QUERY_SAFE)
+        netloc = parts.netloc
+        if parts.username is not None:  # user:password@host becomes a Basic header
+            netloc = netloc.rpartition("@")[2]
+            if not any(h.lower() == "authorization" for h in headers):
+                pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        url = f"{parts.scheme}://{netloc}{target}"
         timeout = req.timeout_s or self.scenario.timeout_s or self.collection.timeout_s
         return PreparedRequest(
             name=req.name,
