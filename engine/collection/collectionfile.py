@@ -91,16 +91,16 @@ def _scenario(
             value = reader.choice(keys[key], f"{where}: {key}", choices)
             if value is not None:
                 setattr(s, attr, value)
-    for key, attr in (("duration", "duration_s"), ("ramp_up", "ramp_up_s")):
+    for key, attr in (
+        ("duration", "duration_s"),
+        ("ramp_up", "ramp_up_s"),
+        ("spike_duration", "spike_duration_s"),
+        ("graceful_stop", "graceful_stop_s"),
+    ):
         if key in keys:
-            value = reader.duration(keys[key], f"{where}: {key}")
-            if value is not None:
-                setattr(s, attr, value)
-    for key, attr in (("spike_duration", "spike_duration_s"), ("graceful_stop", "graceful_stop_s")):
-        if key in keys:
-            value = reader.duration(keys[key], f"{where}: {key}")
-            if value is not None:
-                setattr(s, attr, value)
+            seconds = reader.duration(keys[key], f"{where}: {key}")
+            if seconds is not None:
+                setattr(s, attr, seconds)
     if "timeout" in keys and reader.value(keys["timeout"]) is not None:
         s.timeout_s = reader.duration(keys["timeout"], f"{where}: timeout")
     for key, minimum in (("users", 0), ("max_in_flight", 1), ("workers", 1)):
@@ -120,10 +120,10 @@ def _scenario(
         if key in keys:
             setattr(s, key, bool(reader.boolean(keys[key], f"{where}: {key}")))
     if "think_time" in keys:
-        value = reader.checked(
+        bounds = reader.checked(
             keys["think_time"], f"{where}: think_time", parse_think_time, "e.g. 100ms..300ms"
         )
-        if value is not None:
+        if bounds is not None:
             raw = reader.value(keys["think_time"])
             s.think_time = raw if isinstance(raw, str) else str(raw)
     if "stages" in keys:
