@@ -28,7 +28,7 @@ from engine.metrics.window import WindowData
 from engine.plan import RunPlan
 from engine.protocol import Adjust, Stop
 from engine.transport.base import ERR_CHECK, ERR_HTTP_STATUS, Client, Result, make_client
-from engine.workerproto import WorkerDone, WorkerFailed, WorkerWindow, share_of
+from engine.workerproto import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow, share_of
 
 USERS_TICK_S = 0.1  # closed model: how often the user count follows the stages
 BACKLOG_MAX = 100_000
@@ -41,6 +41,8 @@ BATCH_S = 0.001  # open model: most sends waiting for a free in-flight slot
 # (results are tuples, records go into preallocated arrays), so few survive to be scanned.
 # Measured: see GC_NOTE below and the report in benchmarks/.
 GC_THRESHOLDS = (100_000, 50, 50)
+
+LATE_START_S = 0.05  # a worker starting later than this after start_at says so
 
 OnWindow = Callable[[WindowData], None]
 
@@ -274,10 +276,14 @@ class LoadRun:
             user.stop = True
             if not user.busy and user.task is not None:
                 user.task.cancel()
-        timeout = self.profile.graceful_stop_s if self.graceful else 0.0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.profile.graceful_stop_s
         pending = set(self.tasks)
-        if pending and timeout > 0:
-            _, pending = await asyncio.wait(pending, timeout=timeout)
+        while pending and self.graceful:  # a later Stop(graceful=False) cuts the wait short
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            _, pending = await asyncio.wait(pending, timeout=min(remaining, USERS_TICK_S))
         for task in pending:
             task.cancel()
         if pending:
@@ -555,6 +561,16 @@ async def _serve(
     # uvloop's poll handle switches the fd to non-blocking, and a large send (the results
     # columns) would then fail half-written; readiness still works on a blocking fd
     os.set_blocking(conn.fileno(), True)
+    late = time.monotonic() - start_at
+    if late > LATE_START_S:
+        conn.send(
+            WorkerLog(
+                worker_id,
+                "warning",
+                f"worker {worker_id} started {late:.2f} s after the shared start;"
+                " open-model sends due meanwhile go out late and show as scheduler lag",
+            )
+        )
     try:
         final, ring, reason = await run_load(
             plan, worker_id, n_workers, start_at, on_window, control, after_setup=tune_gc

@@ -22,7 +22,7 @@ from engine.plan import Check, LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.protocol import Adjust, Stop
 from engine.transport.base import ERR_CHECK, ERR_HTTP_STATUS, ERR_NONE
 from engine.worker import run_load, worker_main
-from engine.workerproto import WorkerDone, WorkerWindow
+from engine.workerproto import WorkerDone, WorkerLog, WorkerWindow
 from tests.servers.asgi import RunningServer
 
 SAFETY_S = 30.0  # an upper bound on any single run, never a speed assertion
@@ -271,6 +271,22 @@ async def test_adjust_users_then_stop(demo: RunningServer) -> None:
     assert ring.count == _total([*windows, final]) > 0
 
 
+@pytest.mark.parametrize(("graceful", "expected"), [(True, 6), (False, 3)])
+async def test_stop_lets_in_flight_requests_finish_only_when_graceful(
+    demo: RunningServer, graceful: bool, expected: int
+) -> None:
+    plan = _plan([_request(demo, "/delay/1000")], "closed", [(SAFETY_S, 3)])
+    control: asyncio.Queue[object] = asyncio.Queue()
+    windows: list[WindowData] = []
+    task = asyncio.create_task(run_load(plan, 0, 1, time.monotonic(), windows.append, control))
+    await _until(lambda: _total(windows) >= 3)  # first requests done, the second in flight
+    control.put_nowait(Stop(graceful=graceful))
+    final, ring, reason = await asyncio.wait_for(task, SAFETY_S)
+    assert reason == "stopped"
+    assert _total([*windows, final]) == ring.count == expected
+    assert {row.error for row in ring.rows()} == {ERR_NONE}
+
+
 async def test_adjust_rate_changes_the_open_schedule(demo: RunningServer) -> None:
     plan = _plan([_request(demo, "/")], "open", [(SAFETY_S, 20)])
     control: asyncio.Queue[object] = asyncio.Queue()
@@ -314,7 +330,7 @@ def test_worker_process_streams_windows_then_done_and_exits(demo: RunningServer)
             message = parent_end.recv()
             if isinstance(message, WorkerWindow):
                 windows.append(message.window)
-            else:
+            elif not isinstance(message, WorkerLog):
                 done = message
     proc.join(SAFETY_S)
     assert isinstance(done, WorkerDone), done
@@ -342,7 +358,7 @@ def test_worker_process_sends_a_large_result_ring_whole(demo: RunningServer) -> 
     while done is None and time.monotonic() < deadline:
         if parent_end.poll(0.1):
             message = parent_end.recv()
-            if not isinstance(message, WorkerWindow):
+            if not isinstance(message, (WorkerWindow, WorkerLog)):
                 done = message
     proc.join(SAFETY_S)
     assert isinstance(done, WorkerDone), done
