@@ -14,18 +14,16 @@ cleanly and exits. Workers die with the supervisor (``PR_SET_PDEATHSIG``) and ne
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from typing import Any
 
+from engine.childproc import redirect_stdio, run_worker
 from engine.listen import ViewerHub
 from engine.outbox import CoalescingSender
 from engine.plan import RunPlan
@@ -41,68 +39,13 @@ from engine.protocol import (
     Start,
     Stop,
 )
+from engine.runstate import RunState, WorkerSlot, completion_reason, empty_snapshot
 from engine.workerproto import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow, share_of
 
 START_LEAD_S = 0.6  # time for spawned workers to import and connect before the shared start
 STOP_GRACE_EXTRA_S = 5.0  # beyond plan.profile.graceful_stop_s before stragglers are killed
 EXIT_GRACE_S = 3.0  # a worker that said Done gets this long to exit on its own
-PR_SET_PDEATHSIG = 1
 _IDLE_TICK_S = 0.2
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (no orphan workers)."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-
-def run_worker(
-    conn: Connection, worker_id: int, n_workers: int, plan: RunPlan, start_at: float, parent: int
-) -> None:
-    """Worker process entry: detach from terminal signals, then run ``worker_main``."""
-    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)
-    _die_with_parent(parent)
-    from engine.worker import worker_main
-
-    worker_main(conn, worker_id, n_workers, plan, start_at)
-
-
-@dataclass(slots=True)
-class _WorkerSlot:
-    worker_id: int
-    process: BaseProcess
-    conn: Connection
-    done: bool = False
-    exited: bool = False
-    conn_open: bool = True
-    reason: str = ""
-    results: dict[str, bytes] | None = None
-    done_at: float = 0.0
-
-
-@dataclass(slots=True)
-class _Run:
-    plan: RunPlan
-    aggregator: Any
-    start_at: float
-    workers: list[_WorkerSlot]
-    next_publish: float
-    stopping: bool = False
-    stop_deadline: float = 0.0
-    reason: str = ""
-    errors: list[str] = field(default_factory=list)
-
-    def elapsed(self) -> float:
-        return max(0.0, time.monotonic() - self.start_at)
-
-    def phase(self) -> str:
-        if self.stopping:
-            return "stopping"
-        return "starting" if time.monotonic() < self.start_at else "running"
 
 
 class Supervisor:
@@ -115,7 +58,7 @@ class Supervisor:
         self.parent_pid = parent_pid
         self.caller_gone = False
         self.terminate = False
-        self.run: _Run | None = None
+        self.run: RunState | None = None
         self.outbox = CoalescingSender(conn, "publish", self._caller_broke)
         self._ctx = multiprocessing.get_context("spawn")
         self._inbox_r, self._inbox_w = self._ctx.Pipe(duplex=False)
@@ -219,24 +162,36 @@ class Supervisor:
 
             aggregator = Aggregator(plan, ttl_s=min(0.5, plan.window_s))
         except Exception as exc:
-            self.post(EngineError(f"cannot start: {exc}", fatal=True))
+            self._refuse(plan, f"cannot start: {type(exc).__name__}: {exc}")
             return
         n = max(1, plan.workers)
         start_at = time.monotonic() + START_LEAD_S + 0.1 * n
-        slots: list[_WorkerSlot] = []
-        for worker_id in range(n):
-            ours, theirs = self._ctx.Pipe(duplex=True)
-            process = self._ctx.Process(
-                target=run_worker,
-                args=(theirs, worker_id, n, plan, start_at, os.getpid()),
-                name=f"deli-worker-{worker_id}",
-                daemon=True,
-            )
-            process.start()
-            theirs.close()
-            slots.append(_WorkerSlot(worker_id, process, ours))
-        self.run = _Run(plan, aggregator, start_at, slots, next_publish=time.monotonic())
+        slots: list[WorkerSlot] = []
+        try:
+            for worker_id in range(n):
+                ours, theirs = self._ctx.Pipe(duplex=True)
+                process = self._ctx.Process(
+                    target=run_worker,
+                    args=(theirs, worker_id, n, plan, start_at, os.getpid()),
+                    name=f"deli-worker-{worker_id}",
+                    daemon=True,
+                )
+                process.start()
+                theirs.close()
+                slots.append(WorkerSlot(worker_id, process, ours))
+        except OSError as exc:
+            for slot in slots:
+                slot.process.kill()
+                slot.process.join(1.0)
+            self._refuse(plan, f"cannot start worker processes: {exc}")
+            return
+        self.run = RunState(plan, aggregator, start_at, slots, next_publish=time.monotonic())
         self.post(Log("info", f"started {n} worker(s) for {plan.scenario_name!r}"))
+
+    def _refuse(self, plan: RunPlan, text: str) -> None:
+        """A Start that cannot run still ends in a Finished, so every caller's wait ends."""
+        self.post(EngineError(text, fatal=True))
+        self.post(Finished(empty_snapshot(plan), False, text))
 
     def _adjust(self, command: Adjust) -> None:
         run = self.run
@@ -251,7 +206,7 @@ class Supervisor:
                 rate = share_of(command.rate, slot.worker_id, n, integral=False)
             self._send_worker(slot, Adjust(users=users, rate=rate))
 
-    def _send_worker(self, slot: _WorkerSlot, message: object) -> None:
+    def _send_worker(self, slot: WorkerSlot, message: object) -> None:
         if slot.conn_open and not slot.done:
             with contextlib.suppress(OSError, EOFError, ValueError):
                 slot.conn.send(message)
@@ -270,7 +225,7 @@ class Supervisor:
         for slot in run.workers:
             self._send_worker(slot, Stop(graceful=graceful))
 
-    def _read_worker(self, run: _Run, slot: _WorkerSlot) -> None:
+    def _read_worker(self, run: RunState, slot: WorkerSlot) -> None:
         """Read every message the worker has queued (so nothing is lost when it exits)."""
         while slot.conn_open:
             try:
@@ -282,7 +237,7 @@ class Supervisor:
                 return
             self._worker_message(run, slot, message)
 
-    def _worker_message(self, run: _Run, slot: _WorkerSlot, message: object) -> None:
+    def _worker_message(self, run: RunState, slot: WorkerSlot, message: object) -> None:
         if isinstance(message, WorkerWindow):
             run.aggregator.add(message.window)
         elif isinstance(message, WorkerLog):
@@ -298,7 +253,7 @@ class Supervisor:
             slot.done_at = time.monotonic()
             self._fatal(run, text)
 
-    def _worker_exited(self, run: _Run, slot: _WorkerSlot) -> None:
+    def _worker_exited(self, run: RunState, slot: WorkerSlot) -> None:
         self._read_worker(run, slot)
         slot.process.join(0.1)
         slot.exited = True
@@ -310,14 +265,14 @@ class Supervisor:
         code = slot.process.exitcode
         self._fatal(run, f"worker {slot.worker_id} died (exit code {code})")
 
-    def _fatal(self, run: _Run, text: str) -> None:
+    def _fatal(self, run: RunState, text: str) -> None:
         run.errors.append(text)
         self.post(EngineError(text, fatal=True))
         if not run.reason or run.reason in ("stopped", "completed"):
             run.reason = text
         self._begin_stop(run.reason)
 
-    def _tick(self, run: _Run) -> None:
+    def _tick(self, run: RunState) -> None:
         now = time.monotonic()
         if now >= run.next_publish:
             run.next_publish = now + run.plan.window_s
@@ -335,8 +290,8 @@ class Supervisor:
         if all(slot.exited for slot in run.workers):
             self._finish(run)
 
-    def _finish(self, run: _Run) -> None:
-        reason = run.reason or _completion_reason(run.workers)
+    def _finish(self, run: RunState) -> None:
+        reason = run.reason or completion_reason(run.workers)
         elapsed = run.elapsed()
         try:
             final = run.aggregator.final_snapshot(elapsed, reason)
@@ -374,28 +329,12 @@ class Supervisor:
             self.hub.close(timeout=2.0)
 
 
-def _completion_reason(workers: list[_WorkerSlot]) -> str:
-    reasons = {slot.reason for slot in workers if slot.reason}
-    if reasons == {"stopped"}:
-        return "stopped"
-    return "completed"
-
-
 def _thresholds_passed(final: Any) -> bool:
     try:
         from engine.thresholds import thresholds_passed
     except ImportError:
         return all(t.passed is not False for t in final.thresholds)
     return bool(thresholds_passed(final.thresholds, final=True))
-
-
-def _redirect_stdio(log_path: str) -> None:
-    """Send this process's (and its workers') stdout/stderr to ``log_path``: under the TUI a
-    stray traceback must not draw over the screen."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
 
 
 def supervisor_main(
@@ -408,7 +347,7 @@ def supervisor_main(
     """Supervisor process entry (spawn target)."""
     if log_path:
         with contextlib.suppress(OSError):
-            _redirect_stdio(log_path)
+            redirect_stdio(log_path)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     supervisor: Supervisor | None = None
