@@ -259,3 +259,16 @@ def test_engine_output_can_go_to_a_private_log_file(tmp_path: Path) -> None:
         receive_until(handle, lambda m: isinstance(m, Pong), timeout=20)
         assert log.exists()
         assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_a_second_start_during_a_run_is_refused_and_the_run_goes_on(
+    engine: EngineHandle, demo_server: RunningServer
+) -> None:
+    engine.send(Start(make_plan(demo_server, users=1, iterations=20)))
+    receive_until(engine, lambda m: isinstance(m, Snapshot))
+    engine.send(Start(make_plan(demo_server, users=1, iterations=1)))
+    messages = receive_until(engine, lambda m: isinstance(m, Finished))
+    refused = [m for m in messages if isinstance(m, EngineError)]
+    assert refused and "already in progress" in refused[0].message
+    assert not refused[0].fatal
+    assert finished_in(messages).snapshot.requests == 20
