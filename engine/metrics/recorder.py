@@ -17,7 +17,7 @@ from engine.metrics.ring import ResultRing
 from engine.metrics.window import N_ERROR_CODES, RequestWindow, WindowData, error_class_name
 from engine.protocol import ErrorSample
 
-STATUS_SLOTS = 1000  # HTTP status codes 0..999; anything else is counted as 0
+STATUS_SLOTS = 1000  # HTTP status 0..999; 0 (no response, or not a status) is not reported
 ERROR_SAMPLES_PER_WINDOW = 5
 _NO_MIN = 1 << 62
 _REDACT_CACHE = 256
@@ -112,8 +112,9 @@ class WindowRecorder:
 
         Closure cells instead of ``self.`` attribute loads, ``nonlocal`` ints for the window
         totals, bucket_index() inlined (a call costs ~60 ns here, and this runs up to three
-        times a result): measured 1.2 us per call against 2.0 us for the straightforward
-        method on this machine.
+        times a result). Measured per call on this machine (best of 300 x 2,000 calls): 0.80 us
+        closed model, 1.06 us open model, 1.18 us for an error with a message; the same body
+        as a method calling bucket_index() took 0.87 / 1.21 us.
         """
         a = self._arrays
         hist = a.hist

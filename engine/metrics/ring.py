@@ -1,9 +1,10 @@
 """Bounded ring buffer of recent raw results, stored column-wise.
 
-One ``array.array`` per field, preallocated to ``capacity``: 25 bytes a result (100,000
-results = 2.5 MB), against ~184 bytes for a ``__slots__`` object per result. Error messages
-live in a small separate bounded map keyed by the result's sequence number, so successful
-results carry no string at all.
+One ``array.array`` per field, preallocated to ``capacity``: 25 bytes a result by structure;
+tracemalloc measured 2.83 MB for 100,000 retained results with 1% of them errors carrying a
+message (~28 bytes each), against ~184 bytes for a ``__slots__`` object per result. Error
+messages live in a small separate bounded map keyed by the result's sequence number, so
+successful results carry no string at all.
 """
 
 from __future__ import annotations
