@@ -78,6 +78,27 @@ class EngineRun:
     def latency(self, key: str) -> float:
         return float(self.report.get("latency_ms", {}).get(key, float("nan")))
 
+    def cores(self, prefix: str = "") -> float:
+        """Mean CPU (in cores) of the processes whose role starts with ``prefix``, between
+        each one's first and last sample, so start-up imports are left out."""
+        first: dict[str, tuple[float, float]] = {}
+        last: dict[str, tuple[float, float]] = {}
+        for sample in self.samples:
+            for role, (cpu, _) in sample.by_role.items():
+                if role.startswith(prefix):
+                    first.setdefault(role, (sample.t, cpu))
+                    last[role] = (sample.t, cpu)
+        total = 0.0
+        for role, (t1, cpu1) in last.items():
+            t0, cpu0 = first[role]
+            if t1 > t0:
+                total += (cpu1 - cpu0) / (t1 - t0)
+        return total
+
+    def us_per_request(self, prefix: str = "worker") -> float:
+        """CPU microseconds per request spent in the processes matching ``prefix``."""
+        return 1e6 * self.cores(prefix) / self.rps if self.rps else float("nan")
+
     @property
     def errors(self) -> int:
         return sum(int(v) for v in self.report.get("errors", {}).values())
@@ -123,9 +144,10 @@ def _sample(procs: dict[str, psutil.Process], t0: float) -> ProcessSample:
 
 
 def _start_profilers(
-    procs: dict[str, psutil.Process], seconds: float, out_dir: Path
+    procs: dict[str, psutil.Process], seconds: float, out_dir: Path, native: bool
 ) -> list[tuple[subprocess.Popen[bytes], int, Path]]:
-    """py-spy record (raw collapsed stacks) on each worker for ``seconds``."""
+    """py-spy record (raw collapsed stacks) on each worker for ``seconds``; ``native`` adds
+    C frames (uvloop, OpenSSL, syscalls), which shows what a Python line's self time is."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         sys.exit("profiling needs py-spy: pip install py-spy")
@@ -135,7 +157,8 @@ def _start_profilers(
             continue
         out = out_dir / f"{role}.txt"
         cmd = [py_spy, "record", "--pid", str(proc.pid), "--duration", f"{max(1, int(seconds))}",
-               "--format", "raw", "--rate", "200", "--nonblocking", "-o", str(out)]  # fmt: skip
+               "--format", "raw", "--rate", "200", "-o", str(out)]  # fmt: skip
+        cmd.append("--native" if native else "--nonblocking")
         popen = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         started.append((popen, proc.pid, out))
     return started
@@ -151,11 +174,14 @@ def run_headless(
     http2: bool = False,
     ca_file: Path | None = None,
     sample_every_s: float = 0.5,
-    profile: bool = False,
+    profile: bool | str = False,
     on_sample: object = None,
     extra_args: tuple[str, ...] = (),
+    keep_csv: Path | None = None,
 ) -> EngineRun:
-    """One headless run; ``target`` is a URL or a collection path."""
+    """One headless run; ``target`` is a URL or a collection path. ``profile``: True or
+    "native" to py-spy the workers (see ``EngineRun.profiles``). ``keep_csv``: also export
+    the retained raw results (``--csv``) to that path."""
     tmp = Path(tempfile.mkdtemp(prefix="deli-bench-run-"))
     report_path = tmp / "report.json"
     cmd = [sys.executable, "-m", "deli_tui", "run", target, "--duration", f"{duration_s:g}s",
@@ -167,7 +193,10 @@ def run_headless(
     if http2:
         cmd.append("--http2")
     cmd += list(extra_args)
+    if keep_csv is not None:
+        cmd += ["--csv", str(tmp / "results.csv")]
     shown = " ".join(["deli-tui", *cmd[3:]]).replace(str(report_path), "FILE")
+    shown = shown.replace(str(tmp / "results.csv"), "CSV")
     t0 = time.monotonic()
     cli = subprocess.Popen(
         cmd, cwd=REPO_ROOT, env=child_env(ca_file), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -188,7 +217,7 @@ def run_headless(
             if profile and not profilers and sum(r.startswith("worker") for r in procs) >= workers:
                 # skip the first second (start-up), stop a second before the end
                 time.sleep(1.0)
-                profilers = _start_profilers(procs, duration_s - 2.0, tmp)
+                profilers = _start_profilers(procs, duration_s - 2.0, tmp, profile == "native")
             if now >= next_sample:
                 sample = _sample(procs, t0)
                 if sample.by_role:
@@ -225,4 +254,9 @@ def run_headless(
         text = b"".join(output).decode(errors="replace")[-3000:]
         raise RuntimeError(f"the engine wrote no report (exit {cli.returncode}):\n{text}")
     run.report = json.loads(report_path.read_text())
+    report_path.unlink()
+    if keep_csv is not None and (tmp / "results.csv").exists():
+        shutil.move(str(tmp / "results.csv"), keep_csv)
+    if not run.profiles:
+        shutil.rmtree(tmp, ignore_errors=True)
     return run

@@ -78,6 +78,11 @@ def measure(args: argparse.Namespace) -> None:
     print(
         f"errors: deli-tui {engine.errors}, h2load {h2load.errors}; {verdict(engine.errors == 0)}"
     )
+    print(
+        f"engine CPU, cores: worker {engine.cores('worker'):.2f}, supervisor "
+        f"{engine.cores('supervisor'):.2f}, cli {engine.cores('cli'):.2f}; "
+        f"worker CPU per request {engine.us_per_request():.1f} us"
+    )
     print(f"command: DELI_CA_BUNDLE=ca.pem {engine.command}")
     print(f"reference: {h2load.command}")
     for pid, path in engine.profiles.items():
@@ -88,7 +93,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--streams", type=int, default=100)
-    parser.add_argument("--profile", action="store_true", help="py-spy the engine worker")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="native",
+        help="py-spy the engine worker (--profile native: with C frames)",
+    )
     parser.add_argument("--no-raw", action="store_true", help="skip the transport-alone line")
     stop_on_sigterm()
     measure(parser.parse_args())

@@ -45,8 +45,7 @@ def measure(args: argparse.Namespace) -> None:
             )
             nginx_share.append((nginx.cpu_seconds() - cpu0) / engine.wall_s)
             engine_rps.append(engine.rps)
-            workers_cpu = sum(v for k, v in engine.cpu_s.items() if k.startswith("worker"))
-            engine_us.append(1e6 * workers_cpu / max(engine.requests, 1))
+            engine_us.append(engine.us_per_request("worker"))
             last_engine = engine
             if not args.no_raw:
                 raw = run_raw_transport(url, args.connections, args.duration)
@@ -78,8 +77,8 @@ def measure(args: argparse.Namespace) -> None:
         rows,
     )
     assert last_engine is not None
-    roles = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(last_engine.cpu_s.items()))
-    print(f"engine CPU in the last run: {roles}")
+    roles = ", ".join(f"{k} {last_engine.cores(k):.2f}" for k in ("cli", "supervisor", "worker"))
+    print(f"engine CPU in the last run, cores: {roles}")
     print(f"worker CPU per request: {statistics.median(engine_us):.1f} us")
     print(f"nginx CPU while the engine ran: {100 * statistics.median(nginx_share):.0f}% of a core")
     print(f"command: {last_engine.command}")
@@ -93,7 +92,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=1, help="alternate runs; medians shown")
     parser.add_argument("--connections", type=int, default=100)
-    parser.add_argument("--profile", action="store_true", help="py-spy the engine worker")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="native",
+        help="py-spy the engine worker (--profile native: with C frames)",
+    )
     parser.add_argument("--no-raw", action="store_true", help="skip the transport-alone line")
     stop_on_sigterm()
     measure(parser.parse_args())

@@ -55,6 +55,17 @@ def ensure_tools(*names: str) -> dict[str, str]:
     return paths
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGQUIT (nginx's graceful stop) when our process dies."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGQUIT)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     """An ephemeral port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -201,7 +212,8 @@ class LocalNginx:
                     "daemon off;",
                 ],
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
             if self._wait_ready():
                 return self
@@ -253,6 +265,7 @@ class LocalNginx:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with LocalNginx(tls=True) as server:
         print(f"nginx up: {server.http_url} {server.https_url} (ca {server.ca_file}); Ctrl-C ends")
         try:

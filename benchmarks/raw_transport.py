@@ -85,13 +85,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--http2", action="store_true")
+    parser.add_argument("--asyncio", action="store_true", help="the stock loop, not uvloop")
     args = parser.parse_args()
-    try:
-        import uvloop
+    runner = asyncio.run
+    if not args.asyncio:
+        try:
+            import uvloop
 
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
+            runner = uvloop.run
+        except ImportError:
+            pass
     print(json.dumps(runner(drive(args.url, args.connections, args.duration, args.http2))))
 
 

@@ -37,7 +37,7 @@ def measure(args: argparse.Namespace) -> None:
                 url, users=args.connections, duration_s=args.duration, workers=workers
             )
             nginx_cores = (nginx.cpu_seconds() - cpu0) / engine.wall_s
-            engine_cores = sum(engine.cpu_s.values()) / engine.wall_s
+            engine_cores = engine.cores()
             engine_rps[workers] = engine.rps
             commands.append(engine.command)
             rows.append([f"deli-tui --workers {workers}", engine.rps, engine_cores, nginx_cores])
