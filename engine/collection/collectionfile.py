@@ -10,7 +10,7 @@ from yaml.nodes import Node
 
 from engine.collection.model import Collection, ScenarioDef
 from engine.collection.nodes import NodeReader, compose_text, sort_by_line
-from engine.collection.requestfile import _string_map, url_problem
+from engine.collection.requestfile import string_map, url_problem
 from engine.durations import parse_think_time
 from engine.errors import ProblemList
 from engine.thresholds import parse_threshold
@@ -140,8 +140,13 @@ def _scenario(
         for item in reader.sequence(keys["thresholds"], f"{where}: thresholds") or []:
             expr = reader.text(item, f"{where}: threshold")
             hint = "e.g. p95 < 300ms, error_rate < 1%, rps > 100"
-            if expr is not None and reader.checked(item, where, parse_threshold, hint) is not None:
-                s.thresholds.append(expr)
+            threshold = (
+                reader.checked(item, where, parse_threshold, hint) if expr is not None else None
+            )
+            if threshold is not None:
+                s.thresholds.append(threshold.expr)
+                if threshold.request is not None:
+                    refs.append((name, threshold.request, reader.line(item)))
     _check_profile(reader, node, s, keys)
     return s
 
@@ -217,7 +222,7 @@ def _read_collection_file(
             elif var is not None and value is not None:
                 collection.variables[var] = value
     if "headers" in keys:
-        collection.headers = _string_map(reader, keys["headers"], "headers", headers=True)
+        collection.headers = string_map(reader, keys["headers"], "headers", headers=True)
     if "timeout" in keys:
         timeout = reader.duration(keys["timeout"], "timeout")
         if timeout is not None:

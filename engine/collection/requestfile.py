@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from yaml.nodes import Node
+from yaml.nodes import Node, SequenceNode
 
 from engine.checks import parse_json_path
 from engine.collection.model import HTTP_METHODS, MISSING, CheckDef, RequestDef
@@ -45,7 +45,6 @@ class RequestLines:
 
     name: int | None = None
     url: int | None = None
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 def url_problem(url: str) -> str | None:
@@ -59,7 +58,8 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def _string_map(reader: NodeReader, node: Node, what: str, *, headers: bool) -> dict[str, str]:
+def string_map(reader: NodeReader, node: Node, what: str, *, headers: bool) -> dict[str, str]:
+    """A mapping of text to text (headers, params); numbers and true/false become text."""
     out: dict[str, str] = {}
     example = "Accept: application/json" if headers else "page: 2"
     for key_node, value_node in reader.items(node, what, f"one per line, e.g. {example}") or []:
@@ -77,15 +77,14 @@ def _string_map(reader: NodeReader, node: Node, what: str, *, headers: bool) -> 
     return out
 
 
-def _one_or_list(reader: NodeReader, node: Node, what: str) -> list[Node]:
-    from yaml.nodes import SequenceNode
-
+def _one_or_list(node: Node) -> list[Node]:
+    """``status: 200`` and ``status: [200, 201]`` alike."""
     return list(node.value) if isinstance(node, SequenceNode) else [node]
 
 
 def _status_codes(reader: NodeReader, node: Node) -> list[int]:
     codes: list[int] = []
-    for item in _one_or_list(reader, node, "checks.status"):
+    for item in _one_or_list(node):
         code = reader.number(item, "checks.status", minimum=100, integer=True)
         if code is None:
             continue
@@ -124,7 +123,7 @@ def _checks(reader: NodeReader, node: Node) -> CheckDef:
     if "status" in keys:
         checks.status = _status_codes(reader, keys["status"])
     if "body_contains" in keys:
-        for item in _one_or_list(reader, keys["body_contains"], "checks.body_contains"):
+        for item in _one_or_list(keys["body_contains"]):
             text = reader.text(item, "checks.body_contains", allow_empty=False)
             if text is not None:
                 checks.body_contains.append(text)
@@ -199,9 +198,9 @@ def _read_request(
                 reader.add(keys["url"], problem, URL_HINT)
             req.url = url.strip()
     if "headers" in keys:
-        req.headers = _string_map(reader, keys["headers"], "headers", headers=True)
+        req.headers = string_map(reader, keys["headers"], "headers", headers=True)
     if "params" in keys:
-        req.params = _string_map(reader, keys["params"], "params", headers=False)
+        req.params = string_map(reader, keys["params"], "params", headers=False)
     if "body" in keys:
         req.body = _body(reader, keys["body"])
     if "timeout" in keys and reader.value(keys["timeout"]) is not None:

@@ -191,6 +191,23 @@ def test_bad_threshold_expression(tmp_path: Path) -> None:
     assert "p95 < 300ms" in p.hint
 
 
+def test_per_request_threshold_must_name_a_request(tmp_path: Path) -> None:
+    root = write_collection(
+        tmp_path,
+        {
+            "collection.yaml": (
+                "name: x\nbase_url: http://h\nscenarios:\n  s:\n    thresholds:\n"
+                "      - p95[Home] < 1s\n      - p95[Hone] < 1s\n"
+            ),
+            "home.yaml": BASIC_REQUEST,
+        },
+    )
+    (p,) = load_problems(root)
+    assert (p.path, p.line) == (root / "collection.yaml", 7)
+    assert "'Hone'" in p.message
+    assert p.hint == "did you mean 'Home'?"
+
+
 def test_duplicate_request_names_point_at_the_second_file(tmp_path: Path) -> None:
     root = write_collection(
         tmp_path, {"a.yaml": BASIC_REQUEST, "b/c.yaml": "url: /c\nname: Home\n"}
