@@ -44,6 +44,7 @@ from engine.protocol import (
 )
 
 QUANTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9)
+_BUCKET_MS = tuple(bucket_value(i) / 1000.0 for i in range(BUCKETS))
 _NO_MIN = 1 << 62
 
 
@@ -151,7 +152,13 @@ class _WindowGroup:
 
 
 class Aggregator:
-    """Cumulative and current-window figures over all workers, published as a ``Snapshot``."""
+    """Cumulative and current-window figures over all workers, published as a ``Snapshot``.
+
+    The "current window" is the newest seq every worker has reported (or that a newer seq has
+    left two windows behind, so a dead worker cannot stall it); its sums give ``rps``,
+    ``window_latency``, ``window_hist`` and one point of each series. ``users_series`` holds
+    active users in the closed model and requests in flight in the open model.
+    """
 
     def __init__(
         self,
@@ -210,9 +217,9 @@ class Aggregator:
         add_sparse(self._connect, window.connect_hist)
         add_sparse(self._tls, window.tls_hist)
         add_sparse(self._ttfb, window.ttfb_hist)
-        update = self.digest.update
+        update = self.digest.update  # ~10 us a pair: once a window, never per request
         for b, c in window.latency_hist:
-            update(bucket_value(b) / 1000.0, c)
+            update(_BUCKET_MS[b], c)
         for totals, rw in zip(self._per_request, window.per_request, strict=False):
             if not rw.requests:
                 continue
