@@ -1,0 +1,106 @@
+"""Regenerate screenshots/*.svg from the real app on the demo collection and demo server.
+
+    python screenshots/make_screenshots.py
+
+Starts the embedded demo server on a free port, opens a copy of ``sample_collections/demo``
+(so no run result lands in the repository) in ``DeliApp`` under Textual's test driver, and
+saves the collection screen, the scenario screen, the run dashboard live (120x36 and 80x24)
+and the finished run. The run is real: the engine process sends load to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from textual.pilot import Pilot  # noqa: E402
+
+from deli_tui.app import DeliApp, open_workspace  # noqa: E402
+from deli_tui.demo import DemoServerProcess  # noqa: E402
+from deli_tui.screens.run import RunScreen  # noqa: E402
+
+SAFETY_S = 60.0
+WIDE = (120, 36)
+NARROW = (80, 24)
+
+
+async def wait_for(pilot: Pilot, check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + SAFETY_S
+    while not check():
+        if time.monotonic() > deadline:
+            screen = pilot.app.screen
+            lost = getattr(screen, "lost", None)
+            raise RuntimeError(f"timed out waiting for {what} on {screen!r} (lost: {lost})")
+        await pilot.pause(0.1)
+
+
+def run_screen(app: DeliApp) -> RunScreen | None:
+    screen = app.screen
+    return screen if isinstance(screen, RunScreen) else None
+
+
+def live_for(app: DeliApp, windows: int) -> bool:
+    screen = run_screen(app)
+    return screen is not None and screen.snapshot is not None and screen.snapshot.seq >= windows
+
+
+async def shoot(pilot: Pilot, name: str) -> None:
+    await pilot.pause()
+    await pilot.pause()
+    path = pilot.app.save_screenshot(f"{name}.svg", str(HERE))
+    print(f"wrote {Path(path).relative_to(ROOT)}")
+
+
+async def browse_and_run(root: Path, base_url: str) -> None:
+    workspace = open_workspace(root, None, base_url)
+    app = DeliApp(workspace)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause(0.5)
+        await shoot(pilot, "collection")
+        await pilot.press("f3")
+        await pilot.pause(0.5)
+        await shoot(pilot, "scenario")
+        await pilot.press("f2")
+        app.start_run("smoke")
+        await wait_for(pilot, lambda: live_for(app, 12), "a live run")
+        await shoot(pilot, "run_live")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: (s := run_screen(app)) is not None and s.finished, "the end")
+        await shoot(pilot, "run_finished")
+
+
+async def narrow_run(root: Path, base_url: str) -> None:
+    workspace = open_workspace(root, None, base_url)
+    app = DeliApp(workspace, run_scenario="smoke")
+    async with app.run_test(size=NARROW) as pilot:
+        await wait_for(pilot, lambda: live_for(app, 12), "a live run")
+        await shoot(pilot, "run_live_80x24")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: (s := run_screen(app)) is not None and s.finished, "the end")
+
+
+def main() -> int:
+    demo = DemoServerProcess()
+    demo.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "demo"
+        shutil.copytree(ROOT / "sample_collections" / "demo", root)
+        try:
+            asyncio.run(browse_and_run(root, demo.url))
+            asyncio.run(narrow_run(root, demo.url))
+        finally:
+            demo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
