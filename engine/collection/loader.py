@@ -13,7 +13,7 @@ from engine.collection.collectionfile import CollectionFile, read_collection_fil
 from engine.collection.model import Collection, RequestDef
 from engine.collection.nodes import did_you_mean
 from engine.collection.requestfile import URL_HINT, RequestLines, read_request
-from engine.errors import CollectionError, ProblemList
+from engine.errors import CollectionError, Problem, ProblemList
 
 COLLECTION_FILE = "collection.yaml"
 REQUEST_SUFFIXES = (".yaml", ".yml")
@@ -121,6 +121,18 @@ def _check_requests(
 
 def load_collection(root: Path | str) -> Collection:
     """The collection at ``root`` (its directory or its collection.yaml); raises CollectionError."""
+    collection, problems = load_collection_partial(root)
+    if problems:
+        raise CollectionError(problems)
+    return collection
+
+
+def load_collection_partial(root: Path | str) -> tuple[Collection, list[Problem]]:
+    """What loads, and every problem; files that are not a YAML mapping are left out.
+
+    For an editor that must open a collection with one broken file and show its problems.
+    Raises CollectionError only when there is no collection at all.
+    """
     root = Path(root)
     if root.name in (COLLECTION_FILE, "collection.yml") and root.is_file():
         root = root.parent
@@ -155,5 +167,4 @@ def load_collection(root: Path | str) -> Collection:
             loaded.append((req, lines))
     collection.requests = [req for req, _ in loaded]
     _check_requests(collection, loaded, parsed, problems)
-    problems.raise_if_any()
-    return collection
+    return collection, list(problems.problems)

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.collection.loader import find_collection_root, load_collection, parse_request_text
+from engine.collection.loader import (
+    find_collection_root,
+    load_collection,
+    load_collection_partial,
+    parse_request_text,
+)
 from engine.collection.model import MISSING
 from engine.errors import CollectionError
 from tests.engine.collection_files import (
@@ -319,6 +324,15 @@ def test_hidden_folders_and_other_files_are_skipped(tmp_path: Path) -> None:
     c = load_collection(root)
     assert [r.name for r in c.requests] == ["Home"]
     assert c.folders == [Path("empty_folder")]
+
+
+def test_partial_load_opens_a_collection_with_a_broken_file(tmp_path: Path) -> None:
+    root = write_collection(
+        tmp_path, {"home.yaml": BASIC_REQUEST, "broken.yaml": "name: b\nurl: [\n"}
+    )
+    collection, problems = load_collection_partial(root)
+    assert [r.name for r in collection.requests] == ["Home"]
+    assert [(p.path, p.line) for p in problems] == [(root / "broken.yaml", 3)]
 
 
 def test_missing_collection_file_or_directory(tmp_path: Path) -> None:
