@@ -83,11 +83,12 @@ class DeliApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "deli-tui"
     COMMANDS: ClassVar[set] = App.COMMANDS | {KeyActions}  # type: ignore[type-arg]
+    _SCREENS = Binding.Group("screens", compact=False)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("f1,question_mark", "help", "Help", key_display="F1", id="app.help"),
-        Binding("f2", "switch_mode('requests')", "Requests", id="app.requests"),
-        Binding("f3", "switch_mode('scenarios')", "Scenarios", id="app.scenarios"),
+        Binding("f2", "switch_mode('requests')", "Requests", id="app.requests", group=_SCREENS),
+        Binding("f3", "switch_mode('scenarios')", "Scenarios", id="app.scenarios", group=_SCREENS),
     ]
 
     def __init__(self, workspace: Workspace, *, run_scenario: str | None = None) -> None:

@@ -50,12 +50,13 @@ def _normal(draft: RequestDraft) -> dict[str, Any]:
 class CollectionScreen(Screen[None]):
     """Browse, edit, save and send the requests of the open collection."""
 
+    _FOCUS = Binding.Group("focus", compact=False)
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="requests.save"),
         Binding("ctrl+r", "send", "Send", id="requests.send"),
-        Binding("ctrl+t", "focus_tree", "Tree", id="requests.focus_tree"),
-        Binding("ctrl+e", "focus_editor", "Editor", id="requests.focus_editor"),
-        Binding("ctrl+l", "revert", "Revert to file", id="requests.revert"),
+        Binding("ctrl+t", "focus_tree", "Focus tree", id="requests.focus_tree", group=_FOCUS),
+        Binding("ctrl+e", "focus_editor", "Focus editor", id="requests.focus_editor", group=_FOCUS),
+        Binding("ctrl+l", "revert", "Revert", id="requests.revert"),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -167,7 +168,8 @@ class CollectionScreen(Screen[None]):
     @on(RequestEditor.Edited)
     def _edited(self, event: RequestEditor.Edited) -> None:
         if self.current is not None:
-            self.set_draft(self.current, event.draft)
+            # Read the fields now: the event may have been posted before the last load.
+            self.set_draft(self.current, self.editor.read_draft())
 
     def on_unmount(self) -> None:
         """Flush pending recovery copies (quitting must not lose the last half second)."""

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 _FOLDER_NAME = re.compile(r"^[\w.-]+(/[\w.-]+)*$")
 
 
+def file_stem_for(name: str) -> str:
+    """A file name for a request called ``name``: ``List users`` -> ``list_users``."""
+    stem = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return stem or "request"
+
+
 def folder_name_problem(text: str) -> str | None:
     if text.startswith(".") or ".." in text.split("/") or not _FOLDER_NAME.match(text):
         return "use letters, digits, '-', '_' and '/' between folder names"
@@ -95,14 +101,13 @@ class CollectionOps:
         from engine.collection.saver import create_request
 
         folder = self._folder_of(entry)
-        where = folder.as_posix() or "the collection root"
+        where = "the collection root" if folder == Path() else folder.as_posix()
 
         def named(name: str | None) -> None:
             if name:
-                self._apply(
-                    "create the request",
-                    lambda: create_request(self.workspace.collection, folder, name),
-                )
+                relpath = folder / f"{file_stem_for(name)}.yaml"
+                collection = self.workspace.collection
+                self._apply("create the request", lambda: create_request(collection, relpath, name))
 
         self._ask("New request", f"Name of the new request in {where}:", "", named)
 
@@ -164,7 +169,8 @@ class CollectionOps:
         def named(folder: str | None) -> None:
             if folder is None:
                 return
-            target = Path(folder.strip("/")) if folder.strip("/") not in ("", ".") else Path()
+            cleaned = folder.strip().strip("/")
+            target = "." if cleaned in ("", ".") else f"{cleaned}/"
             new = self._apply("move", lambda: move_request(self.workspace.collection, req, target))
             if new is not None:
                 self._move_draft(req.relpath, new.relpath)
@@ -193,7 +199,7 @@ class CollectionOps:
                 return
             collection = self.workspace.collection
             if entry.kind == "folder":
-                action: Any = lambda: delete_folder(collection, entry.relpath)  # noqa: E731
+                action: Any = lambda: delete_folder(collection, entry.relpath, confirm=True)  # noqa: E731
             else:
                 req = self.workspace.request(entry.relpath)
                 action = lambda: delete_request(collection, req)  # noqa: E731

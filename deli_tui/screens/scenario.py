@@ -147,12 +147,13 @@ class ScenarioScreen(Screen[None]):
     def _edited(self, event: ScenarioForm.Edited) -> None:
         if self.current is None:
             return
-        self.validate(event.draft)
+        draft = self.form.read_draft()  # now: the event may predate the last load
+        self.validate(draft)
         base = self.base(self.current)
         saved = draft_from_scenario(base) if base is not None else None
         was_dirty = self.current in self.drafts
-        if event.draft != saved or self.current in self.new_scenarios:
-            self.drafts[self.current] = event.draft
+        if draft != saved or self.current in self.new_scenarios:
+            self.drafts[self.current] = draft
         else:
             self.drafts.pop(self.current, None)
         if was_dirty != (self.current in self.drafts):

@@ -28,13 +28,14 @@ class CollectionTree(Tree[TreeEntry]):
     ICON_NODE = "+ "
     ICON_NODE_EXPANDED = "- "
 
+    _EDIT = Binding.Group("edit tree", compact=False)
     BINDINGS = [
-        Binding("n", "command('new_request')", "New request", id="tree.new_request"),
-        Binding("f", "command('new_folder')", "New folder", id="tree.new_folder"),
-        Binding("d", "command('duplicate')", "Duplicate", id="tree.duplicate"),
-        Binding("r", "command('rename')", "Rename", id="tree.rename"),
-        Binding("m", "command('move')", "Move", id="tree.move"),
-        Binding("delete,x", "command('delete')", "Delete", id="tree.delete"),
+        Binding("n", "command('new_request')", "New request", id="tree.new_request", group=_EDIT),
+        Binding("f", "command('new_folder')", "New folder", id="tree.new_folder", group=_EDIT),
+        Binding("d", "command('duplicate')", "Duplicate", id="tree.duplicate", group=_EDIT),
+        Binding("r", "command('rename')", "Rename", id="tree.rename", group=_EDIT),
+        Binding("m", "command('move')", "Move", id="tree.move", group=_EDIT),
+        Binding("delete,x", "command('delete')", "Delete", id="tree.delete", group=_EDIT),
     ]
 
     class Command(Message):

@@ -55,6 +55,7 @@ class RequestEditor(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._loading = False
+        self._has_draft = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="request-line"):
@@ -71,9 +72,19 @@ class RequestEditor(Vertical):
         yield Static("", id="request-problems", markup=False)
         with TabbedContent(id="request-tabs"):
             with TabPane("Headers", id="tab-headers"):
-                yield TextArea(id="field-headers", tab_behavior="focus", soft_wrap=False)
+                yield TextArea(
+                    id="field-headers",
+                    tab_behavior="focus",
+                    soft_wrap=False,
+                    placeholder="Name: value, one per line (collection headers apply too)",
+                )
             with TabPane("Params", id="tab-params"):
-                yield TextArea(id="field-params", tab_behavior="focus", soft_wrap=False)
+                yield TextArea(
+                    id="field-params",
+                    tab_behavior="focus",
+                    soft_wrap=False,
+                    placeholder="name: value, one per line (added to the query string)",
+                )
             with TabPane("Body", id="tab-body"):
                 yield Select(
                     [(k, k) for k in BODY_KINDS],
@@ -82,10 +93,20 @@ class RequestEditor(Vertical):
                     compact=True,
                     id="field-body_kind",
                 )
-                yield TextArea(id="field-body", tab_behavior="focus", show_line_numbers=True)
+                yield TextArea(
+                    id="field-body",
+                    tab_behavior="focus",
+                    show_line_numbers=True,
+                    placeholder="json: text sent as is; yaml: a mapping sent as JSON; text: raw",
+                )
             with TabPane("Checks", id="tab-checks"):
                 yield Static(CHECKS_HINT, classes="hint", markup=False)
-                yield TextArea(id="field-checks", tab_behavior="focus", soft_wrap=False)
+                yield TextArea(
+                    id="field-checks",
+                    tab_behavior="focus",
+                    soft_wrap=False,
+                    placeholder="status: 200",
+                )
             with TabPane("Options", id="tab-options"), Vertical(id="request-options"):
                 with Horizontal(classes="form-row"):
                     yield Label("timeout", classes="form-label")
@@ -100,6 +121,7 @@ class RequestEditor(Vertical):
     def load(self, draft: RequestDraft) -> None:
         """Show ``draft`` in the fields (posts no ``Edited`` of its own making)."""
         self._loading = True
+        self._has_draft = True
         try:
             method = self.query_one("#field-method", Select)
             options = list(HTTP_METHODS)
@@ -165,7 +187,7 @@ class RequestEditor(Vertical):
         widget.focus()
 
     def _edited(self) -> None:
-        if not self._loading:
+        if self._has_draft and not self._loading:
             self.post_message(self.Edited(self.read_draft()))
 
     @on(Input.Changed)

@@ -58,6 +58,7 @@ class ScenarioForm(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._loading = False
+        self._has_draft = False
 
     def _row(self, name: str, label: str, *widgets: object) -> ComposeResult:
         with Vertical(classes="form-field", id=f"row-{name}"):
@@ -101,6 +102,7 @@ class ScenarioForm(VerticalScroll):
 
     def load(self, draft: ScenarioDraft) -> None:
         self._loading = True
+        self._has_draft = True
         try:
             model = draft.model if draft.model in MODELS else "closed"
             profile = draft.profile if draft.profile in PROFILES else "constant"
@@ -158,5 +160,5 @@ class ScenarioForm(VerticalScroll):
         event.stop()
         draft = self.read_draft()
         self._show_rows(draft.model, draft.profile)
-        if not self._loading:
+        if self._has_draft and not self._loading:
             self.post_message(self.Edited(draft))
