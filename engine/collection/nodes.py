@@ -98,7 +98,7 @@ class NodeReader:
             )
             return None
         out: dict[str, Node] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in self._pairs(node):
             key = self.value(key_node) if isinstance(key_node, ScalarNode) else None
             if not isinstance(key, str):
                 self.add(key_node, f"{what}: keys must be text, not {type_name(key)}")
@@ -125,7 +125,27 @@ class NodeReader:
                 node, f"{what} must be a mapping, not {got}", hint or "write name: value lines"
             )
             return None
-        return list(node.value)
+        return self._pairs(node)
+
+    def _pairs(self, node: MappingNode) -> list[tuple[Node, Node]]:
+        """Key and value nodes, with YAML merge keys (``<<: *defaults``) expanded; a key
+        written in the mapping itself overrides the merged one, as YAML says."""
+        own = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
+        if len(own) == len(node.value):
+            return own
+        try:
+            yaml.constructor.SafeConstructor().flatten_mapping(node)
+        except yaml.YAMLError as exc:
+            self.add(node, f"cannot merge here: {exc}", "'<<' takes a mapping or a list of them")
+            return own
+        merged = node.value[: len(node.value) - len(own)]
+        own_keys = {k.value for k, _ in own}
+        kept: dict[object, tuple[Node, Node]] = {}
+        for key_node, value_node in merged:  # later merged pairs win, as PyYAML constructs them
+            if key_node.value not in own_keys:
+                kept.pop(key_node.value, None)
+                kept[key_node.value] = (key_node, value_node)
+        return [*kept.values(), *own]
 
     def sequence(self, node: Node, what: str) -> list[Node] | None:
         if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null":

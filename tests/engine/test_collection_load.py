@@ -263,6 +263,22 @@ def test_every_problem_in_every_file_is_reported_at_once(tmp_path: Path) -> None
     assert f"{root / 'a.yaml'}:2: method 'FETCH' is not an HTTP method (hint:" in text
 
 
+def test_yaml_anchors_and_merge_keys_share_scenario_settings(tmp_path: Path) -> None:
+    root = write_collection(
+        tmp_path,
+        {
+            "collection.yaml": (
+                "name: x\nbase_url: http://h\nscenarios:\n"
+                "  base: &base\n    users: 4\n    thresholds: [p95 < 1s]\n"
+                "  longer:\n    <<: *base\n    duration: 1m\n    users: 6\n"
+            ),
+            "home.yaml": BASIC_REQUEST,
+        },
+    )
+    longer = load_collection(root).scenarios["longer"]
+    assert (longer.users, longer.duration_s, longer.thresholds) == (6, 60.0, ["p95 < 1s"])
+
+
 def test_duplicate_keys_and_empty_files(tmp_path: Path) -> None:
     root = write_collection(tmp_path, {"a.yaml": "name: a\nurl: /\nurl: /x\n", "b.yaml": ""})
     problems = load_problems(root)
