@@ -55,6 +55,23 @@ def atomic_write(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
+def leading_comments(path: Path) -> str:
+    """The comment lines at the top of ``path`` (kept across saves), or ""."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        lines.append(line)
+    head = "".join(lines)
+    if head and not head.endswith("\n"):
+        head += "\n"
+    return head if head.strip() else ""
+
+
 def check_unchanged(path: Path, expected_mtime_ns: int | None) -> None:
     """Raise FileChangedError when ``path`` differs from what the editor read."""
     if expected_mtime_ns is None:
@@ -79,7 +96,7 @@ def save_request(
 ) -> int:
     """Write ``req`` to its file (validated, atomic); returns the new mtime_ns."""
     path = collection.request_path(req)
-    text = dump_request(req)
+    text = leading_comments(path) + dump_request(req)
     parsed = parse_request_text(text, req.relpath, path)
     for other in collection.requests:
         if other.name == req.name and other.relpath != req.relpath:
@@ -105,7 +122,7 @@ def save_request(
 def save_collection_file(collection: Collection, *, expected_mtime_ns: int | None = None) -> int:
     """Write ``collection.yaml`` (validated, atomic); returns the new mtime_ns."""
     path = collection.collection_file
-    text = dump_collection_file(collection)
+    text = leading_comments(path) + dump_collection_file(collection)
     parse_collection_text(text, collection.root, path)
     for scenario in collection.scenarios.values():
         for ref in scenario.requests:

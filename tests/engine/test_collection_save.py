@@ -146,6 +146,22 @@ def test_scenarios_round_trip_with_every_field() -> None:
     assert again.scenarios == {"all": s}
 
 
+def test_comments_at_the_top_of_a_file_survive_a_save(demo_copy: Path) -> None:
+    c = load_collection(demo_copy)
+    head = c.collection_file.read_text().splitlines()[0]
+    assert head.startswith("#")
+    c.scenarios["smoke"].users = 4
+    save_collection_file(c)
+    assert c.collection_file.read_text().splitlines()[0] == head
+    path = demo_copy / "home.yaml"
+    path.write_text("# owner: web team\n\n" + path.read_text())
+    req = c.find_request("Home")
+    assert req is not None
+    save_request(c, replace(req, url="/?v=2"))
+    assert path.read_text().startswith("# owner: web team\n\nname: Home\n")
+    assert load_collection(demo_copy).find_request("Home").url == "/?v=2"  # type: ignore[union-attr]
+
+
 def test_invalid_request_is_never_written_over_a_good_file(demo_copy: Path) -> None:
     c = load_collection(demo_copy)
     req = c.find_request("Home")
