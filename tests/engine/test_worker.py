@@ -317,7 +317,7 @@ async def _until(condition: object, timeout: float = SAFETY_S) -> None:
 def test_worker_process_streams_windows_then_done_and_exits(demo: RunningServer) -> None:
     ctx = multiprocessing.get_context("spawn")
     parent_end, child_end = ctx.Pipe()
-    plan = _plan([_request(demo, "/")], "open", [(1.0, 100)])
+    plan = _plan([_request(demo, "/")], "open", [(1.6, 100)])
     start_at = time.monotonic() + 1.0
     proc = ctx.Process(target=worker_main, args=(child_end, 0, 1, plan, start_at), daemon=True)
     proc.start()
@@ -335,11 +335,11 @@ def test_worker_process_streams_windows_then_done_and_exits(demo: RunningServer)
     proc.join(SAFETY_S)
     assert isinstance(done, WorkerDone), done
     assert done.reason == "completed"
-    assert len(windows) >= 2
+    assert len(windows) >= 2  # closed at 0.5, 1.0 and 1.5 s; the last may race the end
     assert [w.seq for w in windows] == list(range(len(windows)))
     final = [done.final] if done.final else []
-    assert _total([*windows, *final]) == 100
-    assert ResultRing.from_columns(done.results or {}).count == 100
+    assert _total([*windows, *final]) == 160
+    assert ResultRing.from_columns(done.results or {}).count == 160
     assert proc.exitcode == 0
 
 

@@ -1,0 +1,262 @@
+"""The shared half of a worker's load loop: timing, classification, windows, commands, stop.
+
+``LoadRun`` runs in any event loop. A subclass drives one load model (``ClosedLoad`` in
+``engine.closedmodel``, ``OpenLoad`` in ``engine.openmodel``); this class owns what both need:
+the per-result step (classify, then record), the window clock aligned to ``start_at``, the
+command inbox, and the graceful stop. Times are ``time.perf_counter_ns()``: on Linux it reads
+CLOCK_MONOTONIC, the clock of ``time.monotonic()``, so the supervisor's ``start_at`` converts
+to ns and windows align across workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from engine.checks import needs_body, run_checks
+from engine.loadmodel import RequestPicker, target_at
+from engine.metrics.recorder import WindowRecorder
+from engine.metrics.window import WindowData
+from engine.plan import RunPlan
+from engine.protocol import Adjust, Stop
+from engine.transport.base import ERR_CHECK, ERR_HTTP_STATUS, Client, Result
+from engine.workerproto import share_of
+
+TICK_S = 0.1  # how often slow loops (user count, graceful wait) look again
+OnWindow = Callable[[WindowData], None]
+Complete = Callable[[int, Result, int, int, int, int], None]
+
+
+class LoadRun:
+    """One worker's run of a plan; subclasses implement ``drive()`` for their load model."""
+
+    def __init__(
+        self,
+        plan: RunPlan,
+        worker_id: int,
+        n_workers: int,
+        start_at: float,
+        client: Client,
+        recorder: WindowRecorder,
+        on_window: OnWindow,
+        control: asyncio.Queue[object] | None,
+    ) -> None:
+        self.plan = plan
+        self.profile = plan.profile
+        self.worker_id = worker_id
+        self.n_workers = n_workers
+        self.start_at = start_at
+        self.start_ns = int(start_at * 1e9)
+        self.client = client
+        self.recorder = recorder
+        self.on_window = on_window
+        self.control = control
+        self.rng = random.Random()
+        self.picker = RequestPicker(plan.requests, plan.flow, self.rng)
+        self.want_body = tuple(needs_body(r.checks) for r in plan.requests)
+        self.complete: Complete = self._make_complete()
+        self.stopping = False
+        self.graceful = True
+        self.reason = ""
+        self.failure: BaseException | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._wake: asyncio.Future[None] | None = None
+        self.setup()
+
+    # --- what a load model provides -----------------------------------------------------------
+
+    def setup(self) -> None:
+        """Create the model's own state (called at the end of ``__init__``)."""
+
+    async def drive(self) -> None:
+        """Generate load until the profile ends or ``stopping``; set ``reason``."""
+        raise NotImplementedError
+
+    def adjust(self, command: Adjust) -> None:
+        """Apply a live change (already this worker's share)."""
+
+    def model_gauges(self, t: float, target: float) -> None:
+        """Set the model's gauges on the recorder before a window closes."""
+
+    def on_stop(self) -> None:
+        """The run is stopping: drop what has not started yet."""
+
+    def before_drain(self) -> None:
+        """The load is over (stages ended or stopped): nothing new may start."""
+
+    # --- shared -------------------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return (time.perf_counter_ns() - self.start_ns) / 1e9
+
+    def share(self, total: float, integral: bool) -> float:
+        return share_of(total, self.worker_id, self.n_workers, integral)
+
+    def _make_complete(self) -> Complete:
+        """Build the per-result step (classify, then record) as a closure over locals."""
+        record = self.recorder.record
+        checks_of = tuple(r.checks for r in self.plan.requests)
+        start_ns = self.start_ns
+
+        def complete(
+            index: int, result: Result, latency_ns: int, service_ns: int, lag_ns: int, end_ns: int
+        ) -> None:
+            status, err, message, b_in, b_out, conn_ns, tls_ns, ttfb_ns, body = result
+            if not err:
+                checks = checks_of[index]
+                if checks:
+                    failure = run_checks(checks, status, body)
+                    if failure is not None:
+                        err = ERR_HTTP_STATUS if status >= 400 else ERR_CHECK
+                        message = failure
+                elif status >= 400:
+                    err = ERR_HTTP_STATUS
+                    message = f"HTTP {status}"
+            record(
+                index,
+                status,
+                err,
+                latency_ns,
+                service_ns,
+                lag_ns,
+                b_in,
+                b_out,
+                conn_ns,
+                tls_ns,
+                ttfb_ns,
+                message or None,
+                (end_ns - start_ns) / 1e9,
+            )
+
+        return complete
+
+    def stop(self, graceful: bool, reason: str = "stopped") -> None:
+        """End the run: no new requests; in-flight ones finish if ``graceful``."""
+        if not self.stopping:
+            self.stopping = True
+            self.reason = self.reason or reason
+        self.graceful = self.graceful and graceful
+        self.on_stop()
+        self.poke()
+
+    def poke(self) -> None:
+        """Wake ``pause()`` early (a command changed what the model should do)."""
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    def fail(self, exc: BaseException) -> None:
+        if self.failure is None:
+            self.failure = exc
+        self.stop(graceful=False, reason="failed")
+
+    async def pause(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less if the run is stopped or adjusted."""
+        if self.stopping or delay <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        wake = self._wake = loop.create_future()
+        handle = loop.call_later(delay, _resolve, wake)
+        try:
+            await wake
+        finally:
+            handle.cancel()
+            self._wake = None
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A task the run tracks: awaited (or cancelled) at the end; its crash fails the run."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled():
+            exc = task.exception()
+            if exc is not None:
+                self.fail(exc)
+
+    async def run(self) -> tuple[WindowData | None, str]:
+        """Run to the end; returns (final partial window, reason)."""
+        delay = self.start_at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        windows = asyncio.create_task(self._windows())
+        inbox = asyncio.create_task(self._inbox()) if self.control is not None else None
+        try:
+            await self.drive()
+            await self._drain()
+        finally:
+            windows.cancel()
+            if inbox is not None:
+                inbox.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await windows
+        if self.failure is not None:
+            raise self.failure
+        self._update_gauges()
+        end = max(self.elapsed(), 0.0)
+        seq = int(end // self.plan.window_s)
+        final = self.recorder.flush(seq, seq * self.plan.window_s, end)
+        return final, self.reason or "completed"
+
+    async def _windows(self) -> None:
+        """Flush the recorder at every window boundary (aligned to ``start_at``)."""
+        w = self.plan.window_s
+        seq = 0
+        while True:
+            end = (seq + 1) * w
+            await asyncio.sleep(max(0.0, end - self.elapsed()))
+            self._update_gauges()
+            try:
+                self.on_window(self.recorder.flush(seq, seq * w, end))
+            except Exception as exc:
+                self.fail(exc)
+                return
+            seq += 1
+
+    async def _inbox(self) -> None:
+        """Apply commands from the supervisor (already this worker's share)."""
+        assert self.control is not None
+        while True:
+            command = await self.control.get()
+            if isinstance(command, Stop):
+                self.stop(command.graceful)
+            elif isinstance(command, Adjust):
+                self.adjust(command)
+                self.poke()
+
+    def _update_gauges(self) -> None:
+        t = max(self.elapsed(), 0.0)
+        target, index, label = target_at(self.profile, t)
+        self.recorder.stage_index = index
+        self.recorder.stage_label = label
+        self.model_gauges(t, target)
+
+    async def _drain(self) -> None:
+        """Let in-flight requests finish (up to graceful_stop_s), then cancel the rest."""
+        self.stopping = True
+        self.before_drain()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.profile.graceful_stop_s
+        pending = set(self.tasks)
+        while pending and self.graceful:  # a later Stop(graceful=False) cuts the wait short
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            _, pending = await asyncio.wait(pending, timeout=min(remaining, TICK_S))
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        self.on_stop()
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
