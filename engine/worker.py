@@ -28,8 +28,12 @@ from engine.transport.base import make_client
 from engine.workerproto import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow, share_of
 
 # gc: not disabled. Setup's objects are frozen out of the collector and young collections
-# run every 100,000 allocations: the hot path makes no reference cycles (results are tuples,
-# records go into preallocated arrays), so little survives to be scanned.
+# run every 100,000 allocations (the hot path's results are tuples and records go into
+# preallocated arrays, so little survives to be scanned). Measured with psutil from outside,
+# a spawned worker at 10,000 req/s for 60 s (600,000 requests, 100 in flight, nginx):
+# frozen + these thresholds 30.5 -> 31.9 MiB (flat from 10 s); default thresholds 31.3 ->
+# 32.7 MiB; gc disabled 30.6 -> 38.3 MiB and still growing (~13 bytes a request: some
+# cycles remain in asyncio/transport objects), so disabling it would leak on long runs.
 GC_THRESHOLDS = (100_000, 50, 50)
 LATE_START_S = 0.05  # a worker starting later than this after start_at says so
 
