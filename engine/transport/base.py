@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Protocol
 
 from engine.protocol import ERROR_CLASSES
@@ -45,9 +46,11 @@ def error_result(code: int, message: str, bytes_out: int = 0, connect_ns: int = 
 
 
 class Client(Protocol):
-    """What a worker drives: one request of ``plan.requests[index]`` at a time per caller."""
+    """What a worker drives: ``await client.request(index, want_body)`` sends
+    ``plan.requests[index]``. An awaitable rather than a coroutine, so the fast transports can
+    hand back a bare future when a connection is ready (no coroutine object per request)."""
 
-    async def request(self, index: int, want_body: bool) -> Result: ...
+    def request(self, index: int, want_body: bool) -> Awaitable[Result]: ...
 
     async def aclose(self) -> None: ...
 

@@ -162,5 +162,5 @@ async def open_connection(
             f"TLS handshake with {where} failed: {reason or 'connection closed'}",
             connect_ns=connect_ns,
         ) from None
-    protocol.connection_made(tls_transport)  # the protocol now talks through TLS
+    protocol.connection_made(tls_transport)  # type: ignore[arg-type]  # now talks through TLS
     return protocol, connect_ns, perf_counter_ns() - t1
