@@ -201,7 +201,7 @@ def _read_collection_file(
         if name is not None and name.strip():
             collection.name = name
         elif name is not None:
-            reader.add(keys["name"], "name must not be empty")
+            reader.add(keys["name"], "name must not be empty", "e.g. name: My API")
     if "base_url" in keys:
         base = reader.text(keys["base_url"], "base_url")
         if base is not None:

@@ -37,7 +37,9 @@ def _read_text(path: Path, problems: ProblemList) -> str | None:
     except UnicodeDecodeError as exc:
         problems.add(path, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8")
     except OSError as exc:
-        problems.add(path, None, f"cannot read the file: {exc.strerror or exc}")
+        problems.add(
+            path, None, f"cannot read the file: {exc.strerror or exc}", "check its permissions"
+        )
     return None
 
 

@@ -29,6 +29,13 @@ _TYPE_NAMES = {
 }
 
 
+_EXAMPLES = {
+    "a number": "write a plain number, e.g. 2 or 0.5",
+    "an integer": "write a whole number, e.g. 10",
+    "true or false": "write true or false",
+}
+
+
 def type_name(value: object) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
@@ -101,7 +108,9 @@ class NodeReader:
         for key_node, value_node in self._pairs(node):
             key = self.value(key_node) if isinstance(key_node, ScalarNode) else None
             if not isinstance(key, str):
-                self.add(key_node, f"{what}: keys must be text, not {type_name(key)}")
+                self.add(
+                    key_node, f"{what}: keys must be text, not {type_name(key)}", "quote the key"
+                )
                 continue
             if key not in keys:
                 self.add(
@@ -166,6 +175,7 @@ class NodeReader:
         value = self.value(node)
         ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
+            hint = hint or _EXAMPLES.get(expected, "")
             self.add(node, f"{what} must be {expected}, not {type_name(value)} {value!r}", hint)
             return _BAD
         return value
@@ -175,7 +185,7 @@ class NodeReader:
         if value is _BAD:
             return None
         if not allow_empty and not value.strip():
-            self.add(node, f"{what} must not be empty")
+            self.add(node, f"{what} must not be empty", "write a value or remove the key")
             return None
         return value
 

@@ -173,7 +173,7 @@ def _read_request(
         lines.name = reader.line(keys["name"])
         name = reader.scalar_text(keys["name"], "name")
         if name is not None and not name.strip():
-            reader.add(keys["name"], "name must not be empty")
+            reader.add(keys["name"], "name must not be empty", "e.g. name: Get user")
         elif name is not None:
             req.name = name
     if "method" in keys:
