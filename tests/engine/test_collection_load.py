@@ -263,6 +263,33 @@ def test_every_problem_in_every_file_is_reported_at_once(tmp_path: Path) -> None
     assert f"{root / 'a.yaml'}:2: method 'FETCH' is not an HTTP method (hint:" in text
 
 
+def test_every_problem_has_a_line_and_a_hint(tmp_path: Path) -> None:
+    root = write_collection(
+        tmp_path,
+        {
+            "collection.yaml": (
+                "name: ''\nbase_url: localhost\ntimeout: x\nvariables: {'bad name': 1}\n"
+                "headers: {'Bad Header': v}\nenv_file: ''\nscenarios:\n"
+                "  s:\n    model: clsoed\n    users: 1.5\n    rate: -1\n    workers: 0\n"
+                "    iterations: 0\n    http2: 'yes'\n    stages: [{duration: 1s}]\n"
+                "    requests: 5\n    thresholds: [p95 <]\n    think_time: x\n"
+                "    spike_duration: y\n"
+            ),
+            "a.yaml": (
+                "name: ''\nurl: 'a b'\nparams: [1]\nheaders: {X: 'a\\nb'}\nbody: 1.5\n"
+                "checks: {status: [x, 99], body_contains: [''], json: [{equals: 1}, 5]}\n"
+                "1: x\n"
+            ),
+            "b.yaml": "- a list\n",
+            "c.yaml": "!!python/object:os.system {}\n",
+        },
+    )
+    problems = load_problems(root)
+    assert len(problems) >= 25
+    for p in problems:
+        assert p.line is not None and p.hint, str(p)
+
+
 def test_yaml_anchors_and_merge_keys_share_scenario_settings(tmp_path: Path) -> None:
     root = write_collection(
         tmp_path,
