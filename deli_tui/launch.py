@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 EXIT_BAD_INPUT = 2
 
@@ -121,7 +121,7 @@ def attach_from_argv(argv: Sequence[str]) -> int:
     if not os.path.exists(args.socket):
         return _fail(f"{args.socket}: no such socket (is the run still going?)")
     from textual.app import App
-    from textual.binding import Binding
+    from textual.binding import Binding, BindingType
 
     from deli_tui.screens.run import RunScreen
 
@@ -130,7 +130,9 @@ def attach_from_argv(argv: Sequence[str]) -> int:
 
         CSS_PATH = "app.tcss"
         TITLE = "deli-tui attach"
-        BINDINGS: Any = [Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")]
+        BINDINGS: ClassVar[list[BindingType]] = [
+            Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")
+        ]
 
         def on_mount(self) -> None:
             self.push_screen(RunScreen.for_attach(args.socket))

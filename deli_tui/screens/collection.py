@@ -80,7 +80,7 @@ class CollectionScreen(Screen[None]):
         yield Footer(compact=True)
 
     @property
-    def tree(self) -> CollectionTree:
+    def request_tree(self) -> CollectionTree:
         return self.query_one("#tree", CollectionTree)
 
     @property
@@ -95,17 +95,17 @@ class CollectionScreen(Screen[None]):
         self.sub_title = "Requests"
         self.editor.disabled = True
         self.refresh_tree()
-        self.tree.focus()
+        self.request_tree.focus()
         first = next(
             iter(sorted(self.workspace.collection.requests, key=lambda r: r.relpath.parts)), None
         )
         if first is not None:
             self.open_request(first.relpath)
-            self.tree.move_to(first.relpath)
+            self.request_tree.move_to(first.relpath)
         self.call_after_refresh(self.offer_recovery)
 
     def refresh_tree(self, select: Path | None = None) -> None:
-        self.tree.show_collection(self.workspace.collection, set(self.drafts), select)
+        self.request_tree.show_collection(self.workspace.collection, set(self.drafts), select)
         self._update_title()
 
     def _update_title(self) -> None:
@@ -146,7 +146,7 @@ class CollectionScreen(Screen[None]):
             self.drafts[key] = draft
         else:
             self.drafts.pop(key, None)
-        self.tree.set_dirty(relpath, dirty)
+        self.request_tree.set_dirty(relpath, dirty)
         if relpath == self.current:
             self.editor.border_title = self._editor_title()
         self._update_title()
@@ -375,7 +375,7 @@ class CollectionScreen(Screen[None]):
 
     # -- focus and tree commands -----------------------------------------------------------------
     def action_focus_tree(self) -> None:
-        self.tree.focus()
+        self.request_tree.focus()
 
     def action_focus_editor(self) -> None:
         if self.current is not None:

@@ -30,7 +30,7 @@ def tree_labels(app) -> list[str]:
 async def open_request(pilot, relpath: str) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, CollectionScreen)
-    screen.tree.move_to(Path(relpath))
+    screen.request_tree.move_to(Path(relpath))
     await pilot.pause()
     await pilot.pause()
     assert screen.current == Path(relpath)
@@ -148,7 +148,7 @@ async def test_create_rename_and_delete_a_request(collection_dir, make_app):
     async with app.run_test(size=SIZE) as pilot:
         await open_request(pilot, "users/get_user.yaml")
         screen = app.screen
-        screen.tree.focus()
+        screen.request_tree.focus()
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, TextPromptScreen)
@@ -160,7 +160,7 @@ async def test_create_rename_and_delete_a_request(collection_dir, make_app):
         assert any("list users" in label for label in tree_labels(app))
 
         await open_request(pilot, created.relpath.as_posix())
-        screen.tree.focus()
+        screen.request_tree.focus()
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, TextPromptScreen)
@@ -174,7 +174,7 @@ async def test_create_rename_and_delete_a_request(collection_dir, make_app):
         assert load_collection(collection_dir).find_request("list users") is None
 
         await open_request(pilot, renamed.relpath.as_posix())
-        screen.tree.focus()
+        screen.request_tree.focus()
         await pilot.press("delete")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)

@@ -50,7 +50,7 @@ async def test_question_mark_opens_help_but_types_into_inputs(collection_dir, ma
         app.screen.editor.focus_field("url")
         await pilot.press("question_mark")
         assert app.screen.editor.read_draft().url.endswith("?")
-        app.screen.tree.focus()
+        app.screen.request_tree.focus()
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)

@@ -79,7 +79,7 @@ async def test_send_shows_status_time_size_and_pretty_json(tmp_path, demo_server
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, CollectionScreen)
-        screen.tree.move_to(Path("users/get_user.yaml"))
+        screen.request_tree.move_to(Path("users/get_user.yaml"))
         await pilot.pause()
         await pilot.pause()
         await pilot.press("ctrl+r")
