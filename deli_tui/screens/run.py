@@ -133,8 +133,12 @@ class RunScreen(Screen[None]):
         Binding("escape", "back", "Back", id="run.back"),
     ]
 
-    snapshot: reactive[Snapshot | None] = reactive(None, always_update=True, init=False)
-    frozen: reactive[bool] = reactive(False)
+    # repaint=False: a repaint of the screen redraws every panel; each panel refreshes itself
+    # only when what it shows changed (measured: 30 KiB/s at 80x24 with the screen repainted).
+    snapshot: reactive[Snapshot | None] = reactive(
+        None, always_update=True, init=False, repaint=False
+    )
+    frozen: reactive[bool] = reactive(False, repaint=False)
 
     def __init__(
         self,

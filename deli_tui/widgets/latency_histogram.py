@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -131,10 +132,20 @@ class LatencyHistogram(Widget):
         p99_us = stats.p99_ms * 1000.0
         if not force and rows == self._rows and p99_us == self._p99_us:
             return
+        old_strips = [self.render_line(y) for y in range(len(self._rows))] if not force else []
         self._rows = rows
         self._p99_us = p99_us
         self._strips.clear()
-        self.refresh()
+        if force or len(old_strips) != len(rows):
+            self.refresh()
+            return
+        # Only rows whose drawing changed go to the terminal (bytes matter over SSH).
+        width = self.content_size.width
+        changed = [
+            Region(0, y, width, 1) for y, old in enumerate(old_strips) if self.render_line(y) != old
+        ]
+        if changed:
+            self.refresh(*changed)
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width

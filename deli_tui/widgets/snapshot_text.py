@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from engine.protocol import Snapshot
@@ -44,9 +45,19 @@ class SnapshotText(Widget):
         text = self.build(self._snapshot)
         if text == self._text:
             return
-        layout = text.plain.count("\n") != self._text.plain.count("\n")
+        old_lines, new_lines = self._text.split("\n"), text.split("\n")
         self._text = text
-        self.refresh(layout=layout)
+        if len(old_lines) != len(new_lines):
+            self.refresh(layout=True)
+            return
+        # Only the lines that changed go to the terminal (bytes matter over SSH).
+        width = self.content_size.width
+        changed = [
+            Region(0, y, width, 1)
+            for y, (old, new) in enumerate(zip(old_lines, new_lines, strict=True))
+            if old != new
+        ]
+        self.refresh(*changed)
 
     def on_mount(self) -> None:
         self._rebuild()
