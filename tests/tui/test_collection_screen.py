@@ -183,3 +183,38 @@ async def test_create_rename_and_delete_a_request(collection_dir, make_app):
         await pilot.pause()
     assert not (collection_dir / renamed.relpath).exists()
     assert load_collection(collection_dir).find_request("all users") is None
+
+
+async def test_new_folder_duplicate_and_move(collection_dir, make_app):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_request(pilot, "health.yaml")
+        screen = app.screen
+        screen.request_tree.focus()
+        await pilot.press("f")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptScreen)
+        await pilot.press(*"admin", "enter")
+        await pilot.pause()
+        assert (collection_dir / "admin").is_dir()
+        assert "admin/" in tree_labels(app)
+
+        await open_request(pilot, "health.yaml")
+        screen.request_tree.focus()
+        await pilot.press("d")
+        await pilot.pause()
+        copy = load_collection(collection_dir).find_request("health copy")
+        assert copy is not None and (collection_dir / copy.relpath).is_file()
+
+        await open_request(pilot, copy.relpath.as_posix())
+        screen.request_tree.focus()
+        await pilot.press("m")
+        await pilot.pause()
+        prompt = app.screen.query_one("#prompt-input", Input)
+        prompt.value = "admin"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+    moved = load_collection(collection_dir).find_request("health copy")
+    assert moved is not None and moved.relpath.parent == Path("admin")
+    assert not (collection_dir / copy.relpath).exists()

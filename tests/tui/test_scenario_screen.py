@@ -126,3 +126,15 @@ async def test_first_run_against_a_remote_host_asks_and_cancel_sends_nothing(tmp
         assert isinstance(app.screen, ScenarioScreen)
         assert not app.remote_confirmed
         assert len(app.screen_stack) == 1
+
+
+def test_a_base_url_override_shapes_plans_but_is_never_saved(collection_dir):
+    from deli_tui.workspace import Workspace
+
+    workspace = Workspace(collection_dir, base_url_override="http://127.0.0.1:8089")
+    workspace.load()
+    plan = workspace.plan_for("smoke")
+    assert {req.port for req in plan.requests} == {8089}
+    smoke = workspace.collection.scenarios["smoke"]
+    workspace.save_scenario(smoke)
+    assert "base_url: http://127.0.0.1:9" in (collection_dir / "collection.yaml").read_text()
