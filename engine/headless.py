@@ -297,6 +297,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         say(f"error: {exc.filename or args.path}: no such file or directory", err)
         return EXIT_BAD_INPUT
+    for option, value in (("--json", args.json), ("--junit", args.junit), ("--csv", args.csv)):
+        if value and not Path(value).resolve().parent.is_dir():
+            say(f"error: {option} {value}: the directory does not exist", err)
+            return EXIT_BAD_INPUT
     if args.listen:
         from engine.listen import claim_socket_path
 

@@ -153,3 +153,12 @@ def test_missing_collection_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "nowhere" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_report_into_a_missing_directory_exits_2_before_any_load(
+    demo_server: RunningServer, tmp_path: Path
+) -> None:
+    done = run_cli(f"{demo_server.url}/", "--json", str(tmp_path / "no" / "run.json"))
+    assert done.returncode == 2
+    assert "--json" in done.stderr
+    assert "req/s" not in done.stderr
