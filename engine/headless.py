@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -26,6 +27,7 @@ from engine.protocol import EngineError, Finished, Log, Snapshot, Start, Stop
 
 EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 LIVE_LINE_EVERY_S = 1.0
+URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 ENGINE_START_TIMEOUT_S = 30.0
 
 
@@ -107,7 +109,7 @@ def build_plan_from_args(args: argparse.Namespace) -> RunPlan:
         client=args.client,
         insecure=args.insecure,
     )
-    if args.path.startswith(("http://", "https://")):
+    if URL_LIKE.match(args.path):
         from engine.collection.planning import plan_for_url
 
         return plan_for_url(args.path, overrides)

@@ -162,3 +162,10 @@ def test_report_into_a_missing_directory_exits_2_before_any_load(
     assert done.returncode == 2
     assert "--json" in done.stderr
     assert "req/s" not in done.stderr
+
+
+def test_non_http_url_exits_2_naming_the_url() -> None:
+    done = run_cli("ftp://127.0.0.1/file")
+    assert done.returncode == 2
+    assert "ftp://127.0.0.1/file" in done.stderr
+    assert "http" in done.stderr
