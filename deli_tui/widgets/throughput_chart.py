@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.segment import Segment
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -45,7 +46,6 @@ class SeriesChart(Widget):
         self,
         title: str,
         series: Callable[[Snapshot], tuple[float, ...]],
-        current: Callable[[Snapshot], str],
         axis: Callable[[float], str],
         *,
         id: str | None = None,
@@ -54,7 +54,6 @@ class SeriesChart(Widget):
         super().__init__(id=id, classes=classes)
         self._title = title
         self._series = series
-        self._current = current
         self._axis = axis
         self._values: tuple[float, ...] = ()
         self._levels: tuple[int, ...] = ()
@@ -62,11 +61,8 @@ class SeriesChart(Widget):
         self.border_title = title
 
     def show(self, snapshot: Snapshot) -> None:
-        """Take a new snapshot; redraw only if the drawn columns change."""
+        """Take a new snapshot; redraw only the lines whose columns change."""
         self._values = self._series(snapshot)
-        title = f"{self._title}  {self._current(snapshot)}"
-        if title != self.border_title:
-            self.border_title = title
         self._recompute()
 
     def on_resize(self) -> None:
@@ -79,9 +75,20 @@ class SeriesChart(Widget):
         peak = max(self._values[-columns:], default=0.0) if columns else 0.0
         if not force and levels == self._levels and peak == self._peak:
             return
+        height = size.height
+        old_lines = [self.render_line(y) for y in range(height)] if not force else []
         self._levels = levels
         self._peak = peak
-        self.refresh()
+        if force:
+            self.refresh()
+            return
+        changed = [
+            Region(0, y, size.width, 1)
+            for y, old in enumerate(old_lines)
+            if self.render_line(y) != old
+        ]
+        if changed:
+            self.refresh(*changed)
 
     def render_line(self, y: int) -> Strip:
         width, height = self.content_size
@@ -108,9 +115,8 @@ class ThroughputChart(SeriesChart):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(
-            "Throughput",
+            "Throughput (req/s per window)",
             lambda s: s.rps_series,
-            lambda s: f"{format_rate(s.rps)} req/s (mean {format_rate(s.mean_rps)})",
             format_rate,
             id=id,
             classes=classes,
@@ -122,9 +128,8 @@ class P99Chart(SeriesChart):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(
-            "p99 over time",
+            "p99 latency per window",
             lambda s: s.p99_series,
-            lambda s: format_ms(s.window_latency.p99_ms),
             format_ms,
             id=id,
             classes=classes,
