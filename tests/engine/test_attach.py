@@ -156,3 +156,60 @@ def test_viewer_may_stop_the_run_but_never_start_one(
 def receive_plan_placeholder() -> RunPlan:
     """Any plan: a viewer is refused before it is looked at."""
     return RunPlan("c", "s", "http://127.0.0.1:1", (), LoadProfile("closed", (Stage(1, 1),)))
+
+
+def test_a_socket_in_use_by_another_run_is_refused_with_exit_2(
+    headless_listening: subprocess.Popen[str], socket_path: Path, demo_server: RunningServer
+) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deli_tui",
+            "run",
+            f"{demo_server.url}/",
+            "--listen",
+            str(socket_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_S,
+    )
+    assert done.returncode == 2
+    assert "in use" in done.stderr
+    assert "req/s" not in done.stderr
+    headless_listening.communicate(timeout=SAFETY_S)
+    assert headless_listening.returncode == 0
+
+
+def test_a_stale_socket_left_by_a_killed_run_is_taken_over(
+    demo_server: RunningServer, socket_path: Path
+) -> None:
+    import socket
+
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(os.fspath(socket_path))
+    stale.close()  # the file stays, nobody listens: what a SIGKILLed run leaves
+    Path(f"{socket_path}.key").write_text("00")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deli_tui",
+            "run",
+            f"{demo_server.url}/",
+            "--users",
+            "1",
+            "--duration",
+            "1s",
+            "--quiet",
+            "--listen",
+            str(socket_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_S,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not socket_path.exists()
+    assert not Path(f"{socket_path}.key").exists()
