@@ -63,7 +63,7 @@ class LoadRun:
         self.graceful = True
         self.reason = ""
         self.failure: BaseException | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Future[Any]] = set()  # in flight: awaited or cancelled at the end
         self._wake: asyncio.Future[None] | None = None
         self.setup()
 
@@ -244,12 +244,14 @@ class LoadRun:
         self.before_drain()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.profile.graceful_stop_s
-        pending = set(self.tasks)
-        while pending and self.graceful:  # a later Stop(graceful=False) cuts the wait short
+        # re-read self.tasks each turn: a finished send may start a queued one
+        while self.tasks and self.graceful:  # a later Stop(graceful=False) cuts it short
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            _, pending = await asyncio.wait(pending, timeout=min(remaining, TICK_S))
+            await asyncio.wait(set(self.tasks), timeout=min(remaining, TICK_S))
+        self.graceful = False  # from here nothing new starts
+        pending = set(self.tasks)
         for task in pending:
             task.cancel()
         if pending:

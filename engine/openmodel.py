@@ -9,12 +9,15 @@ backlog is full, or if the run stops first.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
+from functools import partial
 
 from engine.loadmodel import ArrivalScheduler
 from engine.loadrun import LoadRun
 from engine.protocol import Adjust
+from engine.transport.base import Result
 
 BACKLOG_MAX = 100_000  # most sends waiting for a free in-flight slot
 # Shortest sleep between batches of due sends. libuv timers tick in whole ms and round a
@@ -39,6 +42,8 @@ class OpenLoad(LoadRun):
         self.backlog = deque()
         self.max_in_flight = max(1, int(self.share(self.profile.max_in_flight, integral=True)))
         self.timeout_ns = tuple(int(r.timeout_s * 1e9) for r in self.plan.requests)
+        self._request = self.client.request
+        self._next_index = self.picker.next_index
 
     async def drive(self) -> None:
         """Release sends in batches at their intended times until the schedule ends."""
@@ -81,35 +86,40 @@ class OpenLoad(LoadRun):
     def _release(self, intended_ns: int) -> None:
         """Start a send now, or queue it when the in-flight cap is reached, or skip it."""
         if len(self.tasks) < self.max_in_flight:
-            self.spawn(self._send(intended_ns))
+            self._start(intended_ns)
         elif len(self.backlog) < BACKLOG_MAX:
             self.backlog.append(intended_ns)
         else:
             self.recorder.skipped += 1
 
-    async def _send(self, intended_ns: int) -> None:
-        """One in-flight slot: a send, then queued sends while any are still worth starting.
+    def _start(self, intended_ns: int) -> bool:
+        """Send the next request now, unless it is later than its timeout (then: skipped).
 
-        Latency runs from the intended time, service time from the actual send, and
-        lag = actual - intended.
+        Callback-driven, no task per send: the transport hands back its connection's future
+        and the result is recorded in its done callback.
         """
-        request = self.client.request
-        want_body = self.want_body
-        complete = self.complete
-        next_index = self.picker.next_index
-        timeout_ns = self.timeout_ns
-        clock = time.perf_counter_ns
+        index = self._next_index()
+        t0 = time.perf_counter_ns()
+        if t0 - intended_ns > self.timeout_ns[index]:
+            self.recorder.skipped += 1
+            return False
+        fut = asyncio.ensure_future(self._request(index, self.want_body[index]))
+        self.tasks.add(fut)
+        fut.add_done_callback(partial(self._finished, index, intended_ns, t0))
+        return True
+
+    def _finished(self, index: int, intended_ns: int, t0: int, fut: asyncio.Future[Result]) -> None:
+        """Record a result (latency from the intended time, service time from the actual
+        send, lag = actual - intended), then start queued sends into the freed slot."""
+        t1 = time.perf_counter_ns()
+        self.tasks.discard(fut)
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None:
+            self.fail(exc)
+            return
+        self.complete(index, fut.result(), t1 - intended_ns, t1 - t0, t0 - intended_ns, t1)
         backlog = self.backlog
-        recorder = self.recorder
-        while True:
-            index = next_index()
-            t0 = clock()
-            if t0 - intended_ns > timeout_ns[index]:
-                recorder.skipped += 1
-            else:
-                result = await request(index, want_body[index])
-                t1 = clock()
-                complete(index, result, t1 - intended_ns, t1 - t0, t0 - intended_ns, t1)
-            if not backlog:
-                return
-            intended_ns = backlog.popleft()
+        while backlog and self.graceful and not self._start(backlog.popleft()):
+            pass
