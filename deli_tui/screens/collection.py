@@ -96,12 +96,10 @@ class CollectionScreen(Screen[None]):
         self.editor.disabled = True
         self.refresh_tree()
         self.request_tree.focus()
-        first = next(
-            iter(sorted(self.workspace.collection.requests, key=lambda r: r.relpath.parts)), None
-        )
+        first = self.request_tree.first_request()
         if first is not None:
-            self.open_request(first.relpath)
-            self.request_tree.move_to(first.relpath)
+            self.open_request(first)
+            self.request_tree.move_to(first)
         self.call_after_refresh(self.offer_recovery)
 
     def refresh_tree(self, select: Path | None = None) -> None:

@@ -125,6 +125,16 @@ class CollectionTree(Tree[TreeEntry]):
             stack.extend(node.children)
         return found
 
+    def first_request(self) -> Path | None:
+        """The topmost request as the tree shows it (folders first, depth first)."""
+        stack = list(reversed(self.root.children))
+        while stack:
+            node = stack.pop()
+            if node.data is not None and node.data.kind == "request":
+                return node.data.relpath
+            stack.extend(reversed(node.children))
+        return None
+
     def selected_entry(self) -> TreeEntry | None:
         node = self.cursor_node
         return node.data if node is not None else None

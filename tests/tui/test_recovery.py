@@ -48,7 +48,9 @@ async def test_dirty_edit_is_copied_and_offered_after_a_crash(collection_dir, ma
     app = make_app(collection_dir)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        assert isinstance(screen, CollectionScreen) and screen.current == Path("health.yaml")
+        assert isinstance(screen, CollectionScreen)
+        screen.request_tree.move_to(Path("health.yaml"))
+        await wait_for(pilot, lambda: screen.current == Path("health.yaml"))
         screen.editor.focus_field("url")
         await pilot.press("end", *"json")
         await wait_for(pilot, copy.exists)
@@ -68,6 +70,8 @@ async def test_dirty_edit_is_copied_and_offered_after_a_crash(collection_dir, ma
         screen = app.screen
         assert isinstance(screen, CollectionScreen)
         assert screen.is_dirty(Path("health.yaml"))
+        screen.request_tree.move_to(Path("health.yaml"))
+        await wait_for(pilot, lambda: screen.current == Path("health.yaml"))
         assert screen.editor.read_draft().url == "/json"
         await pilot.press("ctrl+s")
         await pilot.pause()
