@@ -1,4 +1,4 @@
-"""Editor drafts: the raw texts of the request and scenario forms, and their conversion.
+"""Editor drafts: the raw texts of the request form, and their conversion.
 
 A draft holds exactly what the user typed (it may be invalid); ``*_from_draft`` turns it into
 a model object or into a list of ``FieldProblem`` saying which field is wrong and why. Pure
@@ -14,13 +14,11 @@ from typing import Any
 
 import yaml
 
-from engine.collection.model import HTTP_METHODS, MISSING, CheckDef, RequestDef, ScenarioDef
+from engine.collection.model import HTTP_METHODS, MISSING, CheckDef, RequestDef
 from engine.durations import format_duration
 from engine.errors import CollectionError
 
 BODY_KINDS = ("none", "json", "yaml", "text")
-MODELS = ("closed", "open")
-PROFILES = ("constant", "ramp", "spike", "stages")
 
 
 def parse_duration(text: str) -> float:
@@ -68,7 +66,7 @@ class RequestDraft:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def _number_text(value: float) -> str:
+def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
@@ -111,7 +109,7 @@ def draft_from_request(req: RequestDef) -> RequestDraft:
         body_kind=kind,
         body=text,
         timeout="" if req.timeout_s is None else format_duration(req.timeout_s),
-        weight=_number_text(req.weight),
+        weight=number_text(req.weight),
         checks="\n".join(_check_lines(req.checks)),
         insecure=req.insecure,
     )
@@ -244,176 +242,3 @@ def request_from_draft(
         insecure=draft.insecure,
     )
     return req, []
-
-
-@dataclass(slots=True)
-class ScenarioDraft:
-    model: str = "closed"
-    profile: str = "constant"
-    users: str = "10"
-    rate: str = "0"
-    duration: str = "30s"
-    ramp_up: str = "0s"
-    spike_to: str = "0"
-    spike_duration: str = "0s"
-    stages: str = ""
-    think_time: str = "0s"
-    iterations: str = ""
-    workers: str = "1"
-    http2: bool = False
-    timeout: str = ""
-    thresholds: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ScenarioDraft:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def draft_from_scenario(s: ScenarioDef) -> ScenarioDraft:
-    return ScenarioDraft(
-        model=s.model,
-        profile=s.profile,
-        users=str(s.users),
-        rate=_number_text(s.rate),
-        duration=format_duration(s.duration_s),
-        ramp_up=format_duration(s.ramp_up_s),
-        spike_to=_number_text(s.spike_to),
-        spike_duration=format_duration(s.spike_duration_s),
-        stages=", ".join(f"{format_duration(d)}:{_number_text(t)}" for d, t in s.stages),
-        think_time=s.think_time,
-        iterations="" if s.iterations is None else str(s.iterations),
-        workers=str(s.workers),
-        http2=s.http2,
-        timeout="" if s.timeout_s is None else format_duration(s.timeout_s),
-        thresholds="\n".join(s.thresholds),
-    )
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, CollectionError):
-        return exc.problems[0].message
-    return str(exc)
-
-
-def _duration(text: str, name: str, problems: list[FieldProblem], allow_zero: bool) -> float:
-    try:
-        value = parse_duration(text.strip())
-    except ValueError as exc:
-        problems.append(FieldProblem(name, f"{exc} (e.g. 30s, 2m, 500ms)"))
-        return 0.0
-    if value < 0 or (value == 0 and not allow_zero):
-        problems.append(FieldProblem(name, "must be more than 0s"))
-    return value
-
-
-def _number(text: str, name: str, problems: list[FieldProblem], integer: bool) -> float:
-    try:
-        value = int(text.strip()) if integer else float(text.strip())
-    except ValueError:
-        kind = "a whole number" if integer else "a number"
-        problems.append(FieldProblem(name, f"{text.strip()!r} is not {kind}"))
-        return 0
-    if value < 0:
-        problems.append(FieldProblem(name, "cannot be negative"))
-    return value
-
-
-def parse_stages(text: str, problems: list[FieldProblem]) -> list[tuple[float, float]]:
-    """``"10s:10, 30s:50, 10s:0"`` -> [(10.0, 10.0), (30.0, 50.0), (10.0, 0.0)]."""
-    stages: list[tuple[float, float]] = []
-    for n, part in enumerate((p for p in text.replace("\n", ",").split(",") if p.strip()), 1):
-        duration, sep, target = part.strip().partition(":")
-        if not sep:
-            problems.append(FieldProblem("stages", f"stage {n}: expected 'duration:target'"))
-            continue
-        before = len(problems)
-        d = _duration(duration, "stages", problems, allow_zero=False)
-        t = _number(target, "stages", problems, integer=False)
-        if len(problems) > before:
-            problems[before:] = [
-                FieldProblem("stages", f"stage {n}: {p.message}") for p in problems[before:]
-            ]
-            continue
-        stages.append((d, t))
-    if not stages and not any(p.field == "stages" for p in problems):
-        problems.append(FieldProblem("stages", "give at least one stage, e.g. 10s:10, 30s:50"))
-    return stages
-
-
-def scenario_from_draft(
-    draft: ScenarioDraft, base: ScenarioDef
-) -> tuple[ScenarioDef | None, list[FieldProblem]]:
-    """A new ScenarioDef from ``base`` with the draft's values, or the problems found."""
-    from engine.durations import parse_think_time
-    from engine.thresholds import parse_threshold
-
-    problems: list[FieldProblem] = []
-    if draft.model not in MODELS:
-        problems.append(FieldProblem("model", f"must be one of {MODELS}"))
-    if draft.profile not in PROFILES:
-        problems.append(FieldProblem("profile", f"must be one of {PROFILES}"))
-    closed = draft.model == "closed"
-    users = int(_number(draft.users, "users", problems, integer=True)) if closed else base.users
-    rate = _number(draft.rate, "rate", problems, integer=False) if not closed else base.rate
-    if closed and users == 0 and draft.profile in ("constant", "ramp"):
-        problems.append(FieldProblem("users", "must be at least 1"))
-    if not closed and rate == 0 and draft.profile in ("constant", "ramp"):
-        problems.append(FieldProblem("rate", "must be more than 0 requests/s"))
-    stages = base.stages
-    duration_s, ramp_up_s = base.duration_s, base.ramp_up_s
-    spike_to, spike_duration_s = base.spike_to, base.spike_duration_s
-    if draft.profile == "stages":
-        stages = parse_stages(draft.stages, problems)
-    else:
-        duration_s = _duration(draft.duration, "duration", problems, allow_zero=False)
-        ramp_up_s = _duration(draft.ramp_up, "ramp_up", problems, allow_zero=True)
-    if draft.profile == "spike":
-        spike_to = _number(draft.spike_to, "spike_to", problems, integer=False)
-        spike_duration_s = _duration(
-            draft.spike_duration, "spike_duration", problems, allow_zero=False
-        )
-    think = draft.think_time.strip() or "0s"
-    try:
-        parse_think_time(think)
-    except ValueError as exc:
-        problems.append(FieldProblem("think_time", str(exc)))
-    iterations = None
-    if draft.iterations.strip():
-        iterations = int(_number(draft.iterations, "iterations", problems, integer=True))
-    workers = int(_number(draft.workers, "workers", problems, integer=True))
-    if workers == 0:
-        problems.append(FieldProblem("workers", "must be at least 1"))
-    timeout_s = None
-    if draft.timeout.strip():
-        timeout_s = _duration(draft.timeout, "timeout", problems, allow_zero=False)
-    thresholds = [t.strip() for t in draft.thresholds.splitlines() if t.strip()]
-    for n, expr in enumerate(thresholds, 1):
-        try:
-            parse_threshold(expr)
-        except (ValueError, CollectionError) as exc:
-            problems.append(FieldProblem("thresholds", f"line {n}: {_message(exc)}"))
-    if problems:
-        return None, problems
-    scenario = dataclasses.replace(
-        base,
-        model=draft.model,
-        profile=draft.profile,
-        users=users,
-        rate=rate,
-        duration_s=duration_s,
-        ramp_up_s=ramp_up_s,
-        spike_to=spike_to,
-        spike_duration_s=spike_duration_s,
-        stages=list(stages),
-        think_time=think,
-        iterations=iterations,
-        workers=workers,
-        http2=draft.http2,
-        timeout_s=timeout_s,
-        thresholds=thresholds,
-    )
-    return scenario, []

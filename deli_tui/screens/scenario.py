@@ -12,8 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 from textual.widgets.option_list import Option
 
-from deli_tui.drafts import ScenarioDraft, draft_from_scenario, scenario_from_draft
 from deli_tui.recovery import RecoveryStore
+from deli_tui.scenario_draft import ScenarioDraft, draft_from_scenario, scenario_from_draft
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.widgets.load_preview import LoadPreview
 from deli_tui.widgets.scenario_form import ScenarioForm
