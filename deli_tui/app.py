@@ -96,10 +96,20 @@ class DeliApp(App[int]):
         self.workspace = workspace
         self.run_scenario = run_scenario
         self.remote_confirmed = False
+        self.editors: list[CollectionScreen | ScenarioScreen] = []
+
+    def _make_screen(self, cls: type[CollectionScreen | ScenarioScreen]) -> Any:
+        screen = cls(self.workspace)
+        self.editors.append(screen)
+        return screen
+
+    def unsaved_edits(self) -> list[str]:
+        """What would be left unsaved: request paths and scenario names with drafts."""
+        return [name for screen in self.editors for name in sorted(screen.drafts)]
 
     def on_mount(self) -> None:
-        self.add_mode("requests", lambda: CollectionScreen(self.workspace))
-        self.add_mode("scenarios", lambda: ScenarioScreen(self.workspace))
+        self.add_mode("requests", partial(self._make_screen, CollectionScreen))
+        self.add_mode("scenarios", partial(self._make_screen, ScenarioScreen))
         self.switch_mode("requests")
         if self.run_scenario is not None:
             self.call_after_refresh(self.start_run, self.run_scenario)
@@ -122,8 +132,25 @@ class DeliApp(App[int]):
             self.push_screen(HelpScreen(self.help_sections()))
 
     async def action_quit(self) -> None:
-        """Quit from anywhere; a running load stops as its screen unmounts."""
-        self.exit(0)
+        """Quit from anywhere; a running load stops as its screen unmounts. With unsaved
+        edits, ask first (they stay as recovery copies either way); ctrl+q again quits."""
+        unsaved = self.unsaved_edits()
+        if not unsaved or (isinstance(self.screen, ChoiceScreen) and self.screen.id == "quit"):
+            self.exit(0)
+            return
+        listed = ", ".join(unsaved[:5]) + (" ..." if len(unsaved) > 5 else "")
+        question = (
+            f"Unsaved edits: {listed}.\nThey are kept as recovery copies and offered at the "
+            "next start. Quit now?"
+        )
+        dialog = ChoiceScreen(
+            "Quit with unsaved edits?",
+            question,
+            (("Quit", "quit", "warning"), ("Stay", "stay", "primary")),
+            cancel_value="stay",
+        )
+        dialog.id = "quit"
+        self.push_screen(dialog, lambda answer: self.exit(0) if answer == "quit" else None)
 
     def start_run(self, scenario_name: str | None, draft: ScenarioDef | None = None) -> None:
         """Build the plan and open the run dashboard; asks first if a target is not local."""

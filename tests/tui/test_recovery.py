@@ -89,3 +89,26 @@ async def test_discarding_the_offer_removes_the_copy(collection_dir, make_app):
         await pilot.pause()
         assert not app.screen.drafts
     assert not copy.exists()
+
+
+async def test_quit_with_unsaved_edits_asks_and_keeps_a_recovery_copy(collection_dir, make_app):
+    copy = collection_dir / ".deli" / "recovery" / "requests" / "health.yaml"
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.request_tree.move_to(Path("health.yaml"))
+        await wait_for(pilot, lambda: screen.current == Path("health.yaml"))
+        screen.editor.focus_field("url")
+        await pilot.press("end", *"json")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen) and "health.yaml" in app.screen.question
+        await pilot.press("escape")  # stay
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, CollectionScreen)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("ctrl+q")  # a second ctrl+q in the dialog quits
+        await pilot.pause()
+        assert app.return_code == 0
+    assert copy.exists() and "/json" in copy.read_text()
