@@ -23,6 +23,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from deli_tui.engine_bridge import (
@@ -157,6 +158,7 @@ class RunScreen(Screen[None]):
         self.saved_path: Path | None = None
         self.lost: str | None = None
         self._adjusted: float | None = None
+        self._panels: list[Widget] = []
 
     @classmethod
     def for_plan(cls, plan: RunPlan, runs_dir: Path | None = None) -> RunScreen:
@@ -241,11 +243,15 @@ class RunScreen(Screen[None]):
             self._render_snapshot(self.snapshot)
 
     def _render_snapshot(self, snapshot: Snapshot) -> None:
-        for widget_type in (RunHeader, ThroughputChart, P99Chart, LatencyHistogram):
-            for widget in self.query(widget_type):
-                widget.show(snapshot)
-        for panel in (Percentiles, StatusCodes, ErrorSummary, RequestTable):
-            self.query_one(panel).show(snapshot)
+        if not self._panels:
+            self._panels = list(
+                self.query(
+                    "RunHeader, SeriesChart, LatencyHistogram, Percentiles, StatusCodes, "
+                    "ErrorSummary, RequestTable"
+                )
+            )
+        for panel in self._panels:
+            panel.show(snapshot)  # type: ignore[attr-defined]
 
     def on_resize(self, event: events.Resize) -> None:
         if self.snapshot is not None:

@@ -62,6 +62,41 @@ def rebin(pairs: Iterable[tuple[int, int]], max_rows: int) -> tuple[HistogramRow
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DrawnLine:
+    """The text of one histogram row as drawn; equal lines need no redraw."""
+
+    label: str
+    bar: str
+    count: str
+    tail: bool
+
+
+def drawn_lines(rows: tuple[HistogramRow, ...], p99_us: float, width: int) -> tuple[DrawnLine, ...]:
+    """Rows scaled to the widest bar that fits ``width``; rows above the p99 marked ``tail``."""
+    if not rows:
+        return ()
+    peak = max(r.count for r in rows) or 1
+    counts = [format_count(r.count) for r in rows]
+    count_w = max(len(c) for c in counts)
+    bar_w = max(1, width - _LABEL_W - 2 - count_w - 1)
+    lines = []
+    for row, count in zip(rows, counts, strict=True):
+        eighths = round(row.count / peak * bar_w * 8)
+        bar = "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+        if row.count and not bar:
+            bar = "▏"
+        lines.append(
+            DrawnLine(
+                label=format_us(row.low_us).rjust(_LABEL_W)[:_LABEL_W],
+                bar=bar.ljust(bar_w),
+                count=" " + count.rjust(count_w),
+                tail=p99_us > 0 and row.high_us > p99_us,
+            )
+        )
+    return tuple(lines)
+
+
 class LatencyHistogram(Widget):
     """Latency distribution of the current window or of the whole run (``cumulative``)."""
 
@@ -89,6 +124,7 @@ class LatencyHistogram(Widget):
         super().__init__(id=id, classes=classes)
         self._snapshot: Snapshot | None = None
         self._rows: tuple[HistogramRow, ...] = ()
+        self._lines: tuple[DrawnLine, ...] = ()
         self._p99_us = 0.0
         self._strips: dict[int, Strip] = {}
         self._strip_width = -1
@@ -128,21 +164,25 @@ class LatencyHistogram(Widget):
             return
         pairs = snap.cumulative_hist if self.cumulative else snap.window_hist
         stats = snap.latency if self.cumulative else snap.window_latency
-        rows = rebin(pairs, self.content_size.height)
+        size = self.content_size
+        rows = rebin(pairs, size.height)
         p99_us = stats.p99_ms * 1000.0
         if not force and rows == self._rows and p99_us == self._p99_us:
             return
-        old_strips = [self.render_line(y) for y in range(len(self._rows))] if not force else []
+        lines = drawn_lines(rows, p99_us, size.width)
+        old_lines = self._lines
         self._rows = rows
         self._p99_us = p99_us
+        self._lines = lines
         self._strips.clear()
-        if force or len(old_strips) != len(rows):
+        if force or len(old_lines) != len(lines):
             self.refresh()
             return
         # Only rows whose drawing changed go to the terminal (bytes matter over SSH).
-        width = self.content_size.width
         changed = [
-            Region(0, y, width, 1) for y, old in enumerate(old_strips) if self.render_line(y) != old
+            Region(0, y, size.width, 1)
+            for y, (old, new) in enumerate(zip(old_lines, lines, strict=True))
+            if old != new
         ]
         if changed:
             self.refresh(*changed)
@@ -160,32 +200,22 @@ class LatencyHistogram(Widget):
 
     def _render_row(self, y: int, width: int) -> Strip:
         base = self.rich_style
-        if not self._rows:
+        label_style = self.get_component_rich_style("latency-histogram--label")
+        if not self._lines:
             if y == 0:
                 text = "waiting for results..." if self._snapshot is None else "no results yet"
-                label_style = self.get_component_rich_style("latency-histogram--label")
                 return Strip([Segment(text[:width], label_style)]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
-        if y >= len(self._rows):
+        if y >= len(self._lines):
             return Strip.blank(width, base)
-        row = self._rows[y]
-        peak = max(r.count for r in self._rows) or 1
-        count_w = max(len(format_count(r.count)) for r in self._rows)
-        bar_w = max(1, width - _LABEL_W - 2 - count_w - 1)
-        eighths = round(row.count / peak * bar_w * 8)
-        bar = "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
-        if row.count and not bar:
-            bar = "▏"
-        tail = self._p99_us > 0 and row.high_us > self._p99_us
+        line = self._lines[y]
         bar_style: Style = self.get_component_rich_style(
-            "latency-histogram--tail" if tail else "latency-histogram--bar"
+            "latency-histogram--tail" if line.tail else "latency-histogram--bar"
         )
-        label_style = self.get_component_rich_style("latency-histogram--label")
-        label = format_us(row.low_us).rjust(_LABEL_W)[:_LABEL_W]
         segments = [
-            Segment(label + " ", label_style),
+            Segment(line.label + " ", label_style),
             Segment("│", label_style),
-            Segment(bar.ljust(bar_w), bar_style),
-            Segment(" " + format_count(row.count).rjust(count_w), base),
+            Segment(line.bar, bar_style),
+            Segment(line.count, base),
         ]
         return Strip(segments).adjust_cell_length(width, base)
