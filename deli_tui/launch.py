@@ -8,7 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 EXIT_BAD_INPUT = 2
 
@@ -120,8 +123,16 @@ def attach_from_argv(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     if not os.path.exists(args.socket):
         return _fail(f"{args.socket}: no such socket (is the run still going?)")
+    app = attach_app(args.socket)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def attach_app(socket_path: str) -> App[int]:
+    """A viewer app whose only screen is the live dashboard of the run at ``socket_path``."""
     from textual.app import App
     from textual.binding import Binding, BindingType
+    from textual.screen import Screen
 
     from deli_tui.screens.run import RunScreen
 
@@ -134,9 +145,8 @@ def attach_from_argv(argv: Sequence[str]) -> int:
             Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")
         ]
 
-        def on_mount(self) -> None:
-            self.push_screen(RunScreen.for_attach(args.socket))
+        def get_default_screen(self) -> Screen[None]:
+            # The only screen: leaving it (detach) ends the viewer, never the run.
+            return RunScreen.for_attach(socket_path)
 
-    app = AttachApp()
-    app.run()
-    return int(app.return_code or 0)
+    return AttachApp()

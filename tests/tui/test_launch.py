@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import os
 from pathlib import Path
@@ -120,3 +121,37 @@ async def test_scenarios_screen_has_the_demo_scenarios(make_app):
         await pilot.pause()
         assert isinstance(app.screen, ScenarioScreen)
         assert app.screen.current is not None
+
+
+async def test_attach_watches_a_headless_run_and_detach_leaves_it_running(tmp_path, demo_server):
+    import subprocess
+    import sys
+
+    from deli_tui.launch import attach_app
+
+    sock = str(tmp_path / "run.sock")
+    cmd = [sys.executable, "-m", "deli_tui", "run", f"{demo_server.url}/", "--users", "2"]
+    cmd += ["--duration", "8s", "--quiet", "--listen", sock]
+    run = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(200):
+            if os.path.exists(sock) and os.path.exists(sock + ".key"):
+                break
+            await asyncio.sleep(0.05)
+        app = attach_app(sock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if getattr(app.screen, "snapshot", None) is not None:
+                    break
+            assert app.screen.snapshot is not None
+            await pilot.press("d")
+            await pilot.pause()
+        assert run.poll() is None  # the run goes on after the viewer left
+        assert run.wait(timeout=60) == 0
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        if run.stderr:
+            run.stderr.close()
