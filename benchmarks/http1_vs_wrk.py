@@ -41,7 +41,7 @@ def measure(args: argparse.Namespace) -> None:
                 users=args.connections,
                 duration_s=args.duration,
                 workers=1,
-                profile=args.profile and round_no == args.rounds - 1,
+                profile=args.profile if round_no == args.rounds - 1 else False,
             )
             nginx_share.append((nginx.cpu_seconds() - cpu0) / engine.wall_s)
             engine_rps.append(engine.rps)

@@ -49,13 +49,31 @@ def summarize(path: Path) -> tuple[int, Counter[str], Counter[str]]:
     return total, own, inclusive
 
 
+def by_package(own: Counter[str]) -> Counter[str]:
+    """Self samples grouped by package (``engine/transport``, ``h2``, ``hpack``, ``libc``...)."""
+    grouped: Counter[str] = Counter()
+    for func, count in own.items():
+        where = func.split(":", 1)[0]
+        parts = where.split("/")
+        if parts[0] == "engine" and len(parts) > 2:
+            key = "/".join(parts[:2])
+        elif len(parts) > 1:
+            key = parts[0]
+        else:
+            key = where.split(".", 1)[0]  # a module or a native library
+        grouped[key] += count
+    return grouped
+
+
 def print_summary(path: Path, top: int = 15, title: str = "") -> None:
-    """Print the ``top`` functions by self time and by inclusive time."""
+    """Print self time by package, then the ``top`` functions by self and inclusive time."""
     total, own, inclusive = summarize(path)
     if not total:
         print(f"{path}: no samples")
         return
     print(f"\nprofile {title or path.name}: {total} samples")
+    packages = by_package(own).most_common(12)
+    print("  self % by package: " + ", ".join(f"{k} {100.0 * v / total:.1f}" for k, v in packages))
     print(f"  {'self %':>7}  function")
     for func, count in own.most_common(top):
         print(f"  {100.0 * count / total:7.1f}  {func}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -22,6 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.plan import LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.transport import make_client
+
+try:
+    from engine.worker import GC_THRESHOLDS
+except ImportError:
+    GC_THRESHOLDS = (100_000, 50, 50)
 
 
 def plan_for(url: str, connections: int, http2: bool) -> RunPlan:
@@ -44,6 +50,9 @@ async def drive(url: str, connections: int, duration_s: float, http2: bool) -> d
     """C coroutines sending request 0 back to back until the time is up."""
     plan = plan_for(url, connections, http2)
     client = make_client(plan, max_connections=connections)
+    gc.collect()
+    gc.freeze()  # the same gc tuning as an engine worker
+    gc.set_threshold(*GC_THRESHOLDS)
     counts = [0, 0]
     stop_at = time.monotonic() + duration_s
 
