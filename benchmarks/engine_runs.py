@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -104,6 +105,34 @@ class EngineRun:
         return sum(int(v) for v in self.report.get("errors", {}).values())
 
 
+_COLLECTION = """\
+name: bench
+base_url: {base_url}
+timeout: 10s
+"""
+_REQUEST = """\
+name: ok
+method: GET
+url: {path}
+checks:
+  status: 200
+  body_contains: ok
+"""
+
+
+def write_checked_collection(url: str, directory: Path) -> Path:
+    """A one-request collection for ``url`` whose request checks status 200 and the body
+    (``ok``), with a 10 s timeout: the engine keeps and checks every body, as users run it."""
+    parts = urlsplit(url)
+    root = directory / "collection"
+    root.mkdir()
+    (root / "collection.yaml").write_text(
+        _COLLECTION.format(base_url=f"{parts.scheme}://{parts.netloc}")
+    )
+    (root / "ok.yaml").write_text(_REQUEST.format(path=parts.path or "/"))
+    return root
+
+
 def _role(proc: psutil.Process, cli_pid: int) -> str | None:
     """ "cli", "supervisor", "worker-PID", or None for helpers (resource tracker)."""
     try:
@@ -178,12 +207,17 @@ def run_headless(
     on_sample: object = None,
     extra_args: tuple[str, ...] = (),
     keep_csv: Path | None = None,
+    checks: bool = True,
 ) -> EngineRun:
     """One headless run; ``target`` is a URL or a collection path. ``profile``: True or
     "native" to py-spy the workers (see ``EngineRun.profiles``). ``keep_csv``: also export
-    the retained raw results (``--csv``) to that path."""
+    the retained raw results (``--csv``) to that path. ``checks``: a URL target is run as a
+    one-request collection with status and body checks (``write_checked_collection``)."""
     tmp = Path(tempfile.mkdtemp(prefix="deli-bench-run-"))
     report_path = tmp / "report.json"
+    url = target
+    if checks and target.startswith(("http://", "https://")):
+        target = str(write_checked_collection(target, tmp))
     cmd = [sys.executable, "-m", "deli_tui", "run", target, "--duration", f"{duration_s:g}s",
            "--workers", str(workers), "--json", str(report_path), "--quiet"]  # fmt: skip
     if users is not None:
@@ -197,6 +231,8 @@ def run_headless(
         cmd += ["--csv", str(tmp / "results.csv")]
     shown = " ".join(["deli-tui", *cmd[3:]]).replace(str(report_path), "FILE")
     shown = shown.replace(str(tmp / "results.csv"), "CSV")
+    if target != url:
+        shown = shown.replace(target, f"COLLECTION(GET {url}, checks status=200 body~ok)")
     t0 = time.monotonic()
     cli = subprocess.Popen(
         cmd, cwd=REPO_ROOT, env=child_env(ca_file), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
