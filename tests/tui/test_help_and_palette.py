@@ -71,3 +71,16 @@ async def test_palette_lists_the_screen_and_tree_actions(collection_dir, make_ap
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ScenarioScreen)
+
+
+async def test_tab_moves_from_the_tree_through_the_request_line(collection_dir, make_app):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.focused is app.screen.request_tree
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused.id == "field-method"
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused.id == "field-url"
+        await pilot.press("ctrl+t")
+        assert app.focused is app.screen.request_tree
