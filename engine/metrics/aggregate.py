@@ -1,7 +1,9 @@
 """The supervisor's aggregate: merges workers' windows into the cached ``Snapshot``.
 
 ``add()`` only adds sparse pairs into cumulative arrays (cheap, never invalidates the cache);
-``snapshot()`` derives every figure from those arrays at most once per ``ttl_s``.
+``snapshot()`` derives every figure from those arrays at most once per ``ttl_s``. Measured
+for one window of 50k req/s (25,000 results, 10 request names, ~480 latency buckets in use):
+add 5.3 ms (mostly the t-digest feed), snapshot 1.5 ms, so 1.4% of one core at 2 windows/s.
 
 Cumulative percentiles come from the merged histogram, not the t-digest. Measured against
 exact nearest-rank percentiles of raw samples: on 200,000 smooth samples (uniform, lognormal,
