@@ -37,6 +37,11 @@ class ConnectionOwner(Protocol):
     def retry(self, fut: asyncio.Future[Result], index: int, want_body: bool) -> None: ...
 
 
+# Per request index, built once: (idle list of its endpoint, head+body bytes, is HEAD,
+# timeout ns, index, bytes out).
+RequestSpec = tuple[list["H1Connection"], bytes, bool, int, int, int]
+
+
 class Endpoint:
     """Connections to one (scheme, host, port): the LIFO list of idle ones."""
 
@@ -60,27 +65,22 @@ class H1Connection(asyncio.Protocol):
     __slots__ = (
         "body_parts",
         "bytes_in",
-        "bytes_out",
         "closed",
         "connect_ns",
         "deadline_ns",
         "endpoint",
         "first_chunk",
         "fut",
-        "index",
-        "is_head",
         "loop",
         "owner",
         "parser",
         "parsers",
         "reused",
-        "status",
+        "spec",
         "t_written",
-        "timeout_ns",
         "tls_ns",
         "transport",
         "ttfb_ns",
-        "want_body",
     )
 
     def __init__(
@@ -98,21 +98,16 @@ class H1Connection(asyncio.Protocol):
         self.closed = False
         self.reused = False
         self.body_parts: list[bytes] | None = None
-        self.status = 0
+        self.spec: RequestSpec = ([], b"", False, 0, 0, 0)
         self.bytes_in = 0
-        self.bytes_out = 0
         self.connect_ns = 0
         self.tls_ns = 0
         self.ttfb_ns = 0
         self.t_written = 0
-        self.timeout_ns = 0
-        self.is_head = False
-        self.index = 0
-        self.want_body = False
 
-    def _parser(self, kind: int, fresh: bool = False) -> HttpResponseParser:
+    def _parser(self, kind: int) -> HttpResponseParser:
         parser = self.parsers[kind]
-        if parser is None or fresh:
+        if parser is None:
             callbacks = SimpleNamespace(on_message_complete=self.on_message_complete)
             if kind == _BODY:
                 callbacks.on_body = self.on_body
@@ -123,14 +118,11 @@ class H1Connection(asyncio.Protocol):
 
     # --- driving a request -----------------------------------------------------------------
 
-    def send(
-        self, index: int, data: bytes, want_body: bool, is_head: bool, timeout_ns: int,
-        deadline_ns: int,
-    ) -> asyncio.Future[Result]:  # fmt: skip
+    def send(self, spec: RequestSpec, want_body: bool, deadline_ns: int) -> asyncio.Future[Result]:
         """Write one request and return the future its result will arrive in.
-        ``deadline_ns`` (``perf_counter_ns``) 0 means ``timeout_ns`` from now."""
+        ``deadline_ns`` (``perf_counter_ns``) 0 means the request's timeout from now."""
         fut = self.fut = self.loop.create_future()
-        if is_head:
+        if spec[2]:
             self.parser = self._parser(_HEAD)
             self.body_parts = [] if want_body else None
         elif want_body:
@@ -139,16 +131,11 @@ class H1Connection(asyncio.Protocol):
         else:
             self.body_parts = None
             self.parser = self.parsers[_COUNT]  # type: ignore[assignment]
-        self.index = index
-        self.want_body = want_body
-        self.is_head = is_head
-        self.status = 0
+        self.spec = spec
         self.bytes_in = 0
-        self.bytes_out = len(data)
-        self.timeout_ns = timeout_ns
         self.t_written = now = perf_counter_ns()
-        self.deadline_ns = deadline_ns or now + timeout_ns
-        self.transport.write(data)  # type: ignore[union-attr]
+        self.deadline_ns = deadline_ns or now + spec[3]
+        self.transport.write(spec[1])  # type: ignore[union-attr]
         return fut
 
     def _fail(self, code: int, message: str) -> None:
@@ -159,7 +146,7 @@ class H1Connection(asyncio.Protocol):
         fut, self.fut = self.fut, None
         if fut is not None and not fut.done():
             fut.set_result(
-                (0, code, message, self.bytes_in, self.bytes_out, self.connect_ns, self.tls_ns,
+                (0, code, message, self.bytes_in, self.spec[5], self.connect_ns, self.tls_ns,
                  self.ttfb_ns, None)
             )  # fmt: skip
 
@@ -177,7 +164,7 @@ class H1Connection(asyncio.Protocol):
         for block in self.first_chunk.split(b"\r\n\r\n")[:-1]:
             if block[9:10] == b"1" and block[9:12] != b"101":
                 continue  # an informational response before the real one
-            if self.is_head or block[9:12] in (b"204", b"304"):
+            if self.spec[2] or block[9:12] in (b"204", b"304"):
                 return False
             lowered = block.lower()
             return b"\ncontent-length:" not in lowered and b"chunked" not in lowered
@@ -193,7 +180,7 @@ class H1Connection(asyncio.Protocol):
             stage = "reading headers"
         else:
             stage = f"reading the body ({self.bytes_in} bytes in)"
-        self._fail(ERR_TIMEOUT, f"timed out after {self.timeout_ns / 1e9:g} s {stage}")
+        self._fail(ERR_TIMEOUT, f"timed out after {self.spec[3] / 1e9:g} s {stage}")
 
     # --- asyncio.Protocol ------------------------------------------------------------------
 
@@ -213,9 +200,6 @@ class H1Connection(asyncio.Protocol):
             self.parser.feed_data(data)
         except HttpParserError as exc:
             self._fail(ERR_PROTOCOL, f"malformed response: {exc}")
-            return
-        if self.is_head and self.fut is None:
-            self._parser(_HEAD, fresh=True)  # the parser would wait for the body HEAD omits
 
     def eof_received(self) -> bool | None:
         return None
@@ -229,13 +213,12 @@ class H1Connection(asyncio.Protocol):
         if self.bytes_in == 0:
             if self.reused:  # a stale keep-alive connection raced our write: send it again
                 fut, self.fut = self.fut, None
-                self.owner.retry(fut, self.index, self.want_body)
+                self.owner.retry(fut, self.spec[4], self.body_parts is not None)
             else:
                 self._fail(ERR_READ, f"connection {reason} by server before response headers")
         elif not self._headers_done():
             self._fail(ERR_READ, f"connection {reason} mid-headers after {self.bytes_in} bytes")
         elif self._delimited_by_close():
-            self.status = self.parser.get_status_code()
             self.on_message_complete()
         else:
             self._fail(ERR_READ, f"connection {reason} mid-body after {self.bytes_in} bytes")
@@ -248,23 +231,23 @@ class H1Connection(asyncio.Protocol):
     def on_head_headers_complete(self) -> None:
         status = self.parser.get_status_code()
         if status >= 200 or status == 101:
-            self.status = status
             self.on_message_complete()
+            self.parsers[_HEAD] = None  # it would wait for the body HEAD omits: start afresh
 
     def on_message_complete(self) -> None:
         """Resolve the request in flight and put the connection back (or close it)."""
         fut = self.fut
         if fut is None:
             return
-        status = self.status or self.parser.get_status_code()
+        parser = self.parser
+        status = parser.get_status_code()
         if status < 200 and status != 101:
             return  # an informational response (100 Continue): the real one follows
         self.fut = None
-        self.status = 0
         parts = self.body_parts
         try:  # noqa: SIM105 (contextlib.suppress costs a context manager per request)
             fut.set_result(
-                (status, 0, "", self.bytes_in, self.bytes_out, self.connect_ns, self.tls_ns,
+                (status, 0, "", self.bytes_in, self.spec[5], self.connect_ns, self.tls_ns,
                  self.ttfb_ns, None if parts is None else b"".join(parts))
             )  # fmt: skip
         except asyncio.InvalidStateError:
@@ -273,7 +256,7 @@ class H1Connection(asyncio.Protocol):
             self.connect_ns = self.tls_ns = 0
         if self.closed:
             return
-        if self.parser.should_keep_alive():
+        if parser.should_keep_alive():
             self.reused = True
             owner = self.owner
             if owner.waiters or owner.closing:

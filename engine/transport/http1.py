@@ -26,7 +26,7 @@ from engine.transport.base import (
     error_result,
     make_ssl_context,
 )
-from engine.transport.h1_connection import Endpoint, H1Connection
+from engine.transport.h1_connection import Endpoint, H1Connection, RequestSpec
 from engine.transport.tls import ConnectFailed, open_connection
 
 if TYPE_CHECKING:
@@ -73,8 +73,7 @@ class Http1Client:
         self.waiters: deque[asyncio.Future[None]] = deque()
         endpoints: dict[tuple[str, str, int, bool], Endpoint] = {}
         contexts: dict[bool, ssl.SSLContext] = {}
-        # Per request index, built once: (idle list, head+body bytes, is HEAD, timeout ns).
-        self._specs: list[tuple[list[H1Connection], bytes, bool, int]] = []
+        self._specs: list[RequestSpec] = []
         self._endpoint_of: list[Endpoint] = []
         self._timeout: list[float] = []
         for req in plan.requests:
@@ -89,9 +88,10 @@ class Http1Client:
                 ep = endpoints[key] = Endpoint(req.host, req.port, ctx)
             self._endpoint_of.append(ep)
             self._timeout.append(req.timeout_s)
+            data = build_request_head(req)
             self._specs.append(
-                (ep.idle, build_request_head(req), req.method.upper() == "HEAD",
-                 int(req.timeout_s * 1e9))
+                (ep.idle, data, req.method.upper() == "HEAD", int(req.timeout_s * 1e9),
+                 len(self._specs), len(data))
             )  # fmt: skip
         self._endpoints = list(endpoints.values())
         self.closing = False
@@ -104,25 +104,26 @@ class Http1Client:
 
     def request(self, index: int, want_body: bool) -> Awaitable[Result]:
         """Send request ``index``; await the result (never raises for transport faults)."""
-        idle, data, is_head, timeout_ns = self._specs[index]
-        if idle:
-            return idle.pop().send(index, data, want_body, is_head, timeout_ns, 0)
+        spec = self._specs[index]
+        if spec[0]:
+            return spec[0].pop().send(spec, want_body, 0)
         return self._request_new(index, want_body)
 
     async def _request_new(self, index: int, want_body: bool) -> Result:
         ep = self._endpoint_of[index]
-        _, data, is_head, timeout_ns = self._specs[index]
+        spec = self._specs[index]
+        timeout_ns = spec[3]
         timeout = self._timeout[index]
         deadline = self.loop.time() + timeout
         deadline_ns = perf_counter_ns() + timeout_ns
         if ep.idle:
-            return await ep.idle.pop().send(index, data, want_body, is_head, timeout_ns, 0)
+            return await ep.idle.pop().send(spec, want_body, 0)
         if self.open >= self.max_connections:
             conn = await self._wait_for_slot(ep, deadline, timeout)
             if isinstance(conn, tuple):
                 return conn
             if conn is not None:
-                return await conn.send(index, data, want_body, is_head, timeout_ns, deadline_ns)
+                return await conn.send(spec, want_body, deadline_ns)
         self.open += 1
         try:
             conn, connect_ns, tls_ns = await open_connection(
@@ -140,7 +141,7 @@ class Http1Client:
             self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
         conn.connect_ns = connect_ns
         conn.tls_ns = tls_ns
-        return await conn.send(index, data, want_body, is_head, timeout_ns, deadline_ns)
+        return await conn.send(spec, want_body, deadline_ns)
 
     def retry(self, fut: asyncio.Future[Result], index: int, want_body: bool) -> None:
         """Send request ``index`` again (its reused connection closed before answering) and

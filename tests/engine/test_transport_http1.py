@@ -91,9 +91,11 @@ async def test_head_request_completes_without_a_body(
     plan = make_plan(("HEAD", f"{demo_server.url}/bytes/1000", b""), f"{demo_server.url}/")
     client = make_client(plan, max_connections=1)
     head = await client.request(0, True)
+    again = await client.request(0, False)
     after = await client.request(1, True)  # the same connection still parses correctly
     await client.aclose()
     assert head[0] == 200 and head[8] == b""
+    assert again[:2] == (200, 0) and again[5] == 0
     assert after[0] == 200 and after[8] == b"ok\n" and after[5] == 0
 
 
