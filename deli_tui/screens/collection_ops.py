@@ -69,9 +69,13 @@ class CollectionOps:
         self._reload()
         relpath = getattr(result, "relpath", None)
         self.screen.refresh_tree(select=relpath or select)
-        if relpath is not None:
-            self.screen.open_request(relpath)
         return result
+
+    def _open(self, relpath: Path | None) -> None:
+        """Show ``relpath`` (or what is current, if it still exists) in the editor."""
+        target = relpath or self.screen.current
+        if target is not None and self.workspace.request(target) is not None:
+            self.screen.open_request(target)
 
     def _reload(self) -> None:
         """Reload from disk, keeping the open-time mtimes of dirty requests (so a file changed
@@ -107,7 +111,10 @@ class CollectionOps:
             if name:
                 relpath = folder / f"{file_stem_for(name)}.yaml"
                 collection = self.workspace.collection
-                self._apply("create the request", lambda: create_request(collection, relpath, name))
+                new = self._apply(
+                    "create the request", lambda: create_request(collection, relpath, name)
+                )
+                self._open(getattr(new, "relpath", None))
 
         self._ask("New request", f"Name of the new request in {where}:", "", named)
 
@@ -139,11 +146,17 @@ class CollectionOps:
 
         req = self._request_of(entry)
         if req is not None:
-            self._apply("duplicate", lambda: duplicate_request(self.workspace.collection, req))
+            new = self._apply(
+                "duplicate", lambda: duplicate_request(self.workspace.collection, req)
+            )
+            self._open(getattr(new, "relpath", None))
 
     def do_rename(self, entry: TreeEntry | None) -> None:
         from engine.collection.saver import rename_request
 
+        if entry is not None and entry.kind == "folder":
+            self._ask_folder_path(entry.relpath, "Rename folder")
+            return
         req = self._request_of(entry)
         if req is None:
             return
@@ -156,12 +169,16 @@ class CollectionOps:
             )
             if new is not None:
                 self._move_draft(req.relpath, new.relpath)
+                self._open(new.relpath)
 
         self._ask("Rename request", f"New name for {req.name}:", req.name, named)
 
     def do_move(self, entry: TreeEntry | None) -> None:
         from engine.collection.saver import move_request
 
+        if entry is not None and entry.kind == "folder":
+            self._ask_folder_path(entry.relpath, "Move folder")
+            return
         req = self._request_of(entry)
         if req is None:
             return
@@ -174,6 +191,7 @@ class CollectionOps:
             new = self._apply("move", lambda: move_request(self.workspace.collection, req, target))
             if new is not None:
                 self._move_draft(req.relpath, new.relpath)
+                self._open(new.relpath)
 
         current = req.relpath.parent.as_posix()
         self._ask(
@@ -183,6 +201,46 @@ class CollectionOps:
             named,
             lambda t: None if t.strip("/") in ("", ".") else folder_name_problem(t.strip("/")),
         )
+
+    def _ask_folder_path(self, folder: Path, title: str) -> None:
+        def named(text: str | None) -> None:
+            if text and Path(text.strip("/")) != folder:
+                self.move_folder(folder, Path(text.strip("/")))
+
+        self._ask(
+            title,
+            f"New path of the folder {folder.as_posix()} (its requests move with it):",
+            folder.as_posix(),
+            named,
+            lambda t: folder_name_problem(t.strip("/")),
+        )
+
+    def move_folder(self, old: Path, new: Path) -> None:
+        """Move every request of ``old`` under ``new`` through the saver (scenario references
+        follow), then remove ``old`` if nothing else is left in it."""
+        from engine.collection.saver import create_folder, delete_folder, move_request
+
+        collection = self.workspace.collection
+        if new == old or old in new.parents:
+            self.screen.notify("A folder cannot move into itself", severity="error")
+            return
+        inside = [r for r in collection.requests if old in r.relpath.parents]
+        moves: list[tuple[Path, Path]] = []
+
+        def move_all() -> Path:
+            create_folder(collection, new)
+            for req in inside:
+                target = new / req.relpath.relative_to(old)
+                moved = move_request(collection, req, target.as_posix())
+                moves.append((req.relpath, moved.relpath))
+            if not any(p.is_file() for p in (collection.root / old).rglob("*")):
+                delete_folder(collection, old, confirm=True)
+            return new
+
+        self._apply("move the folder", move_all, select=new)
+        for before, after in moves:
+            self._move_draft(before, after)
+        self._open(None)
 
     def do_delete(self, entry: TreeEntry | None) -> None:
         from engine.collection.saver import delete_folder, delete_request

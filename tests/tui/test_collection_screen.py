@@ -218,3 +218,37 @@ async def test_new_folder_duplicate_and_move(collection_dir, make_app):
     moved = load_collection(collection_dir).find_request("health copy")
     assert moved is not None and moved.relpath.parent == Path("admin")
     assert not (collection_dir / copy.relpath).exists()
+
+
+async def test_rename_folder_moves_its_requests_and_keeps_unsaved_edits(collection_dir, make_app):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_request(pilot, "users/get_user.yaml")
+        screen = app.screen
+        screen.editor.focus_field("url")
+        await pilot.press("end", *"?draft=1")
+        await pilot.pause()
+        assert screen.is_dirty(Path("users/get_user.yaml"))
+        screen.request_tree.move_to(Path("users"))
+        await pilot.pause()
+        await pilot.pause()
+        screen.request_tree.focus()
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptScreen)
+        app.screen.query_one("#prompt-input", Input).value = "people"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.is_dirty(Path("people/get_user.yaml"))
+        assert screen.current == Path("people/get_user.yaml")
+        assert screen.editor.read_draft().url == "/json?draft=1"
+        assert "people/" in tree_labels(app) and "users/" not in tree_labels(app)
+    loaded = load_collection(collection_dir)
+    assert {r.relpath.as_posix() for r in loaded.requests} == {
+        "health.yaml",
+        "people/get_user.yaml",
+        "people/create_user.yaml",
+    }
+    assert loaded.find_request("get user").url == "/json"  # the edit was never saved
+    assert not (collection_dir / "users").exists()
