@@ -18,7 +18,7 @@ from textual.dom import DOMNode
 from textual.widget import Widget
 
 from deli_tui.screens.collection import CollectionScreen
-from deli_tui.screens.confirm import ChoiceScreen
+from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.screens.help import HelpScreen, HelpSection
 from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.widgets.collection_tree import CollectionTree
@@ -124,7 +124,7 @@ class DeliApp(App[int]):
         run_screen = run_screen_class()
         if run_screen is not None:
             sections.append(("Run dashboard", run_screen.BINDINGS))
-        sections.append(("Dialogs", ChoiceScreen.BINDINGS))
+        sections.append(("Dialogs", [*ChoiceScreen.BINDINGS, *TextPromptScreen.BINDINGS]))
         return sections
 
     def action_help(self) -> None:

@@ -7,14 +7,14 @@ offers them back. Requests live at ``requests/<relpath>``, scenarios at ``scenar
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from engine.collection.saver import atomic_write
 
 RECOVERY_DIR = Path(".deli") / "recovery"
 _FORMAT = 1
@@ -29,21 +29,6 @@ class RecoveryCopy:
     fields: dict[str, Any]
     saved_at: float
     path: Path
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, fsync and rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class RecoveryStore:
@@ -69,7 +54,8 @@ class RecoveryStore:
             "saved_at": time.time(),
             "fields": fields,
         }
-        write_atomic(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
         return path
 
     def clear(self, kind: str, key: str) -> None:
