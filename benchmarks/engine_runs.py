@@ -47,10 +47,12 @@ def child_env(ca_file: Path | None = None) -> dict[str, str]:
 
 @dataclass(slots=True)
 class ProcessSample:
-    """One sample of the engine's processes: seconds since start, role -> (cpu_s, rss_bytes)."""
+    """One sample of the engine's processes: seconds since start, role -> (cpu_s, rss_bytes),
+    and role -> seconds spent runnable but waiting for a CPU (Linux schedstat)."""
 
     t: float
     by_role: dict[str, tuple[float, int]]
+    waited: dict[str, float] = field(default_factory=dict)
 
     @property
     def rss(self) -> int:
@@ -95,6 +97,24 @@ class EngineRun:
             if t1 > t0:
                 total += (cpu1 - cpu0) / (t1 - t0)
         return total
+
+    def starved(self, prefix: str = "worker") -> float:
+        """Share of the run the matching processes spent runnable but waiting for a CPU
+        (another process had it): a high figure means the machine, not the engine, set the
+        pace."""
+        first: dict[str, tuple[float, float]] = {}
+        last: dict[str, tuple[float, float]] = {}
+        for sample in self.samples:
+            for role, wait in sample.waited.items():
+                if role.startswith(prefix):
+                    first.setdefault(role, (sample.t, wait))
+                    last[role] = (sample.t, wait)
+        shares = [
+            (w1 - first[r][1]) / (t1 - first[r][0])
+            for r, (t1, w1) in last.items()
+            if t1 > first[r][0]
+        ]
+        return max(shares) if shares else float("nan")
 
     def us_per_request(self, prefix: str = "worker") -> float:
         """CPU microseconds per request spent in the processes matching ``prefix``."""
@@ -160,8 +180,18 @@ def _engine_processes(cli: psutil.Process) -> dict[str, psutil.Process]:
     return procs
 
 
+def run_queue_wait_s(pid: int) -> float:
+    """Seconds the process's main thread spent runnable but not running (0 when unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/schedstat").read_text().split()
+        return int(fields[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _sample(procs: dict[str, psutil.Process], t0: float) -> ProcessSample:
     by_role = {}
+    waited = {}
     for role, proc in procs.items():
         try:
             with proc.oneshot():
@@ -169,7 +199,8 @@ def _sample(procs: dict[str, psutil.Process], t0: float) -> ProcessSample:
                 by_role[role] = (cpu.user + cpu.system, proc.memory_info().rss)
         except psutil.Error:
             continue
-    return ProcessSample(time.monotonic() - t0, by_role)
+        waited[role] = run_queue_wait_s(proc.pid)
+    return ProcessSample(time.monotonic() - t0, by_role, waited)
 
 
 def _start_profilers(

@@ -59,6 +59,8 @@ def measure(args: argparse.Namespace) -> None:
             "-",
         ],
     ]
+    eu, hu = engine.us_per_request(), h2load.us_per_request
+    rows.append(["CPU us per request (worker / h2load)", eu, hu, ratio(eu, hu), "-", "-"])
     if raw is not None:
         rows.append(
             [
@@ -80,8 +82,8 @@ def measure(args: argparse.Namespace) -> None:
     )
     print(
         f"engine CPU, cores: worker {engine.cores('worker'):.2f}, supervisor "
-        f"{engine.cores('supervisor'):.2f}, cli {engine.cores('cli'):.2f}; "
-        f"worker CPU per request {engine.us_per_request():.1f} us"
+        f"{engine.cores('supervisor'):.2f}, cli {engine.cores('cli'):.2f}; worker waited for "
+        f"a CPU {100 * engine.starved():.0f}% of the run"
     )
     print(f"command: DELI_CA_BUNDLE=ca.pem {engine.command}")
     print(f"reference: {h2load.command}")

@@ -27,7 +27,7 @@ TARGET = 0.7
 def measure(args: argparse.Namespace) -> None:
     ensure_tools("nginx", "wrk")
     wrk_rps, engine_rps, raw_rps = [], [], []
-    engine_us, nginx_share = [], []
+    engine_us, nginx_share, wrk_us, all_us = [], [], [], []
     last_engine = None
     with LocalNginx(workers=1) as nginx:
         url = nginx.http_url
@@ -35,6 +35,7 @@ def measure(args: argparse.Namespace) -> None:
         for round_no in range(args.rounds):
             wrk = run_wrk(url, args.connections, args.duration, latency=False)
             wrk_rps.append(wrk.rps)
+            wrk_us.append(wrk.us_per_request)
             cpu0 = nginx.cpu_seconds()
             engine = run_headless(
                 url,
@@ -46,6 +47,7 @@ def measure(args: argparse.Namespace) -> None:
             nginx_share.append((nginx.cpu_seconds() - cpu0) / engine.wall_s)
             engine_rps.append(engine.rps)
             engine_us.append(engine.us_per_request("worker"))
+            all_us.append(engine.us_per_request(""))
             last_engine = engine
             if not args.no_raw:
                 raw = run_raw_transport(url, args.connections, args.duration)
@@ -67,6 +69,9 @@ def measure(args: argparse.Namespace) -> None:
             verdict(ratio(e, w) >= TARGET),
         ],
     ]
+    wu, eu, au = (statistics.median(x) for x in (wrk_us, engine_us, all_us))
+    rows.append(["CPU us per request, worker", eu, wu, ratio(eu, wu), "-", "-"])
+    rows.append(["CPU us per request, all engine processes", au, wu, ratio(au, wu), "-", "-"])
     if raw_rps:
         r = statistics.median(raw_rps)
         rows.append(["req/s, transport client alone", r, w, ratio(r, w), "-", "-"])
@@ -79,7 +84,7 @@ def measure(args: argparse.Namespace) -> None:
     assert last_engine is not None
     roles = ", ".join(f"{k} {last_engine.cores(k):.2f}" for k in ("cli", "supervisor", "worker"))
     print(f"engine CPU in the last run, cores: {roles}")
-    print(f"worker CPU per request: {statistics.median(engine_us):.1f} us")
+    print(f"worker runnable but waiting for a CPU: {100 * last_engine.starved():.0f}% of the run")
     print(f"nginx CPU while the engine ran: {100 * statistics.median(nginx_share):.0f}% of a core")
     print(f"command: {last_engine.command}")
     print(f"reference: wrk -t1 -c{args.connections} -d{args.duration:g}s {url}")

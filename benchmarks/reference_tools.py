@@ -7,6 +7,7 @@ so a benchmark can set them beside deli-tui's, measured against the same server 
 from __future__ import annotations
 
 import re
+import resource
 import subprocess
 from dataclasses import dataclass, field
 
@@ -25,6 +26,21 @@ class ReferenceRun:
     latency_ms: dict[str, float] = field(default_factory=dict)
     errors: int = 0
     command: str = ""
+    cpu_s: float = 0.0  # user + system CPU of the tool's process
+
+    @property
+    def us_per_request(self) -> float:
+        """The tool's own CPU microseconds per request."""
+        return 1e6 * self.cpu_s / self.requests if self.requests else float("nan")
+
+
+def _run_measured(cmd: list[str], timeout: float) -> tuple[str, float]:
+    """Run ``cmd``; (stdout, CPU seconds it used)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return out.stdout, cpu
 
 
 def _to_ms(value: str, unit: str) -> float:
@@ -62,8 +78,9 @@ def run_wrk(
     if latency:
         cmd.append("--latency")
     cmd.append(url)
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=duration_s + 60)
-    run = parse_wrk(out.stdout)
+    text, cpu = _run_measured(cmd, duration_s + 60)
+    run = parse_wrk(text)
+    run.cpu_s = cpu
     run.command = " ".join(["wrk", *cmd[1:]])
     return run
 
@@ -93,7 +110,8 @@ def run_h2load(url: str, clients: int, streams: int, duration_s: float) -> Refer
     """``h2load -cC -mM -D D URL`` over TLS with ALPN h2 (one thread)."""
     h2load = ensure_tools("h2load")["h2load"]
     cmd = [h2load, f"-c{clients}", f"-m{streams}", "-t1", "-D", f"{duration_s:g}", url]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=duration_s + 60)
-    run = parse_h2load(out.stdout)
+    text, cpu = _run_measured(cmd, duration_s + 60)
+    run = parse_h2load(text)
+    run.cpu_s = cpu
     run.command = " ".join(["h2load", *cmd[1:]])
     return run

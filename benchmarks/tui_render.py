@@ -82,6 +82,7 @@ class PtyRun:
         self.master = master
         self.total = 0
         self.tail = b""
+        self.seen: bytes | None = None  # output kept while pump_until looks for a needle
 
     def pump(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -94,13 +95,17 @@ class PtyRun:
                     return
                 self.total += len(chunk)
                 self.tail = (self.tail + chunk)[-8192:]
+                if self.seen is not None:
+                    self.seen += chunk
 
     def pump_until(self, needle: bytes, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while needle not in self.tail:
+        self.seen = b""
+        while needle not in self.seen:
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise SystemExit(f"deli-tui never showed {needle!r}; last output: {self.tail!r}")
             self.pump(0.1)
+        self.seen = None
 
     def send(self, data: bytes) -> None:
         os.write(self.master, data)
