@@ -29,7 +29,8 @@ def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
             continue
         keys = binding.key_display or binding.key
         if rows and rows[-1][1] == binding.description:
-            rows[-1] = (f"{rows[-1][0]} / {keys}", binding.description)
+            if keys not in rows[-1][0].split(" / "):
+                rows[-1] = (f"{rows[-1][0]} / {keys}", binding.description)
         else:
             rows.append((keys, binding.description))
     return rows
