@@ -28,6 +28,8 @@ def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
         if not binding.description:
             continue
         keys = binding.key_display or binding.key
+        if (keys, binding.description) in rows:
+            continue
         if rows and rows[-1][1] == binding.description:
             if keys not in rows[-1][0].split(" / "):
                 rows[-1] = (f"{rows[-1][0]} / {keys}", binding.description)
