@@ -53,6 +53,7 @@ class ProcessSample:
     t: float
     by_role: dict[str, tuple[float, int]]
     waited: dict[str, float] = field(default_factory=dict)
+    user: dict[str, float] = field(default_factory=dict)  # role -> user-space CPU seconds
 
     @property
     def rss(self) -> int:
@@ -81,13 +82,14 @@ class EngineRun:
     def latency(self, key: str) -> float:
         return float(self.report.get("latency_ms", {}).get(key, float("nan")))
 
-    def cores(self, prefix: str = "") -> float:
+    def cores(self, prefix: str = "", user_only: bool = False) -> float:
         """Mean CPU (in cores) of the processes whose role starts with ``prefix``, between
         each one's first and last sample, so start-up imports are left out."""
         first: dict[str, tuple[float, float]] = {}
         last: dict[str, tuple[float, float]] = {}
         for sample in self.samples:
-            for role, (cpu, _) in sample.by_role.items():
+            values = sample.user if user_only else {r: c for r, (c, _) in sample.by_role.items()}
+            for role, cpu in values.items():
                 if role.startswith(prefix):
                     first.setdefault(role, (sample.t, cpu))
                     last[role] = (sample.t, cpu)
@@ -116,9 +118,10 @@ class EngineRun:
         ]
         return max(shares) if shares else float("nan")
 
-    def us_per_request(self, prefix: str = "worker") -> float:
-        """CPU microseconds per request spent in the processes matching ``prefix``."""
-        return 1e6 * self.cores(prefix) / self.rps if self.rps else float("nan")
+    def us_per_request(self, prefix: str = "worker", user_only: bool = False) -> float:
+        """CPU microseconds per request spent in the processes matching ``prefix``
+        (``user_only``: user-space time only, leaving out the kernel's share)."""
+        return 1e6 * self.cores(prefix, user_only) / self.rps if self.rps else float("nan")
 
     @property
     def errors(self) -> int:
@@ -192,6 +195,7 @@ def run_queue_wait_s(pid: int) -> float:
 def _sample(procs: dict[str, psutil.Process], t0: float) -> ProcessSample:
     by_role = {}
     waited = {}
+    user = {}
     for role, proc in procs.items():
         try:
             with proc.oneshot():
@@ -200,7 +204,8 @@ def _sample(procs: dict[str, psutil.Process], t0: float) -> ProcessSample:
         except psutil.Error:
             continue
         waited[role] = run_queue_wait_s(proc.pid)
-    return ProcessSample(time.monotonic() - t0, by_role, waited)
+        user[role] = cpu.user
+    return ProcessSample(time.monotonic() - t0, by_role, waited, user)
 
 
 def _start_profilers(

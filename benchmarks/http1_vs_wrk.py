@@ -27,7 +27,7 @@ TARGET = 0.7
 def measure(args: argparse.Namespace) -> None:
     ensure_tools("nginx", "wrk")
     wrk_rps, engine_rps, raw_rps = [], [], []
-    engine_us, nginx_share, wrk_us, all_us = [], [], [], []
+    engine_us, nginx_share, wrk_us, all_us, user_us, wrk_user_us = [], [], [], [], [], []
     last_engine = None
     with LocalNginx(workers=1) as nginx:
         url = nginx.http_url
@@ -36,6 +36,7 @@ def measure(args: argparse.Namespace) -> None:
             wrk = run_wrk(url, args.connections, args.duration, latency=False)
             wrk_rps.append(wrk.rps)
             wrk_us.append(wrk.us_per_request)
+            wrk_user_us.append(wrk.user_us_per_request)
             cpu0 = nginx.cpu_seconds()
             engine = run_headless(
                 url,
@@ -48,6 +49,7 @@ def measure(args: argparse.Namespace) -> None:
             engine_rps.append(engine.rps)
             engine_us.append(engine.us_per_request("worker"))
             all_us.append(engine.us_per_request(""))
+            user_us.append(engine.us_per_request("worker", user_only=True))
             last_engine = engine
             if not args.no_raw:
                 raw = run_raw_transport(url, args.connections, args.duration)
@@ -71,6 +73,8 @@ def measure(args: argparse.Namespace) -> None:
     ]
     wu, eu, au = (statistics.median(x) for x in (wrk_us, engine_us, all_us))
     rows.append(["CPU us per request, worker", eu, wu, ratio(eu, wu), "-", "-"])
+    uu, wuu = statistics.median(user_us), statistics.median(wrk_user_us)
+    rows.append(["  of which user space (worker)", uu, wuu, ratio(uu, wuu), "-", "-"])
     rows.append(["CPU us per request, all engine processes", au, wu, ratio(au, wu), "-", "-"])
     if raw_rps:
         r = statistics.median(raw_rps)

@@ -27,20 +27,25 @@ class ReferenceRun:
     errors: int = 0
     command: str = ""
     cpu_s: float = 0.0  # user + system CPU of the tool's process
+    user_s: float = 0.0  # of which user space
 
     @property
     def us_per_request(self) -> float:
         """The tool's own CPU microseconds per request."""
         return 1e6 * self.cpu_s / self.requests if self.requests else float("nan")
 
+    @property
+    def user_us_per_request(self) -> float:
+        return 1e6 * self.user_s / self.requests if self.requests else float("nan")
 
-def _run_measured(cmd: list[str], timeout: float) -> tuple[str, float]:
-    """Run ``cmd``; (stdout, CPU seconds it used)."""
+
+def _run_measured(cmd: list[str], timeout: float) -> tuple[str, float, float]:
+    """Run ``cmd``; (stdout, CPU seconds it used, of which user space)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return out.stdout, cpu
+    user = after.ru_utime - before.ru_utime
+    return out.stdout, user + (after.ru_stime - before.ru_stime), user
 
 
 def _to_ms(value: str, unit: str) -> float:
@@ -78,9 +83,9 @@ def run_wrk(
     if latency:
         cmd.append("--latency")
     cmd.append(url)
-    text, cpu = _run_measured(cmd, duration_s + 60)
+    text, run_cpu, run_user = _run_measured(cmd, duration_s + 60)
     run = parse_wrk(text)
-    run.cpu_s = cpu
+    run.cpu_s, run.user_s = run_cpu, run_user
     run.command = " ".join(["wrk", *cmd[1:]])
     return run
 
@@ -110,8 +115,8 @@ def run_h2load(url: str, clients: int, streams: int, duration_s: float) -> Refer
     """``h2load -cC -mM -D D URL`` over TLS with ALPN h2 (one thread)."""
     h2load = ensure_tools("h2load")["h2load"]
     cmd = [h2load, f"-c{clients}", f"-m{streams}", "-t1", "-D", f"{duration_s:g}", url]
-    text, cpu = _run_measured(cmd, duration_s + 60)
+    text, run_cpu, run_user = _run_measured(cmd, duration_s + 60)
     run = parse_h2load(text)
-    run.cpu_s = cpu
+    run.cpu_s, run.user_s = run_cpu, run_user
     run.command = " ".join(["h2load", *cmd[1:]])
     return run
