@@ -288,6 +288,7 @@ class H2Connection(asyncio.Protocol):
         if self.ended % 1024 == 0:
             self.h2._open_streams(1)  # sweep streams that closed after we stopped watching
         stream.timer.cancel()  # type: ignore[union-attr]
+        stream.timer = None  # the handle holds the stream: no cycle left for the gc
         if not stream.fut.done():
             stream.fut.set_result(stream.result(code, message))
         if self.slot_waiters:

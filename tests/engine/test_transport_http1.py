@@ -142,3 +142,16 @@ async def test_ca_bundle_from_the_environment(
     result = await client.request(0, False)
     await client.aclose()
     assert result[:2] == (200, 0)
+
+
+async def test_stale_keep_alive_connection_is_retried_on_a_new_one(
+    faults: RunningServer, make_plan: MakePlan
+):
+    plan = make_plan(f"{faults.url}/then-close", f"{faults.url}/ok")
+    client = make_client(plan, max_connections=2)
+    first = await client.request(0, False)
+    second = await client.request(1, True)  # its connection is closed unanswered: sent again
+    await client.aclose()
+    assert first[:2] == (200, 0)
+    assert second[:2] == (200, 0) and second[8] == b"ok\n"
+    assert second[5] > 0  # on a fresh connection

@@ -6,7 +6,8 @@ every ms), ``/huge?mb=N`` (N MiB streamed from one reused chunk), ``/badstatus``
 ``/badchunk``, ``/burst5xx?every=N&burst=M`` (M 503s at the start of every N requests),
 ``/chunked`` (valid chunked), ``/eof`` (body delimited by closing), ``/connclose``
 (``Connection: close``), ``/continue`` (a 100 Continue before the 200), ``/redirect``
-(302 to ``/ok``).
+(302 to ``/ok``), ``/then-close`` (answers, keeps the connection open, then closes it
+unanswered on the next request: a stale keep-alive connection).
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ class _FaultHandler:
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        state = {"close_next": False}
         try:
-            while await self._serve_one(reader, writer):
+            while await self._serve_one(reader, writer, state):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
             pass
@@ -71,9 +73,14 @@ class _FaultHandler:
             if not writer.transport.is_closing():
                 writer.transport.abort()
 
-    async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    async def _serve_one(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, state: dict[str, bool]
+    ) -> bool:
         """Answer one request; return whether the connection stays open for another."""
         head = await reader.readuntil(b"\r\n\r\n")
+        if state["close_next"]:  # a keep-alive connection the server gave up on meanwhile
+            writer.close()
+            return False
         lines = head.decode("latin-1").split("\r\n")
         method, target, _ = lines[0].split(" ", 2)
         length = 0
@@ -138,6 +145,9 @@ class _FaultHandler:
             await writer.drain()
             writer.close()
             return False
+        elif path == "/then-close":
+            writer.write(_response("200 OK", b"ok\n"))
+            state["close_next"] = True
         elif path == "/redirect":
             writer.write(_response("302 Found", b"", "Location: /ok\r\n"))
         elif path == "/continue":
