@@ -57,6 +57,8 @@ class SeriesChart(Widget):
         self._axis = axis
         self._values: tuple[float, ...] = ()
         self._levels: tuple[int, ...] = ()
+        self._lines: tuple[tuple[str, str], ...] = ()
+        self._strips: dict[int, Strip] = {}
         self._peak = 0.0
         self.border_title = title
 
@@ -75,39 +77,53 @@ class SeriesChart(Widget):
         peak = max(self._values[-columns:], default=0.0) if columns else 0.0
         if not force and levels == self._levels and peak == self._peak:
             return
-        height = size.height
-        old_lines = [self.render_line(y) for y in range(height)] if not force else []
         self._levels = levels
         self._peak = peak
-        if force:
+        lines = self._draw(size.height)
+        old_lines, self._lines = self._lines, lines
+        if force or len(old_lines) != len(lines):
+            self._strips.clear()
             self.refresh()
             return
-        changed = [
-            Region(0, y, size.width, 1)
-            for y, old in enumerate(old_lines)
-            if self.render_line(y) != old
-        ]
+        changed = []
+        for y, (old, new) in enumerate(zip(old_lines, lines, strict=True)):
+            if old != new:
+                self._strips.pop(y, None)
+                changed.append(Region(0, y, size.width, 1))
         if changed:
             self.refresh(*changed)
 
+    def _draw(self, height: int) -> tuple[tuple[str, str], ...]:
+        """(axis label, column cells) per line, top line first."""
+        lines = []
+        for y in range(height):
+            label = self._axis(self._peak) if y == 0 else "0" if y == height - 1 else ""
+            from_bottom = height - 1 - y
+            cells = "".join(_LEVELS[max(0, min(8, lv - from_bottom * 8))] for lv in self._levels)
+            lines.append((label.rjust(_AXIS_W)[:_AXIS_W] + "┤", cells))
+        return tuple(lines)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
     def render_line(self, y: int) -> Strip:
-        width, height = self.content_size
+        strip = self._strips.get(y)
+        if strip is not None:
+            return strip
+        width = self.content_size.width
         base = self.rich_style
-        axis_style = self.get_component_rich_style("series-chart--axis")
-        bar_style = self.get_component_rich_style("series-chart--bar")
-        if y == 0:
-            label = self._axis(self._peak)
-        elif y == height - 1:
-            label = "0"
+        if y >= len(self._lines):
+            strip = Strip.blank(width, base)
         else:
-            label = ""
-        from_bottom = height - 1 - y
-        cells = "".join(_LEVELS[max(0, min(8, lv - from_bottom * 8))] for lv in self._levels)
-        segments = [
-            Segment(label.rjust(_AXIS_W)[:_AXIS_W] + "┤", axis_style),
-            Segment(cells, bar_style),
-        ]
-        return Strip(segments).adjust_cell_length(width, base)
+            axis, cells = self._lines[y]
+            segments = [
+                Segment(axis, self.get_component_rich_style("series-chart--axis")),
+                Segment(cells, self.get_component_rich_style("series-chart--bar")),
+            ]
+            strip = Strip(segments).adjust_cell_length(width, base)
+        self._strips[y] = strip
+        return strip
 
 
 class ThroughputChart(SeriesChart):
