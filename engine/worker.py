@@ -192,8 +192,12 @@ async def _serve(
             WorkerLog(
                 worker_id,
                 "warning",
-                f"worker {worker_id} started {late:.2f} s after the shared start;"
-                " open-model sends due meanwhile go out late and show as scheduler lag",
+                f"worker {worker_id} started {late:.2f} s after the shared start"
+                + (
+                    "; sends due meanwhile go out late and show as scheduler lag"
+                    if plan.profile.model == "open"
+                    else ""
+                ),
             )
         )
     try:

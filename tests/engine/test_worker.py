@@ -22,7 +22,7 @@ from engine.plan import Check, LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.protocol import Adjust, Stop
 from engine.transport.base import ERR_CHECK, ERR_HTTP_STATUS, ERR_NONE
 from engine.worker import run_load, worker_main
-from engine.workerproto import WorkerDone, WorkerLog, WorkerWindow
+from engine.workerproto import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow
 from tests.servers.asgi import RunningServer
 
 SAFETY_S = 30.0  # an upper bound on any single run, never a speed assertion
@@ -364,6 +364,25 @@ def test_worker_process_sends_a_large_result_ring_whole(demo: RunningServer) -> 
     assert isinstance(done, WorkerDone), done
     assert done.reason == "iterations done"
     assert ResultRing.from_columns(done.results or {}).count == 10_000
+
+
+def test_worker_process_reports_a_failure_and_exits(demo: RunningServer) -> None:
+    from dataclasses import replace
+
+    ctx = multiprocessing.get_context("spawn")
+    parent_end, child_end = ctx.Pipe()
+    plan = replace(_plan([_request(demo, "/")], "closed", [(SAFETY_S, 1)]), requests=())
+    proc = ctx.Process(target=worker_main, args=(child_end, 0, 1, plan, time.monotonic()))
+    proc.start()
+    child_end.close()
+    message: object = None
+    while message is None or isinstance(message, WorkerLog):
+        assert parent_end.poll(SAFETY_S)
+        message = parent_end.recv()
+    proc.join(SAFETY_S)
+    assert isinstance(message, WorkerFailed)
+    assert "at least one request" in message.message
+    assert proc.exitcode == 0
 
 
 def _spawn_worker_and_wait(url_host: str, port: int, report: object) -> None:
