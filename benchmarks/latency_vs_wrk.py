@@ -32,7 +32,8 @@ def measure(args: argparse.Namespace) -> None:
             print(
                 f"{conns} conn: wrk {wrk.rps:,.0f} req/s p50 {wrk.latency_ms['p50']:.3f} ms "
                 f"p99 {wrk.latency_ms['p99']:.3f} ms; deli-tui {engine.rps:,.0f} req/s "
-                f"p50 {engine.latency('p50'):.3f} ms p99 {engine.latency('p99'):.3f} ms",
+                f"p50 {engine.latency('p50'):.3f} ms p99 {engine.latency('p99'):.3f} ms "
+                f"(worker waited for a CPU {100 * engine.starved():.0f}% of the run)",
                 flush=True,
             )
             for key in ("p50", "p99"):

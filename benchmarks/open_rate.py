@@ -135,6 +135,7 @@ def measure(args: argparse.Namespace) -> None:
     )
     by_role = ", ".join(f"{k} {engine.cores(k):.2f}" for k in ("cli", "supervisor", "worker"))
     print(f"engine CPU, cores: {by_role}; worker us/request {engine.us_per_request():.1f}")
+    print(f"worker runnable but waiting for a CPU: {100 * engine.starved():.0f}% of the run")
     print(f"steady-state figures from {rows_used:,} raw results (CSV export)")
     print(f"command: {engine.command}")
 
