@@ -225,7 +225,10 @@ async def test_open_model_latency_from_intended_time_exposes_a_stall(
     # the windows carry the same picture, and the lag histogram shows sends started late
     latency_hist = _hist(windows, "latency_hist")
     service_hist = _hist(windows, "service_hist")
-    assert percentile_us(latency_hist, 99) > 5 * (percentile_us(service_hist, 99) or 0)
+    corrected_hist_p99 = percentile_us(latency_hist, 99)
+    service_hist_p99 = percentile_us(service_hist, 99)
+    assert corrected_hist_p99 is not None and service_hist_p99 is not None
+    assert corrected_hist_p99 > 5 * service_hist_p99
     assert max(i for i, c in enumerate(_hist(windows, "lag_hist")) if c) > 0
 
 
@@ -268,6 +271,7 @@ async def test_adjust_users_then_stop(demo: RunningServer) -> None:
     control.put_nowait(Stop(graceful=True))
     final, ring, reason = await asyncio.wait_for(task, SAFETY_S)
     assert reason == "stopped"
+    assert final is not None
     assert ring.count == _total([*windows, final]) > 0
 
 
@@ -283,6 +287,7 @@ async def test_stop_lets_in_flight_requests_finish_only_when_graceful(
     control.put_nowait(Stop(graceful=graceful))
     final, ring, reason = await asyncio.wait_for(task, SAFETY_S)
     assert reason == "stopped"
+    assert final is not None
     assert _total([*windows, final]) == ring.count == expected
     assert {row.error for row in ring.rows()} == {ERR_NONE}
 
@@ -411,6 +416,7 @@ def test_worker_exits_when_its_parent_dies(demo: RunningServer) -> None:
     worker = psutil.Process(worker_pid)
     time.sleep(0.5)  # the worker is up and sending
     assert worker.is_running()
+    assert parent.pid is not None
     os.kill(parent.pid, signal.SIGKILL)
     parent.join(SAFETY_S)
     gone, alive = psutil.wait_procs([worker], timeout=10)
