@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -207,3 +211,48 @@ async def test_escape_is_refused_while_running_and_goes_back_when_finished() -> 
 def test_run_file_name_is_timestamped_and_safe() -> None:
     name = run_file_name("smoke / fast?", when=0)
     assert name == "19700101T000000Z-smoke-fast.json"
+
+
+async def test_attached_dashboard_watches_a_headless_run_and_detach_leaves_it_going(
+    demo_server: RunningServer,
+) -> None:
+    directory = tempfile.mkdtemp(prefix="deli-", dir="/tmp")  # socket paths are short
+    sock = Path(directory) / "run.sock"
+    run = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "deli_tui", "run", f"{demo_server.url}/delay/5"),
+            *("--users", "2", "--duration", "6s", "--quiet", "--listen", str(sock)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + SAFETY_S
+        key = Path(f"{sock}.key")
+        while not (sock.exists() and key.exists() and key.stat().st_size):
+            assert run.poll() is None, run.communicate()
+            assert time.monotonic() < deadline, "the run never started listening"
+            await asyncio.sleep(0.05)
+        app = RunApp(lambda: RunScreen.for_attach(str(sock)))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+            screen = app.screen
+            assert isinstance(screen, RunScreen) and screen.attached
+            await wait_for(
+                pilot,
+                lambda: screen.snapshot is not None and screen.snapshot.requests > 0,
+                "the remote run's numbers",
+            )
+            assert screen.check_action("detach", ()) is True
+            await pilot.press("d")
+            await wait_for(pilot, lambda: app.screen is not screen, "leaving the dashboard")
+            assert screen.bridge.done.is_set(), "detach closes the viewer's link"
+        assert run.poll() is None, "detaching must leave the run going"
+        _, err = run.communicate(timeout=SAFETY_S)
+        assert run.returncode == 0, err
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        shutil.rmtree(directory, ignore_errors=True)
