@@ -121,7 +121,9 @@ class HttpxClient:
         chunks: list[bytes] | None = [] if want_body else None
         t0 = perf_counter_ns()
         try:
-            async with asyncio.timeout(timeout_s):
+            # httpx times each phase (so its ConnectTimeout names the phase); this bounds
+            # the whole request, a little later so the phase timeouts fire first
+            async with asyncio.timeout(timeout_s * 1.02 + 0.02):
                 response = await self._client.send(self._requests[index], stream=True)
                 try:
                     ttfb_ns = perf_counter_ns() - t0

@@ -96,3 +96,20 @@ def plan_for(
 def make_plan() -> Callable[..., RunPlan]:
     """``make_plan(url, ..., timeout_s=, http2=, client=, insecure=)`` -> RunPlan."""
     return plan_for
+
+
+@pytest.fixture
+def stalled_port() -> Iterator[int]:
+    """A port whose accept queue is full: new connections hang in the TCP handshake."""
+    import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = int(listener.getsockname()[1])
+    filler = socket.create_connection(("127.0.0.1", port), timeout=2)  # takes the one slot
+    try:
+        yield port
+    finally:
+        filler.close()
+        listener.close()

@@ -45,6 +45,18 @@ async def test_refused_port_is_a_connect_error(closed_port: int, make_plan: Make
     assert "refused" in result[2] and str(closed_port) in result[2]
 
 
+@pytest.mark.parametrize(("kind", "http2"), [("fast", False), ("fast", True), ("httpx", False)])
+async def test_connect_that_hangs_times_out_on_time(
+    stalled_port: int, make_plan: MakePlan, kind: str, http2: bool
+):
+    started = time.monotonic()
+    plan = make_plan(f"http://127.0.0.1:{stalled_port}/", client=kind, http2=http2, timeout_s=0.5)
+    result = await one(plan)
+    assert result[1] == ERR_TIMEOUT, result
+    assert "0.5 s" in result[2] and "connect" in result[2]
+    assert time.monotonic() - started < 5
+
+
 @pytest.mark.parametrize("kind", CLIENTS)
 async def test_unresolvable_host_is_a_connect_error(make_plan: MakePlan, kind: str):
     started = time.monotonic()
