@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from engine.plan import RunPlan
-from engine.transport import ERR_NONE, ERR_PROTOCOL, make_client
+from engine.transport import ERR_CONNECT, ERR_NONE, ERR_PROTOCOL, ERR_TIMEOUT, make_client
 from engine.transport.http2 import Http2Client
 from tests.servers.asgi import RunningServer
 from tests.servers.faults import FaultServer
@@ -104,3 +104,32 @@ async def test_h2c_against_an_http1_server_fails_cleanly(faults: FaultServer, ma
     await client.aclose()
     assert result[0] == 0 and result[1] != ERR_NONE
     assert result[2]
+
+
+async def test_slow_stream_times_out_and_the_connection_stays_usable(
+    h2c_server: RunningServer, make_plan: MakePlan
+):
+    plan = make_plan(
+        f"{h2c_server.url}/delay/3000", f"{h2c_server.url}/", http2=True, timeout_s=0.4
+    )
+    client = make_client(plan, max_connections=4)
+    slow, fast = await asyncio.wait_for(
+        asyncio.gather(client.request(0, False), client.request(1, False)), 10
+    )
+    after = await client.request(1, False)
+    await client.aclose()
+    assert slow[1] == ERR_TIMEOUT and "0.4 s" in slow[2]
+    assert fast[:2] == (200, ERR_NONE)
+    assert after[:2] == (200, ERR_NONE) and after[5] == 0  # same connection, stream cancelled
+
+
+async def test_refused_and_unresolvable_are_connect_errors(closed_port: int, make_plan: MakePlan):
+    plan = make_plan(
+        f"http://127.0.0.1:{closed_port}/", "http://deli-tui-test.invalid/", http2=True
+    )
+    client = make_client(plan, max_connections=4)
+    refused = await client.request(0, False)
+    unresolved = await client.request(1, False)
+    await client.aclose()
+    assert refused[1] == ERR_CONNECT and "refused" in refused[2]
+    assert unresolved[1] == ERR_CONNECT and "deli-tui-test.invalid" in unresolved[2]
