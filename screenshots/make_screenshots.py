@@ -53,6 +53,11 @@ def live_for(app: DeliApp, windows: int) -> bool:
     return screen is not None and screen.snapshot is not None and screen.snapshot.seq >= windows
 
 
+def finished(app: DeliApp) -> bool:
+    screen = run_screen(app)
+    return screen is not None and screen.finished is not None
+
+
 async def shoot(pilot: Pilot, name: str) -> None:
     await pilot.pause()
     await pilot.pause()
@@ -74,7 +79,7 @@ async def browse_and_run(root: Path, base_url: str) -> None:
         await wait_for(pilot, lambda: live_for(app, 12), "a live run")
         await shoot(pilot, "run_live")
         await pilot.press("s")
-        await wait_for(pilot, lambda: (s := run_screen(app)) is not None and s.finished, "the end")
+        await wait_for(pilot, lambda: finished(app), "the end")
         await shoot(pilot, "run_finished")
 
 
@@ -85,7 +90,7 @@ async def narrow_run(root: Path, base_url: str) -> None:
         await wait_for(pilot, lambda: live_for(app, 12), "a live run")
         await shoot(pilot, "run_live_80x24")
         await pilot.press("s")
-        await wait_for(pilot, lambda: (s := run_screen(app)) is not None and s.finished, "the end")
+        await wait_for(pilot, lambda: finished(app), "the end")
 
 
 def main() -> int:

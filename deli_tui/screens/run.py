@@ -117,11 +117,8 @@ class RunScreen(Screen[None]):
 
     CSS_PATH = "../run.tcss"
     COMMANDS: ClassVar[set] = {RunCommands}  # type: ignore[type-arg]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
-        (0, "-narrow"),
-        (120, "-wide"),
-    ]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (36, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "stop_run", "Stop", id="run.stop"),
         Binding("plus,equals_sign,up", "adjust(1)", "More load", key_display="+", id="run.more"),
@@ -214,9 +211,10 @@ class RunScreen(Screen[None]):
         self.refresh_bindings()
 
     def on_log_arrived(self, message: LogArrived) -> None:
-        if message.log.level in ("warning", "error"):
-            severity = "warning" if message.log.level == "warning" else "error"
-            self.notify(message.log.message, severity=severity)
+        if message.log.level == "warning":
+            self.notify(message.log.message, severity="warning")
+        elif message.log.level == "error":
+            self.notify(message.log.message, severity="error")
 
     def on_engine_failed(self, message: EngineFailed) -> None:
         self.notify(message.error.message, title="Engine error", severity="error", timeout=10)

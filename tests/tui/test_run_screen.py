@@ -113,6 +113,7 @@ async def test_live_run_moves_adjusts_toggles_stops_saves_and_leaves_no_process(
             lambda: screen.snapshot is not None and screen.snapshot.seq >= first.seq + 2,
             "two more snapshots",
         )
+        assert screen.snapshot is not None
         assert screen.snapshot.requests > first.requests  # the numbers move
         assert "req/s" in screen.query_one(RunHeader).text
         histogram = screen.query_one(LatencyHistogram)
@@ -197,8 +198,8 @@ async def test_escape_is_refused_while_running_and_goes_back_when_finished() -> 
             lambda: isinstance(app.screen, RunScreen) and app.screen.snapshot is not None,
             "the snapshot",
         )
-        screen = app.screen
-        assert isinstance(screen, RunScreen)
+        assert isinstance(app.screen, RunScreen)
+        screen: RunScreen = app.screen
         await pilot.press("escape")
         assert app.screen is screen
         link.pending.append(Finished(make_snapshot(phase="finished"), False, "completed"))

@@ -41,9 +41,9 @@ async def dashboard_svg(messages: list[Message], size: tuple[int, int]) -> str:
         final = messages[-1]
         while True:
             screen = app.screen
-            shown = isinstance(screen, RunScreen) and screen.snapshot is not None
-            if shown and (not isinstance(final, Finished) or screen.finished is not None):
-                break
+            if isinstance(screen, RunScreen) and screen.snapshot is not None:  # noqa: SIM102
+                if not isinstance(final, Finished) or screen.finished is not None:
+                    break
             assert time.monotonic() < deadline, "the dashboard never showed the snapshot"
             await pilot.pause(0.05)
         await pilot.pause()
@@ -51,7 +51,7 @@ async def dashboard_svg(messages: list[Message], size: tuple[int, int]) -> str:
         return app.export_screenshot(title="deli-tui")
 
 
-CASES = {
+CASES: dict[str, list[Message]] = {
     "run_closed": [make_snapshot()],
     "run_open": [make_snapshot(model="open")],
     "run_finished": [
