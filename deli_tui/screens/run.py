@@ -105,6 +105,14 @@ def start_engine() -> EngineLink:
     return EngineHandle.start()
 
 
+def shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is under it (shorter on screen)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def run_file_name(scenario: str, when: float | None = None) -> str:
     """``<UTC timestamp>-<scenario>.json``, safe as a file name."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
@@ -283,7 +291,7 @@ class RunScreen(Screen[None]):
             f"p99 {format_ms(s.latency.p99_ms)}, errors {s.error_rate:.1%}"
         )
         if self.saved_path is not None:
-            line += f"  saved {self.saved_path}"
+            line += f"  saved {shown_path(self.saved_path)}"
         widget = self.query_one("#verdict", Static)
         widget.update(Text(line))
         widget.set_class(finished.passed, "-passed")
