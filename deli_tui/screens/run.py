@@ -62,7 +62,7 @@ class RunCommands(Provider):
         for binding in screen.BINDINGS:
             if not isinstance(binding, Binding) or not binding.description:
                 continue
-            if screen.check_action(binding.action, ()) is not True:
+            if screen.check_action(binding.action.split("(")[0], ()) is not True:
                 continue
             help_text = f"Key: {binding.key_display or binding.key}"
             found.append((f"Run: {binding.description}", binding.action, help_text))

@@ -257,3 +257,17 @@ async def test_attached_dashboard_watches_a_headless_run_and_detach_leaves_it_go
             run.kill()
             run.wait()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+async def test_command_palette_lists_the_run_keys_that_apply_now() -> None:
+    from deli_tui.screens.run import RunCommands
+
+    app = RunApp(lambda: RunScreen(lambda: ReplayLink([make_snapshot()])))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        provider = RunCommands(app.screen)
+        names = [name for name, _, _ in provider._commands()]
+        assert "Run: Stop" in names and "Run: More load" in names
+        assert "Run: Window/cumulative" in names and "Run: Errors" in names
+        assert "Run: Detach" not in names  # only when attached
+        assert "Run: Back" not in names  # only when the run is over
