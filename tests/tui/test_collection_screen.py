@@ -93,6 +93,7 @@ async def test_broken_yaml_body_is_shown_inline_and_nothing_is_written(collectio
         await open_request(pilot, "users/create_user.yaml")
         editor = app.screen.query_one(RequestEditor)
         assert editor.read_draft().body_kind == "yaml"
+        assert editor.query_one("#field-body").language == "yaml"  # highlighted
         editor.focus_field("body")
         await pilot.press("end", "enter", *"bad: [unclosed")
         await pilot.press("ctrl+s")

@@ -92,6 +92,7 @@ async def test_send_shows_status_time_size_and_pretty_json(tmp_path, demo_server
         assert summary.startswith("200 OK"), summary
         assert " ms " in summary and "B" in summary
         assert "checks: all 2 passed" in summary
+        assert view.query_one("#response-body").language == "json"  # highlighted
         body = view.query_one("#response-body").text
         assert '"id": 42' in body and body.count("\n") > 3  # re-indented JSON
         headers = view.query_one("#response-headers").text
