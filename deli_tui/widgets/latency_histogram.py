@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Region
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from deli_tui.widgets.line_refresh import refresh_changed_lines
 from deli_tui.widgets.units import format_count, format_us
 from engine.metrics.histogram import bucket_value
 from engine.protocol import Snapshot
@@ -174,19 +174,7 @@ class LatencyHistogram(Widget):
         self._rows = rows
         self._p99_us = p99_us
         self._lines = lines
-        if force or len(old_lines) != len(lines):
-            self._strips.clear()
-            self.refresh()
-            return
-        # Only rows whose drawing changed are rebuilt and go to the terminal (bytes matter
-        # over SSH; a Strip costs ~10 us to build).
-        changed = []
-        for y, (old, new) in enumerate(zip(old_lines, lines, strict=True)):
-            if old != new:
-                self._strips.pop(y, None)
-                changed.append(Region(0, y, size.width, 1))
-        if changed:
-            self.refresh(*changed)
+        refresh_changed_lines(self, old_lines, lines, self._strips, force=force)
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width

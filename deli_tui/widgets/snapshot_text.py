@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.geometry import Region
 from textual.widget import Widget
 
+from deli_tui.widgets.line_refresh import refresh_changed_lines
 from engine.protocol import Snapshot
 
 
@@ -45,19 +45,9 @@ class SnapshotText(Widget):
         text = self.build(self._snapshot)
         if text == self._text:
             return
-        old_lines, new_lines = self._text.split("\n"), text.split("\n")
+        old_lines, new_lines = list(self._text.split("\n")), list(text.split("\n"))
         self._text = text
-        if len(old_lines) != len(new_lines):
-            self.refresh(layout=True)
-            return
-        # Only the lines that changed go to the terminal (bytes matter over SSH).
-        width = self.content_size.width
-        changed = [
-            Region(0, y, width, 1)
-            for y, (old, new) in enumerate(zip(old_lines, new_lines, strict=True))
-            if old != new
-        ]
-        self.refresh(*changed)
+        refresh_changed_lines(self, old_lines, new_lines, sized_by_lines=True)
 
     def on_mount(self) -> None:
         self._rebuild()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.segment import Segment
-from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from deli_tui.widgets.line_refresh import refresh_changed_lines
 from deli_tui.widgets.units import format_ms, format_rate
 from engine.protocol import Snapshot
 
@@ -81,17 +81,7 @@ class SeriesChart(Widget):
         self._peak = peak
         lines = self._draw(size.height)
         old_lines, self._lines = self._lines, lines
-        if force or len(old_lines) != len(lines):
-            self._strips.clear()
-            self.refresh()
-            return
-        changed = []
-        for y, (old, new) in enumerate(zip(old_lines, lines, strict=True)):
-            if old != new:
-                self._strips.pop(y, None)
-                changed.append(Region(0, y, size.width, 1))
-        if changed:
-            self.refresh(*changed)
+        refresh_changed_lines(self, old_lines, lines, self._strips, force=force)
 
     def _draw(self, height: int) -> tuple[tuple[str, str], ...]:
         """(axis label, column cells) per line, top line first."""
