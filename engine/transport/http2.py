@@ -80,22 +80,53 @@ class _BlockCachingEncoder(hpack.Encoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._blocks: dict[tuple[tuple[bytes, bytes], ...], bytes] = {}
+        self._blocks: dict[tuple[Any, ...], bytes] = {}
 
     def encode(self, headers: Any, huffman: bool = True) -> bytes:
-        key = tuple(headers)
+        headers = tuple(headers)
+        key = (headers, tuple(map(type, headers)), huffman)  # never-indexed tuples differ
         block = self._blocks.get(key)
         if block is not None and not self.table_size_changes:
             return block
         entries = self.header_table.dynamic_entries
         before = (len(entries), entries[0] if entries else None, self.header_table.maxsize)
-        block = super().encode(key, huffman)
+        block = super().encode(headers, huffman)
         after = (len(entries), entries[0] if entries else None, self.header_table.maxsize)
         if before[0] == after[0] and before[1] is after[1] and before[2] == after[2]:
             self._blocks[key] = block
         else:
             self._blocks.clear()
         return block
+
+
+class _BlockCachingDecoder(hpack.Decoder):
+    """HPACK decoder that remembers header blocks that left the dynamic table unchanged.
+
+    Many servers (nginx among them) send response headers as literals without indexing, so
+    the same block arrives again and again and was Huffman-decoded each time (~20% of the
+    time per request). A block that changed nothing decodes the same while the table stays
+    as it was; any change to the table forgets every remembered block.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._blocks: dict[bytes, list[Any]] = {}
+
+    def decode(self, data: bytes, raw: bool = False) -> list[Any]:  # type: ignore[override]
+        key = bytes(data)
+        headers = self._blocks.get(key)
+        if headers is not None and raw:
+            return list(headers)
+        entries = self.header_table.dynamic_entries
+        before = (len(entries), entries[0] if entries else None, self.header_table.maxsize)
+        decoded = list(super().decode(data, raw))
+        after = (len(entries), entries[0] if entries else None, self.header_table.maxsize)
+        if before[0] == after[0] and before[1] is after[1] and before[2] == after[2]:
+            if raw and len(self._blocks) < 256:
+                self._blocks[key] = decoded
+        else:
+            self._blocks.clear()
+        return list(decoded)
 
 
 class _CountingH2(h2.connection.H2Connection):
@@ -181,6 +212,7 @@ class H2Connection(asyncio.Protocol):
         )
         self.h2 = _CountingH2(config=config)
         self.h2.encoder = _BlockCachingEncoder()
+        self.h2.decoder = _BlockCachingDecoder()
         self.h2.local_settings = h2.settings.Settings(
             client=True,
             initial_values={

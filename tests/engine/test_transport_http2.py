@@ -133,3 +133,30 @@ async def test_refused_and_unresolvable_are_connect_errors(closed_port: int, mak
     await client.aclose()
     assert refused[1] == ERR_CONNECT and "refused" in refused[2]
     assert unresolved[1] == ERR_CONNECT and "deli-tui-test.invalid" in unresolved[2]
+
+
+def test_hpack_block_caches_decode_and_encode_like_plain_hpack():
+    import random
+
+    import hpack
+
+    from engine.transport.http2 import _BlockCachingDecoder, _BlockCachingEncoder
+
+    rng = random.Random(7)
+    lists = [
+        [(b":status", b"200"), (b"server", b"nginx"), (b"date", b"Sat, 28 Nov 2026 10:00:00")],
+        [(b":status", b"404"), (b"content-length", b"12")],
+        [(b":status", b"200"), (b"x-new", b"value-%d" % 1)],
+    ]
+    plain_enc, caching_enc = hpack.Encoder(), _BlockCachingEncoder()
+    plain_dec, caching_dec = hpack.Decoder(), _BlockCachingDecoder()
+    for step in range(300):
+        headers = list(rng.choice(lists))
+        if step % 50 == 49:  # a new entry now and then moves every dynamic index
+            headers.append((b"x-step", str(step).encode()))
+        sensitive = rng.random() < 0.5  # never-indexed literals leave the table unchanged
+        encoded = [hpack.HeaderTuple(n, v) if not sensitive else hpack.NeverIndexedHeaderTuple(n, v)
+                   for n, v in headers]  # fmt: skip
+        block = plain_enc.encode(encoded)
+        assert caching_enc.encode(encoded) == block
+        assert caching_dec.decode(block, raw=True) == plain_dec.decode(block, raw=True)
