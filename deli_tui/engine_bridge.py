@@ -98,6 +98,11 @@ class EngineBridge:
     def link(self) -> EngineLink | None:
         return self._link
 
+    @property
+    def close_timeout(self) -> float:
+        """How long closing the link may wait for a run we own to stop."""
+        return self._close_timeout
+
     def send(self, command: protocol.Command) -> bool:
         """Send a command down; False when there is no live link."""
         link = self._link

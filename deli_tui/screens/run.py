@@ -201,7 +201,7 @@ class RunScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         # Stops a run we own (no orphan engine process) or only detaches a viewer.
-        self.bridge.stop(wait=self.bridge._close_timeout + 8.0)
+        self.bridge.stop(wait=self.bridge.close_timeout + 8.0)
 
     # --- messages from the engine -------------------------------------------------------
 
