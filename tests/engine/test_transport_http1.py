@@ -155,3 +155,14 @@ async def test_stale_keep_alive_connection_is_retried_on_a_new_one(
     assert first[:2] == (200, 0)
     assert second[:2] == (200, 0) and second[8] == b"ok\n"
     assert second[5] > 0  # on a fresh connection
+
+
+async def test_ssl_cert_file_is_honoured(
+    h2_tls_server: RunningServer, tls_files: dict[str, str], make_plan: MakePlan, monkeypatch
+):
+    monkeypatch.delenv("DELI_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", tls_files["ca"])
+    client = make_client(make_plan(f"{h2_tls_server.url}/"), max_connections=1)
+    result = await client.request(0, False)
+    await client.aclose()
+    assert result[:2] == (200, 0)
