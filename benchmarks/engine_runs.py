@@ -244,11 +244,13 @@ def run_headless(
     extra_args: tuple[str, ...] = (),
     keep_csv: Path | None = None,
     checks: bool = True,
+    cpus: set[int] | None = None,
 ) -> EngineRun:
     """One headless run; ``target`` is a URL or a collection path. ``profile``: True or
     "native" to py-spy the workers (see ``EngineRun.profiles``). ``keep_csv``: also export
     the retained raw results (``--csv``) to that path. ``checks``: a URL target is run as a
-    one-request collection with status and body checks (``write_checked_collection``)."""
+    one-request collection with status and body checks (``write_checked_collection``).
+    ``cpus``: keep the CLI and the processes it starts on these CPUs."""
     tmp = Path(tempfile.mkdtemp(prefix="deli-bench-run-"))
     report_path = tmp / "report.json"
     url = target
@@ -271,7 +273,12 @@ def run_headless(
         shown = shown.replace(target, f"COLLECTION(GET {url}, checks status=200 body~ok)")
     t0 = time.monotonic()
     cli = subprocess.Popen(
-        cmd, cwd=REPO_ROOT, env=child_env(ca_file), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        cmd,
+        cwd=REPO_ROOT,
+        env=child_env(ca_file),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)),
     )
     output: list[bytes] = []
     reader = threading.Thread(target=lambda: output.extend(cli.stdout or []), daemon=True)

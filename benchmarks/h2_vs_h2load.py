@@ -22,10 +22,12 @@ from reference_tools import run_h2load
 
 def measure(args: argparse.Namespace) -> None:
     ensure_tools("nginx", "h2load")
+    gen_cpus = {0} if args.pin else None
     with LocalNginx(workers=1, tls=True) as nginx:
+        nginx.pin({1} if args.pin else None)
         url = nginx.https_url
         run_h2load(url, 1, args.streams, 1.0)  # warm up
-        h2load = run_h2load(url, 1, args.streams, args.duration)
+        h2load = run_h2load(url, 1, args.streams, args.duration, cpus=gen_cpus)
         print(f"h2load {h2load.rps:,.0f} req/s ({h2load.errors} errors)", flush=True)
         engine = run_headless(
             url,
@@ -35,11 +37,14 @@ def measure(args: argparse.Namespace) -> None:
             http2=True,
             ca_file=nginx.ca_file,
             profile=args.profile,
+            cpus=gen_cpus,
         )
         print(f"deli-tui {engine.rps:,.0f} req/s ({engine.errors} errors)", flush=True)
         raw = None
         if not args.no_raw:
-            raw = run_raw_transport(url, args.streams, args.duration, True, nginx.ca_file)
+            raw = run_raw_transport(
+                url, args.streams, args.duration, True, nginx.ca_file, cpus=gen_cpus
+            )
     r = ratio(engine.rps, h2load.rps)
     rows: list[list[object]] = [
         [
@@ -104,6 +109,11 @@ def main() -> None:
         help="py-spy the engine worker (--profile native: with C frames)",
     )
     parser.add_argument("--no-raw", action="store_true", help="skip the transport-alone line")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="nginx on CPU 1, the load generator (reference or engine) on CPU 0",
+    )
     stop_on_sigterm()
     measure(parser.parse_args())
 

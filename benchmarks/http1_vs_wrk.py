@@ -29,11 +29,13 @@ def measure(args: argparse.Namespace) -> None:
     wrk_rps, engine_rps, raw_rps = [], [], []
     engine_us, nginx_share, wrk_us, all_us, user_us, wrk_user_us = [], [], [], [], [], []
     last_engine = None
+    gen_cpus = {0} if args.pin else None
     with LocalNginx(workers=1) as nginx:
+        nginx.pin({1} if args.pin else None)
         url = nginx.http_url
         run_wrk(url, args.connections, 1.0, latency=False)  # warm nginx up
         for round_no in range(args.rounds):
-            wrk = run_wrk(url, args.connections, args.duration, latency=False)
+            wrk = run_wrk(url, args.connections, args.duration, latency=False, cpus=gen_cpus)
             wrk_rps.append(wrk.rps)
             wrk_us.append(wrk.us_per_request)
             wrk_user_us.append(wrk.user_us_per_request)
@@ -43,6 +45,7 @@ def measure(args: argparse.Namespace) -> None:
                 users=args.connections,
                 duration_s=args.duration,
                 workers=1,
+                cpus=gen_cpus,
                 profile=args.profile if round_no == args.rounds - 1 else False,
             )
             nginx_share.append((nginx.cpu_seconds() - cpu0) / engine.wall_s)
@@ -52,7 +55,7 @@ def measure(args: argparse.Namespace) -> None:
             user_us.append(engine.us_per_request("worker", user_only=True))
             last_engine = engine
             if not args.no_raw:
-                raw = run_raw_transport(url, args.connections, args.duration)
+                raw = run_raw_transport(url, args.connections, args.duration, cpus=gen_cpus)
                 raw_rps.append(raw["rps"])
             print(
                 f"round {round_no + 1}: wrk {wrk.rps:,.0f} req/s, deli-tui {engine.rps:,.0f} "
@@ -110,6 +113,11 @@ def main() -> None:
         help="py-spy the engine worker (--profile native: with C frames)",
     )
     parser.add_argument("--no-raw", action="store_true", help="skip the transport-alone line")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="nginx on CPU 1, the load generator (reference or engine) on CPU 0",
+    )
     stop_on_sigterm()
     measure(parser.parse_args())
 

@@ -23,12 +23,16 @@ def measure(args: argparse.Namespace) -> None:
     ensure_tools("nginx", "wrk")
     rows: list[list[object]] = []
     commands = []
+    gen_cpus = {0} if args.pin else None
     with LocalNginx(workers=1) as nginx:
+        nginx.pin({1} if args.pin else None)
         url = nginx.http_url
         run_wrk(url, 10, 1.0, latency=False)  # warm nginx up
         for conns in args.connections:
-            wrk = run_wrk(url, conns, args.duration)
-            engine = run_headless(url, users=conns, duration_s=args.duration, workers=1)
+            wrk = run_wrk(url, conns, args.duration, cpus=gen_cpus)
+            engine = run_headless(
+                url, users=conns, duration_s=args.duration, workers=1, cpus=gen_cpus
+            )
             print(
                 f"{conns} conn: wrk {wrk.rps:,.0f} req/s p50 {wrk.latency_ms['p50']:.3f} ms "
                 f"p99 {wrk.latency_ms['p99']:.3f} ms; deli-tui {engine.rps:,.0f} req/s "
@@ -66,6 +70,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 10])
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="nginx on CPU 1, the load generator (reference or engine) on CPU 0",
+    )
     stop_on_sigterm()
     measure(parser.parse_args())
 

@@ -165,6 +165,13 @@ class LocalNginx:
         master = psutil.Process(self._process.pid)
         return [master.pid, *(c.pid for c in master.children())]
 
+    def pin(self, cpus: set[int] | None) -> None:
+        """Keep nginx's processes on ``cpus`` (None: leave them where they are)."""
+        if cpus is None:
+            return
+        for pid in self.pids:
+            os.sched_setaffinity(pid, cpus)
+
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the master and its workers."""
         import psutil

@@ -63,12 +63,14 @@ def measure(args: argparse.Namespace) -> None:
     ensure_tools("nginx")
     csv_path = Path(tempfile.mkdtemp(prefix="deli-bench-open-")) / "results.csv"
     with LocalNginx(workers=1) as nginx:
+        nginx.pin({1} if args.pin else None)
         engine = run_headless(
             nginx.http_url,
             rate=args.rate,
             duration_s=args.duration,
             workers=args.workers,
             keep_csv=csv_path,
+            cpus={0} if args.pin else None,
         )
     report = engine.report
     warm = min(1.0, args.duration / 4)
@@ -145,6 +147,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20_000.0)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="nginx on CPU 1, the load generator (reference or engine) on CPU 0",
+    )
     stop_on_sigterm()
     measure(parser.parse_args())
 

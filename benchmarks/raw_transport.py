@@ -74,7 +74,12 @@ async def drive(url: str, connections: int, duration_s: float, http2: bool) -> d
 
 
 def run_raw_transport(
-    url: str, connections: int, duration_s: float, http2: bool = False, ca_file: Path | None = None
+    url: str,
+    connections: int,
+    duration_s: float,
+    http2: bool = False,
+    ca_file: Path | None = None,
+    cpus: set[int] | None = None,
 ) -> dict[str, float]:
     """Run this module in a fresh process (its own uvloop) and return its figures."""
     env = dict(os.environ)
@@ -83,7 +88,13 @@ def run_raw_transport(
     cmd = [sys.executable, __file__, url, "--connections", str(connections),
            "--duration", f"{duration_s:g}"] + (["--http2"] if http2 else [])  # fmt: skip
     out = subprocess.run(
-        cmd, check=True, capture_output=True, text=True, env=env, timeout=duration_s + 60
+        cmd,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=duration_s + 60,
+        preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)),
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

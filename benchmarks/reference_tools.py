@@ -6,9 +6,11 @@ so a benchmark can set them beside deli-tui's, measured against the same server 
 
 from __future__ import annotations
 
+import os
 import re
 import resource
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from local_nginx import ensure_tools
@@ -39,10 +41,26 @@ class ReferenceRun:
         return 1e6 * self.user_s / self.requests if self.requests else float("nan")
 
 
-def _run_measured(cmd: list[str], timeout: float) -> tuple[str, float, float]:
+def pinned_to(cpus: set[int] | None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that keeps the child on ``cpus`` (None when not pinning)."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def _run_measured(
+    cmd: list[str], timeout: float, cpus: set[int] | None = None
+) -> tuple[str, float, float]:
     """Run ``cmd``; (stdout, CPU seconds it used, of which user space)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+        cmd,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=pinned_to(cpus),
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     user = after.ru_utime - before.ru_utime
     return out.stdout, user + (after.ru_stime - before.ru_stime), user
@@ -75,7 +93,12 @@ def parse_wrk(text: str) -> ReferenceRun:
 
 
 def run_wrk(
-    url: str, connections: int, duration_s: float, threads: int = 1, latency: bool = True
+    url: str,
+    connections: int,
+    duration_s: float,
+    threads: int = 1,
+    latency: bool = True,
+    cpus: set[int] | None = None,
 ) -> ReferenceRun:
     """``wrk -tT -cC -dD [--latency] URL``; the timeout is raised so no request is cut short."""
     wrk = ensure_tools("wrk")["wrk"]
@@ -83,7 +106,7 @@ def run_wrk(
     if latency:
         cmd.append("--latency")
     cmd.append(url)
-    text, run_cpu, run_user = _run_measured(cmd, duration_s + 60)
+    text, run_cpu, run_user = _run_measured(cmd, duration_s + 60, cpus)
     run = parse_wrk(text)
     run.cpu_s, run.user_s = run_cpu, run_user
     run.command = " ".join(["wrk", *cmd[1:]])
@@ -111,11 +134,13 @@ def parse_h2load(text: str) -> ReferenceRun:
     return ReferenceRun("h2load", rps, done, latency, errors)
 
 
-def run_h2load(url: str, clients: int, streams: int, duration_s: float) -> ReferenceRun:
+def run_h2load(
+    url: str, clients: int, streams: int, duration_s: float, cpus: set[int] | None = None
+) -> ReferenceRun:
     """``h2load -cC -mM -D D URL`` over TLS with ALPN h2 (one thread)."""
     h2load = ensure_tools("h2load")["h2load"]
     cmd = [h2load, f"-c{clients}", f"-m{streams}", "-t1", "-D", f"{duration_s:g}", url]
-    text, run_cpu, run_user = _run_measured(cmd, duration_s + 60)
+    text, run_cpu, run_user = _run_measured(cmd, duration_s + 60, cpus)
     run = parse_h2load(text)
     run.cpu_s, run.user_s = run_cpu, run_user
     run.command = " ".join(["h2load", *cmd[1:]])
