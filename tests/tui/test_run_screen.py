@@ -75,7 +75,9 @@ async def wait_for(pilot: Pilot, check: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + SAFETY_S
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            screen = pilot.app.screen
+            lost = getattr(screen, "lost", None)
+            raise AssertionError(f"timed out waiting for {what} on {screen!r} (lost: {lost})")
         await pilot.pause(0.1)
 
 
