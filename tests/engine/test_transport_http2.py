@@ -140,7 +140,7 @@ def test_hpack_block_caches_decode_and_encode_like_plain_hpack():
 
     import hpack
 
-    from engine.transport.http2 import _BlockCachingDecoder, _BlockCachingEncoder
+    from engine.transport.h2_state import BlockCachingDecoder, BlockCachingEncoder
 
     rng = random.Random(7)
     lists = [
@@ -148,8 +148,8 @@ def test_hpack_block_caches_decode_and_encode_like_plain_hpack():
         [(b":status", b"404"), (b"content-length", b"12")],
         [(b":status", b"200"), (b"x-new", b"value-%d" % 1)],
     ]
-    plain_enc, caching_enc = hpack.Encoder(), _BlockCachingEncoder()
-    plain_dec, caching_dec = hpack.Decoder(), _BlockCachingDecoder()
+    plain_enc, caching_enc = hpack.Encoder(), BlockCachingEncoder()
+    plain_dec, caching_dec = hpack.Decoder(), BlockCachingDecoder()
     for step in range(300):
         headers = list(rng.choice(lists))
         if step % 50 == 49:  # a new entry now and then moves every dynamic index
