@@ -24,6 +24,7 @@ from engine.errors import CollectionError, Problem
 from engine.plan import RunPlan
 from engine.process import EngineHandle
 from engine.protocol import EngineError, Finished, Log, Snapshot, Start, Stop
+from engine.redact import redact_text
 
 EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 LIVE_LINE_EVERY_S = 1.0
@@ -202,7 +203,10 @@ def _write_csv(path: str, plan: RunPlan, finished: Finished) -> None:
     from engine.metrics.ring import ResultRing, write_results_csv
 
     rings = [ResultRing.from_columns(columns) for columns in finished.results]
-    write_results_csv(path, rings, [r.name for r in plan.requests])
+    secrets = plan.redact_values
+    write_results_csv(
+        path, rings, [r.name for r in plan.requests], redact=lambda t: redact_text(t, secrets)
+    )
 
 
 def _summary_table(plan: RunPlan, finished: Finished) -> str:
@@ -224,6 +228,7 @@ def run_plan_headless(
     latest: Snapshot | None = None
     failed_engine = False
     sent_stop = 0
+    secrets = plan.redact_values
     try:
         engine = EngineHandle.start(listen=args.listen)
     except OSError as exc:
@@ -259,9 +264,9 @@ def run_plan_headless(
                     say(live_line(message), err)
             elif isinstance(message, Log):
                 if message.level != "info" or not args.quiet:
-                    say(f"{message.level}: {message.message}", err)
+                    say(f"{message.level}: {redact_text(message.message, secrets)}", err)
             elif isinstance(message, EngineError):
-                say(f"error: {message.message}", err)
+                say(f"error: {redact_text(message.message, secrets)}", err)
                 failed_engine = failed_engine or message.fatal
             elif isinstance(message, Finished):
                 finished = message
@@ -276,6 +281,9 @@ def run_plan_headless(
             return EXIT_INTERRUPTED if stops.signum == signal.SIGINT else EXIT_FAILED
         # The summary of what was measured up to the last snapshot, marked as failed.
         finished = Finished(latest, False, "the engine process ended unexpectedly")
+    from engine.report import redact_finished
+
+    finished = redact_finished(finished, secrets)
     reports_ok = _write_reports(args, plan, finished, err)
     say(_summary_table(plan, finished), out)
     if stops.signum is not None:

@@ -102,3 +102,6 @@ class RunPlan:
     max_results: int = 100_000
     window_s: float = 0.5
     redact_headers: tuple[str, ...] = field(default=())
+    # secret values (env file, process environment, sensitive header values): kept out of
+    # error messages, logs and reports by ``engine.redact.redact_text``
+    redact_values: tuple[str, ...] = field(default=())

@@ -13,17 +13,20 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from engine.plan import RunPlan
 from engine.protocol import (
     ERROR_CLASSES,
+    ErrorSample,
     Finished,
     LatencyStats,
     Snapshot,
     ThresholdResult,
 )
+from engine.redact import redact_text
 
 REPORT_VERSION = 1
 
@@ -37,6 +40,22 @@ def _unpack(
     if isinstance(second, Finished):
         return second.snapshot, second.passed, reason or second.reason
     raise TypeError("expected (snapshot, passed, reason) or (plan, finished)")
+
+
+def redact_finished(finished: Finished, secrets: Sequence[str]) -> Finished:
+    """``finished`` with its free text (target, reason, error samples) free of ``secrets``
+    and of header-like secret fragments; numbers are left alone."""
+    s = finished.snapshot
+
+    def clean(text: str) -> str:
+        return redact_text(text, secrets)
+
+    samples = tuple(
+        ErrorSample(e.elapsed_s, e.request, e.error_class, e.status, clean(e.message))
+        for e in s.recent_errors
+    )
+    snapshot = replace(s, target=clean(s.target), recent_errors=samples)
+    return replace(finished, snapshot=snapshot, reason=clean(finished.reason))
 
 
 def _ms(value: float) -> float:

@@ -27,6 +27,7 @@ from engine.metrics.ring import ResultRing
 from engine.metrics.window import WindowData
 from engine.openmodel import OpenLoad
 from engine.plan import RunPlan
+from engine.redact import redact_text
 from engine.transport.base import make_client
 from engine.workerproto import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow, share_of
 
@@ -71,6 +72,7 @@ async def run_load(
         len(plan.requests),
         plan.window_s,
         plan.max_results,
+        redact=lambda text: redact_text(text, plan.redact_values),  # cached per message
         request_names=[r.name for r in plan.requests],
     )
     model: type[LoadRun] = OpenLoad if profile.model == "open" else ClosedLoad
@@ -131,7 +133,8 @@ def worker_main(
     try:
         _run_in_loop(_serve(conn, sender, worker_id, n_workers, plan, start_at, parent))
     except BaseException as exc:  # report anything, then exit
-        sender.send(WorkerFailed(worker_id, f"worker {worker_id}: {type(exc).__name__}: {exc}"))
+        text = f"worker {worker_id}: {type(exc).__name__}: {exc}"
+        sender.send(WorkerFailed(worker_id, redact_text(text, plan.redact_values)))
     finally:
         sender.close()
         with contextlib.suppress(OSError):

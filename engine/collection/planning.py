@@ -28,7 +28,7 @@ from engine.collection.variables import (
 from engine.durations import parse_think_time
 from engine.errors import CollectionError, Problem
 from engine.plan import Check, LoadProfile, PreparedRequest, RunPlan, Stage
-from engine.redact import DEFAULT_REDACT, is_sensitive_header
+from engine.redact import DEFAULT_REDACT, is_sensitive_header, redact_text
 
 DEFAULT_USERS = 10
 DEFAULT_DURATION_S = 10.0
@@ -321,11 +321,15 @@ def build_plan(
     if preparer.problems:
         raise CollectionError(preparer.problems)
     sensitive = {n.lower() for p in prepared for n, _ in p.headers if is_sensitive_header(n)}
+    secrets = secret_values(scope, prepared)
     return RunPlan(
         collection_name=collection.name,
         scenario_name=s.name,
-        base_url=preparer.base_url
-        or f"{prepared[0].scheme}://{prepared[0].host}:{prepared[0].port}",
+        # the target shown in every snapshot and report: secrets (user:password@) left out
+        base_url=redact_text(
+            preparer.base_url or f"{prepared[0].scheme}://{prepared[0].host}:{prepared[0].port}",
+            secrets,
+        ),
         requests=tuple(prepared),
         profile=profile_from_scenario(s),
         flow="weighted" if s.flow == "weighted" else "sequence",
@@ -335,7 +339,24 @@ def build_plan(
         client="httpx" if s.client == "httpx" else "fast",
         max_results=o.max_results if o.max_results is not None else 100_000,
         redact_headers=tuple(dict.fromkeys([*DEFAULT_REDACT, *sorted(sensitive)])),
+        redact_values=secrets,
     )
+
+
+def secret_values(scope: VariableScope, prepared: list[PreparedRequest]) -> tuple[str, ...]:
+    """Values never to be shown: variables from the env file or the process environment, and
+    the values of sensitive headers (the whole value and, for ``Bearer x``, the credential)."""
+    values = list(scope.secret_values())
+    for req in prepared:
+        for name, value in req.headers:
+            if is_sensitive_header(name) and value:
+                values.append(value)
+                scheme, _, credential = value.partition(" ")
+                if credential.strip() and scheme.isalpha():
+                    values.append(credential.strip())
+                if name.lower() == "cookie":
+                    values += [pair.partition("=")[2].strip() for pair in value.split(";")]
+    return tuple(dict.fromkeys(v for v in values if v))
 
 
 def plan_for_url(url: str, overrides: PlanOverrides | None = None) -> RunPlan:

@@ -235,9 +235,8 @@ class WindowRecorder:
             ring.count = c + 1
             if err:
                 errors[index * n_codes + err] += 1
-                if message:
-                    message = keep_message(c, message)
-                samples_append((elapsed_s, index, err, status, message or ""))
+                message = keep_message(c, message or "")
+                samples_append((elapsed_s, index, err, status, message))
 
         def drain() -> tuple[int, int, int]:
             """(bytes in, bytes out, service - latency ns summed) of the window; resets them."""
@@ -250,7 +249,7 @@ class WindowRecorder:
 
     def _keep_message(self, seq: int, message: str) -> str:
         """Redact an error message (cached: error storms repeat the same text) and ring it."""
-        if self._redact is not None:
+        if message and self._redact is not None:
             redacted = self._redacted.get(message)
             if redacted is None:
                 redacted = self._redact(message)

@@ -1,10 +1,10 @@
 """Bounded ring buffer of recent raw results, stored column-wise.
 
-One ``array.array`` per field, preallocated to ``capacity``: 25 bytes a result by structure;
-tracemalloc measured 2.83 MB for 100,000 retained results with 1% of them errors carrying a
-message (~28 bytes each), against ~184 bytes for a ``__slots__`` object per result. Error
-messages live in a small separate bounded map keyed by the result's sequence number, so
-successful results carry no string at all.
+One ``array.array`` per field, preallocated to ``capacity``: 27 bytes a result by structure,
+against ~184 bytes for a ``__slots__`` object per result. Error messages are interned: each
+distinct text is kept once in a bounded table (``MAX_DISTINCT_MESSAGES``) and every result
+carries a 2-byte message id (0 = none), so every retained error keeps its message and a
+storm of identical errors costs no string per result.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import csv
 import heapq
 import json
 from array import array
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("service_us", "I"),  # from the actual send
     ("bytes_in", "I"),
     ("bytes_out", "I"),
+    ("message_id", "H"),  # index into the ring's message table, 0 = no message
 )
 _U32 = 0xFFFFFFFF
-DEFAULT_MAX_MESSAGES = 1000
+MAX_DISTINCT_MESSAGES = 4096
+DEFAULT_MAX_MESSAGES = MAX_DISTINCT_MESSAGES  # the former name
+TABLE_FULL = "(message table full)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +75,25 @@ class ResultRing:
         "error",
         "latency_us",
         "max_messages",
+        "message_id",
+        "message_ids",
         "messages",
         "request",
         "service_us",
         "status",
     )
 
-    def __init__(self, capacity: int, max_messages: int = DEFAULT_MAX_MESSAGES) -> None:
+    def __init__(self, capacity: int, max_messages: int = MAX_DISTINCT_MESSAGES) -> None:
         if capacity < 1:
             raise ValueError(f"ring capacity must be at least 1, got {capacity}")
+        if not 1 <= max_messages < 0xFFFF:
+            raise ValueError(f"max_messages must be from 1 to 65534, got {max_messages}")
         self.capacity = capacity
         self.count = 0  # results ever appended; the next slot is count % capacity
-        self.max_messages = max_messages
-        # sequence number (0-based, since creation) -> error message, newest last
-        self.messages: OrderedDict[int, str] = OrderedDict()
+        self.max_messages = max_messages  # distinct texts kept; later ones share TABLE_FULL
+        # the message table: id -> text (id 0 is "no message") and text -> id
+        self.messages: list[str] = [""]
+        self.message_ids: dict[str, int] = {"": 0}
         self.elapsed_s = _column("f", capacity)
         self.request = _column("H", capacity)
         self.status = _column("H", capacity)
@@ -95,6 +102,7 @@ class ResultRing:
         self.service_us = _column("I", capacity)
         self.bytes_in = _column("I", capacity)
         self.bytes_out = _column("I", capacity)
+        self.message_id = _column("H", capacity)
 
     @property
     def pos(self) -> int:
@@ -105,7 +113,7 @@ class ResultRing:
         return self.count if self.count < self.capacity else self.capacity
 
     def nbytes(self) -> int:
-        """Bytes held by the column arrays (messages excluded)."""
+        """Bytes held by the column arrays (the message table excluded)."""
         return sum(getattr(self, name).itemsize * len(getattr(self, name)) for name, _ in COLUMNS)
 
     def append(
@@ -132,8 +140,7 @@ class ResultRing:
             bytes_in,
             bytes_out,
         )
-        if message:
-            self.add_message(self.count, message)
+        self.add_message(self.count, message)
         self.count += 1
 
     def store(
@@ -158,12 +165,31 @@ class ResultRing:
         self.bytes_in[slot] = min(max(bytes_in, 0), _U32)
         self.bytes_out[slot] = min(max(bytes_out, 0), _U32)
 
+    def intern(self, message: str) -> int:
+        """The id of ``message`` in the table, adding it while there is room; once
+        ``max_messages`` distinct texts are kept, new ones share the TABLE_FULL entry."""
+        mid = self.message_ids.get(message)
+        if mid is not None:
+            return mid
+        texts = self.messages
+        if len(texts) <= self.max_messages:
+            mid = len(texts)
+        else:
+            mid = self.message_ids.get(TABLE_FULL)
+            if mid is not None:
+                return mid  # overflowing texts are not remembered: the table stays bounded
+            mid, message = len(texts), TABLE_FULL
+        texts.append(message)
+        self.message_ids[message] = mid
+        return mid
+
     def add_message(self, seq: int, message: str) -> None:
-        """Remember the error message of result ``seq``; the oldest goes when full."""
-        messages = self.messages
-        messages[seq] = message
-        if len(messages) > self.max_messages:
-            messages.popitem(last=False)
+        """Set the message of result ``seq`` (just stored in its slot); "" clears it."""
+        self.message_id[seq % self.capacity] = self.intern(message) if message else 0
+
+    def message_of(self, slot: int) -> str:
+        """The message of the result in ``slot`` ("" when it has none or is not an error)."""
+        return self.messages[self.message_id[slot]] if self.error[slot] else ""
 
     def _slots(self) -> Iterator[tuple[int, int]]:
         """(slot, sequence number) of retained results, oldest first."""
@@ -179,19 +205,20 @@ class ResultRing:
     def rows(self) -> Iterator[ResultRow]:
         """Retained results, oldest first."""
         cols = [getattr(self, name) for name, _ in COLUMNS]
-        messages = self.messages
-        e, rq, st, er, lat, svc, b_in, b_out = cols
-        for slot, seq in self._slots():
+        texts = self.messages
+        e, rq, st, er, lat, svc, b_in, b_out, mid = cols
+        for slot, _ in self._slots():
+            err = er[slot]
             yield ResultRow(
                 e[slot],
                 rq[slot],
                 st[slot],
-                er[slot],
+                err,
                 lat[slot],
                 svc[slot],
                 b_in[slot],
                 b_out[slot],
-                messages.get(seq, ""),
+                texts[mid[slot]] if err else "",
             )
 
     def to_columns(self) -> dict[str, bytes]:
@@ -206,9 +233,7 @@ class ResultRing:
             elif n < self.capacity:
                 col = col[:n]
             out[name] = col.tobytes()
-        first_seq = self.count - n
-        retained = {seq - first_seq: msg for seq, msg in self.messages.items() if seq >= first_seq}
-        out["messages"] = json.dumps(retained).encode()
+        out["messages"] = json.dumps(self.messages).encode()
         return out
 
     @classmethod
@@ -220,6 +245,8 @@ class ResultRing:
             col.frombytes(columns.get(name, b""))
             cols[name] = col
         n = len(cols["elapsed_s"])
+        if "message_id" not in columns:
+            cols["message_id"] = _column("H", n)
         if any(len(c) != n for c in cols.values()):
             raise ValueError("result columns have different lengths")
         cap = max(capacity or n, 1)
@@ -229,10 +256,14 @@ class ResultRing:
         for name, _ in COLUMNS:
             getattr(ring, name)[:kept] = cols[name][skip:]
         ring.count = kept
-        messages = json.loads(columns.get("messages", b"{}"))
-        for k in sorted(int(key) for key in messages):
-            if k >= skip:
-                ring.add_message(k - skip, messages[str(k)])
+        texts = json.loads(columns.get("messages", b"[]"))
+        if not isinstance(texts, list) or not texts or texts[0] != "":
+            raise ValueError("result columns carry no message table")
+        if any(mid >= len(texts) for mid in cols["message_id"]):
+            raise ValueError("a result refers to a message the table does not hold")
+        ring.max_messages = max(ring.max_messages, len(texts))
+        ring.messages = [str(t) for t in texts]
+        ring.message_ids = {t: i for i, t in enumerate(ring.messages)}
         return ring
 
     def write_csv(self, path: str | Path, request_names: Sequence[str]) -> int:
@@ -269,18 +300,30 @@ def _csv_line(row: ResultRow, request_names: Sequence[str]) -> tuple[object, ...
 
 
 def write_results_csv(
-    path: str | Path, rings: Iterable[ResultRing], request_names: Sequence[str]
+    path: str | Path,
+    rings: Iterable[ResultRing],
+    request_names: Sequence[str],
+    redact: Callable[[str], str] | None = None,
 ) -> int:
-    """Write the results of several rings (one per worker) as one CSV, in time order."""
+    """Write the results of several rings (one per worker) as one CSV, in time order.
+
+    ``redact`` (if given) cleans each distinct message once before it is written."""
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     written = 0
     merged = heapq.merge(*(r.rows() for r in rings), key=lambda row: row.elapsed_s)
+    cleaned: dict[str, str] = {"": ""}
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(CSV_HEADER)
         for row in merged:
-            writer.writerow(_csv_line(row, request_names))
+            line = _csv_line(row, request_names)
+            if redact is not None and row.message:
+                text = cleaned.get(row.message)
+                if text is None:
+                    text = cleaned[row.message] = redact(row.message)
+                line = (*line[:-1], text)
+            writer.writerow(line)
             written += 1
     tmp.replace(target)
     return written

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import pickle
+import tracemalloc
 from pathlib import Path
+
+import pytest
 
 from engine.metrics.ring import (
     CSV_HEADER,
+    TABLE_FULL,
     ResultRing,
     bytes_per_result,
     write_results_csv,
@@ -53,14 +57,56 @@ def test_ring_holds_exactly_capacity_at_the_boundary() -> None:
     assert [r.bytes_in for r in ring.rows()] == list(range(1, 11))
 
 
-def test_error_messages_are_bounded_separately() -> None:
+def test_every_retained_error_keeps_its_message() -> None:
+    ring = ResultRing(10_000)
+    for k in range(12_000):
+        ring.append(k / 1000, 0, 0, ERR_CONNECT, 10, 10, 0, 0, f"connection refused ({k % 7})")
+    rows = list(ring.rows())
+    assert len(rows) == 10_000
+    assert all(r.message == f"connection refused ({k % 7})" for k, r in enumerate(rows, 2_000))
+    assert len(ring.messages) == 8  # "" plus seven distinct texts, however many results
+
+
+def test_distinct_messages_beyond_the_table_share_one_entry() -> None:
     ring = ResultRing(1_000, max_messages=5)
     for k in range(40):
         ring.append(0.0, 0, 0, ERR_TIMEOUT, 10, 10, 0, 0, f"timeout {k}")
-    assert len(ring.messages) == 5
     messages = [r.message for r in ring.rows()]
-    assert messages[-5:] == [f"timeout {k}" for k in range(35, 40)]
-    assert messages[:35] == [""] * 35  # older messages dropped, their results kept
+    assert messages[:5] == [f"timeout {k}" for k in range(5)]
+    assert messages[5:] == [TABLE_FULL] * 35
+    assert len(ring.messages) == 7 and len(ring.message_ids) == 7  # bounded: 5 + "" + full
+    ring.append(0.0, 0, 0, ERR_TIMEOUT, 10, 10, 0, 0, "timeout 3")
+    assert list(ring.rows())[-1].message == "timeout 3"  # known texts still get their own id
+
+
+def test_a_reused_slot_does_not_inherit_the_old_message() -> None:
+    ring = ResultRing(2)
+    ring.append(0.0, 0, 0, ERR_CONNECT, 1, 1, 0, 0, "refused")
+    ring.append(0.1, 0, 0, ERR_CONNECT, 1, 1, 0, 0, "refused")
+    ring.append(0.2, 0, 200, 0, 1, 1, 0, 0)  # success over slot 0
+    ring.append(0.3, 0, 0, ERR_TIMEOUT, 1, 1, 0, 0)  # error without a message over slot 1
+    assert [(r.status, r.message) for r in ring.rows()] == [(200, ""), (0, "")]
+
+
+def test_every_error_row_of_the_csv_carries_its_message(tmp_path: Path) -> None:
+    ring = ResultRing(10_000)
+    for k in range(13_000):
+        err = ERR_CONNECT if k % 2 else ERR_TIMEOUT
+        ring.append(k / 1000, 0, 0, err, 10, 10, 0, 0, f"failed with code {k % 50}")
+    back = ResultRing.from_columns(pickle.loads(pickle.dumps(ring.to_columns())))
+    path = tmp_path / "errors.csv"
+    assert write_results_csv(path, [back], ["Home"], redact=str.upper) == 10_000
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 10_000
+    assert all(row["message"] == f"FAILED WITH CODE {k % 50}" for k, row in enumerate(rows, 3_000))
+
+
+def test_columns_without_a_message_table_are_refused() -> None:
+    columns = ResultRing(4).to_columns()
+    columns["messages"] = b"{}"
+    with pytest.raises(ValueError, match="message table"):
+        ResultRing.from_columns(columns)
 
 
 def test_columns_round_trip_through_pickle() -> None:
@@ -121,5 +167,21 @@ def test_csv_merges_several_rings_in_time_order(tmp_path: Path) -> None:
 def test_retained_results_stay_far_under_five_megabytes_per_hundred_thousand() -> None:
     ring = ResultRing(100_000)
     assert ring.nbytes() == bytes_per_result() * 100_000
-    assert bytes_per_result() <= 27
+    assert bytes_per_result() == 27  # 25 bytes of measurements + a 2-byte message id
     assert ring.nbytes() <= 5_000_000
+
+
+def test_measured_memory_of_a_full_ring_with_errors_is_under_five_megabytes() -> None:
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        ring = ResultRing(100_000)
+        for k in range(100_000):  # 1% errors, with 50 distinct messages
+            err = ERR_CONNECT if k % 100 == 0 else 0
+            message = f"connection refused by 127.0.0.1:{8000 + k % 50}" if err else ""
+            ring.append(k / 1000, k % 3, 0 if err else 200, err, 900, 900, 512, 128, message)
+        used = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(ring) == 100_000
+    assert used <= 5_000_000
