@@ -42,6 +42,17 @@ def threshold_row(expr: str) -> str | None:
     return _KEYS.get(key)
 
 
+def threshold_value(expr: str, value: float) -> str:
+    """A threshold's current value in its metric's unit: ms for latencies, % for error_rate."""
+    lhs = re.split(r"[<>=!]", expr, maxsplit=1)[0].strip().lower()
+    metric = re.sub(r"\[.*\]", "", lhs).strip()
+    if metric == "error_rate":
+        return f"{value:.2%}"
+    if threshold_row(metric) is not None or metric in ("min", "mean", "avg", "med"):
+        return format_ms(value)
+    return f"{value:.4g}"
+
+
 def threshold_marks(results: tuple[ThresholdResult, ...]) -> dict[str, bool | None]:
     """Per percentile row, the combined verdict of its thresholds (False wins, then None)."""
     marks: dict[str, bool | None] = {}
@@ -121,5 +132,5 @@ class Percentiles(SnapshotText):
             symbol = {True: "✓", False: "✗", None: "…"}[result.passed]
             text.append(f"{symbol} {result.expr}", style)
             if result.value is not None:
-                text.append(f"  ({result.value:.4g})", head)
+                text.append(f"  ({threshold_value(result.expr, result.value)})", head)
         return text

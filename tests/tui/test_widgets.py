@@ -16,7 +16,7 @@ from deli_tui.widgets import (
     ThroughputChart,
 )
 from deli_tui.widgets.latency_histogram import rebin
-from deli_tui.widgets.percentiles import threshold_marks, threshold_row
+from deli_tui.widgets.percentiles import threshold_marks, threshold_row, threshold_value
 from deli_tui.widgets.request_table import sort_requests
 from deli_tui.widgets.run_header import progress_cells
 from deli_tui.widgets.throughput_chart import column_levels
@@ -61,6 +61,13 @@ def test_threshold_rows_are_recognised_in_their_usual_spellings() -> None:
     assert threshold_row("max < 1s") == "max"
     assert threshold_row("error_rate < 1%") is None
     assert threshold_row("home: p95 < 10ms") is None
+
+
+def test_threshold_values_are_shown_in_their_unit() -> None:
+    assert threshold_value("p95 < 300ms", 20.86) == "20.9ms"
+    assert threshold_value("p95[home] < 300ms", 2.5) == "2.50ms"
+    assert threshold_value("error_rate < 1%", 0.0021) == "0.21%"
+    assert threshold_value("rps > 100", 1234.5) == "1234"
 
 
 def test_failed_threshold_marks_its_percentile_failed() -> None:
