@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from engine.plan import LoadProfile, PreparedRequest, RunPlan, Stage
-from tests.servers.faults import FaultServer, fault_server, refused_port
+from tests.servers.faults import FaultServer, fault_server, h2_fault_server, refused_port
 
 
 @pytest.fixture(scope="session")
@@ -113,3 +113,10 @@ def stalled_port() -> Iterator[int]:
     finally:
         filler.close()
         listener.close()
+
+
+@pytest.fixture(scope="session")
+def h2_faults() -> Iterator[FaultServer]:
+    """A cleartext HTTP/2 server that resets streams, sends GOAWAY or garbage by path."""
+    with h2_fault_server() as server:
+        yield server

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from engine.plan import RunPlan
-from engine.transport import ERR_CONNECT, ERR_NONE, ERR_PROTOCOL, ERR_TIMEOUT, make_client
+from engine.transport import ERR_CONNECT, ERR_NONE, ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, make_client
 from engine.transport.http2 import Http2Client
 from tests.servers.asgi import RunningServer
 from tests.servers.faults import FaultServer
@@ -160,3 +160,36 @@ def test_hpack_block_caches_decode_and_encode_like_plain_hpack():
         block = plain_enc.encode(encoded)
         assert caching_enc.encode(encoded) == block
         assert caching_dec.decode(block, raw=True) == plain_dec.decode(block, raw=True)
+
+
+async def test_reset_stream_is_a_read_error_and_the_connection_lives_on(
+    h2_faults: FaultServer, make_plan: MakePlan
+):
+    plan = make_plan(f"{h2_faults.url}/rst", f"{h2_faults.url}/ok", http2=True, timeout_s=3)
+    client = make_client(plan, max_connections=4)
+    reset = await asyncio.wait_for(client.request(0, False), 10)
+    ok = await asyncio.wait_for(client.request(1, True), 10)
+    await client.aclose()
+    assert reset[1] == ERR_READ and "INTERNAL_ERROR" in reset[2]
+    assert ok[:2] == (200, ERR_NONE) and ok[8] == b"ok\n" and ok[5] == 0
+
+
+async def test_goaway_fails_the_unanswered_stream_and_a_new_connection_follows(
+    h2_faults: FaultServer, make_plan: MakePlan
+):
+    plan = make_plan(f"{h2_faults.url}/ok", f"{h2_faults.url}/goaway", http2=True, timeout_s=3)
+    client = make_client(plan, max_connections=4)
+    first = await asyncio.wait_for(client.request(0, False), 10)
+    gone = await asyncio.wait_for(client.request(1, False), 10)
+    again = await asyncio.wait_for(client.request(0, False), 10)
+    await client.aclose()
+    assert first[:2] == (200, ERR_NONE)
+    assert gone[1] == ERR_READ and "GOAWAY" in gone[2]
+    assert again[:2] == (200, ERR_NONE) and again[5] > 0  # on a new connection
+
+
+async def test_an_illegal_frame_is_a_protocol_error(h2_faults: FaultServer, make_plan: MakePlan):
+    client = make_client(make_plan(f"{h2_faults.url}/garbage", http2=True), max_connections=2)
+    result = await asyncio.wait_for(client.request(0, False), 10)
+    await client.aclose()
+    assert result[1] == ERR_PROTOCOL and result[2]

@@ -206,3 +206,85 @@ def fault_server(certfile: str | None = None, keyfile: str | None = None) -> Ite
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=10)
         sock.close()
+
+
+class _H2FaultProtocol(asyncio.Protocol):
+    """Cleartext HTTP/2 (prior knowledge) with faults by path: ``/ok``, ``/rst`` (the stream
+    is reset), ``/goaway`` (GOAWAY naming an earlier stream, then close), ``/garbage`` (a
+    frame no peer may send: DATA on stream 0)."""
+
+    def __init__(self) -> None:
+        import h2.config
+        import h2.connection
+
+        self.conn = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=False, header_encoding=None)
+        )
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.conn.initiate_connection()
+        self.transport.write(self.conn.data_to_send())
+
+    def data_received(self, data: bytes) -> None:
+        import h2.errors
+        import h2.events
+        import h2.exceptions
+
+        assert self.transport is not None
+        try:
+            events = self.conn.receive_data(data)
+        except h2.exceptions.ProtocolError:
+            self.transport.write(self.conn.data_to_send())
+            self.transport.close()
+            return
+        for event in events:
+            if not isinstance(event, h2.events.RequestReceived):
+                continue
+            sid = event.stream_id
+            path = dict(event.headers).get(b":path", b"/")
+            if path == b"/rst":
+                self.conn.reset_stream(sid, h2.errors.ErrorCodes.INTERNAL_ERROR)
+            elif path == b"/goaway":
+                self.conn.close_connection(last_stream_id=max(0, sid - 2))
+                self.transport.write(self.conn.data_to_send())
+                self.transport.close()
+                return
+            elif path == b"/garbage":
+                # a DATA frame on stream 0: a connection error in any HTTP/2 peer
+                self.transport.write(b"\x00\x00\x02\x00\x00\x00\x00\x00\x00ok")
+                return
+            else:
+                self.conn.send_headers(sid, [(b":status", b"200"), (b"content-length", b"3")])
+                self.conn.send_data(sid, b"ok\n", end_stream=True)
+        self.transport.write(self.conn.data_to_send())
+
+
+@contextmanager
+def h2_fault_server() -> Iterator[FaultServer]:
+    """Run the HTTP/2 (h2c) fault server in a background thread."""
+    loop = asyncio.new_event_loop()
+    ready: list[int] = []
+    started = threading.Event()
+    stop: asyncio.Event | None = None
+
+    async def main() -> None:
+        nonlocal stop
+        stop = asyncio.Event()
+        server = await loop.create_server(_H2FaultProtocol, "127.0.0.1", 0)
+        ready.append(server.sockets[0].getsockname()[1])
+        started.set()
+        await stop.wait()
+        server.close()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    if not started.wait(10):
+        raise RuntimeError("h2 fault server did not start")
+    try:
+        yield FaultServer("127.0.0.1", ready[0], "http")
+    finally:
+        assert stop is not None
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
