@@ -166,3 +166,17 @@ async def test_ssl_cert_file_is_honoured(
     result = await client.request(0, False)
     await client.aclose()
     assert result[:2] == (200, 0)
+
+
+async def test_connection_cap_is_shared_across_hosts(
+    demo_server: RunningServer, faults: RunningServer, make_plan: MakePlan
+):
+    client = make_client(make_plan(f"{demo_server.url}/", f"{faults.url}/ok"), max_connections=1)
+    results = [await client.request(i % 2, False) for i in range(4)]
+    both = await asyncio.wait_for(
+        asyncio.gather(client.request(0, False), client.request(1, False)), 10
+    )
+    await client.aclose()
+    assert [r[:2] for r in results + list(both)] == [(200, 0)] * 6
+    assert all(r[5] > 0 for r in results)  # each switch closed the other host's idle connection
+    assert client.open <= 1  # type: ignore[attr-defined]
