@@ -343,10 +343,28 @@ def build_plan(
     )
 
 
+def _plain_address(name: str, value: str) -> bool:
+    """A variable holding only where to send (``baseUrl=http://host:port``): shown as the
+    target, not hidden. Credentials inside a URL are still caught by ``redact_text``."""
+    if is_sensitive_header(name):
+        return False
+    parts = urlsplit(value)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not parts.query
+    )
+
+
 def secret_values(scope: VariableScope, prepared: list[PreparedRequest]) -> tuple[str, ...]:
-    """Values never to be shown: variables from the env file or the process environment, and
-    the values of sensitive headers (the whole value and, for ``Bearer x``, the credential)."""
-    values = list(scope.secret_values())
+    """Values never to be shown: variables from the env file or the process environment (but
+    plain base URLs), and sensitive header values (whole, and the ``Bearer x`` credential)."""
+    values = [
+        v
+        for k, v in scope.values.items()
+        if v and scope.origins.get(k) != "collection" and not _plain_address(k, v)
+    ]
     for req in prepared:
         for name, value in req.headers:
             if is_sensitive_header(name) and value:

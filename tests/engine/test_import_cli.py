@@ -1,0 +1,157 @@
+"""``deli-tui import postman|curl`` as a user runs it: files that load and run, clear refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.collection.loader import load_collection
+from tests.servers.asgi import RunningServer
+
+SAFETY_S = 90.0
+SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+POSTMAN = {
+    "info": {"name": "Demo shop", "schema": SCHEMA},
+    "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}"}]},
+    # an address nobody serves: the run points baseUrl at the demo server from the environment
+    "variable": [
+        {"key": "baseUrl", "value": "http://127.0.0.1:9"},
+        {"key": "code", "value": "200"},
+    ],
+    "item": [
+        {
+            "name": "Catalog",
+            "item": [
+                {
+                    "name": "Get document",
+                    "request": {
+                        "method": "GET",
+                        "header": [{"key": "Accept", "value": "application/json"}],
+                        "url": {"raw": "{{baseUrl}}/json", "host": ["{{baseUrl}}"]},
+                    },
+                },
+                {
+                    "name": "Echo order",
+                    "request": {
+                        "method": "POST",
+                        "header": [],
+                        "body": {
+                            "mode": "raw",
+                            "raw": '{"sku": "A-1", "qty": 2}',
+                            "options": {"raw": {"language": "json"}},
+                        },
+                        "url": "{{baseUrl}}/echo",
+                    },
+                },
+            ],
+        },
+        {"name": "Status", "request": {"method": "GET", "url": "{{baseUrl}}/status/{{code}}"}},
+    ],
+}
+ENVIRONMENT = {
+    "name": "local",
+    "values": [{"key": "token", "value": "t0ken-value", "enabled": True}],
+}
+
+
+def deli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deli_tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_S,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def write_json(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_postman_and_curl_imports_load_and_run(demo_server: RunningServer, tmp_path: Path) -> None:
+    source = write_json(tmp_path / "shop.postman_collection.json", POSTMAN)
+    env = write_json(tmp_path / "local.postman_environment.json", ENVIRONMENT)
+    dest = tmp_path / "shop"
+    done = deli("import", "postman", str(source), str(dest), "--environment", str(env))
+    assert done.returncode == 0, done.stderr
+    assert "imported 3 request(s)" in done.stdout
+
+    body = json.dumps({"n": 1})
+    curl = f"curl -X POST -H 'Content-Type: application/json' -d '{body}' {demo_server.url}/echo"
+    done = deli(
+        "import", "curl", curl, "--into", str(dest), "--name", "Echo n", "--folder", "extra"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "extra/echo_n.yaml" in done.stdout
+
+    c = load_collection(dest)
+    by_name = {r.name: r for r in c.requests}
+    assert set(by_name) == {"Get document", "Echo order", "Status", "Echo n"}
+    assert by_name["Get document"].relpath == Path("catalog/get_document.yaml")
+    assert by_name["Get document"].headers["Authorization"] == "Bearer {{token}}"
+    assert by_name["Echo order"].body == {"sku": "A-1", "qty": 2}
+    assert by_name["Echo n"].method == "POST" and by_name["Echo n"].body == {"n": 1}
+    assert c.variables == {"baseUrl": "http://127.0.0.1:9", "code": "200"}
+
+    report = tmp_path / "run.json"
+    ran = deli(
+        *("run", str(dest), "--users", "1", "--duration", "1s", "--json", str(report)),
+        env={"baseUrl": demo_server.url},
+    )
+    assert ran.returncode == 0, ran.stderr
+    data = json.loads(report.read_text())
+    assert set(data["per_request"]) == {"Get document", "Echo order", "Status", "Echo n"}
+    assert data["requests"] > 0 and data["errors"] == {}
+    assert set(data["status_codes"]) == {"200"}
+    assert data["target"] == demo_server.url  # a plain base URL is shown, not hidden
+    assert "t0ken-value" not in ran.stdout + ran.stderr + report.read_text()
+
+
+def refused(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: ") or "usage:" in done.stderr
+    for word in words:
+        assert word in done.stderr
+
+
+def test_bad_postman_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    good = write_json(tmp_path / "good.json", POSTMAN)
+    refused(deli("import", "postman", str(tmp_path / "nope.json"), str(tmp_path / "a")), "nope")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    refused(deli("import", "postman", str(broken), str(tmp_path / "b")), "broken.json", "Postman")
+    other = write_json(tmp_path / "other.json", {"hello": "world"})
+    refused(deli("import", "postman", str(other), str(tmp_path / "c")), "not a Postman collection")
+    odd = write_json(
+        tmp_path / "odd.json", {"item": [{"name": "x", "request": {"url": {"host": [1]}}}]}
+    )
+    refused(deli("import", "postman", str(odd), str(tmp_path / "d")), "odd.json")
+    bad_env = write_json(tmp_path / "env.json", ["not", "an", "environment"])
+    done = deli("import", "postman", str(good), str(tmp_path / "e"), "--environment", str(bad_env))
+    refused(done, "env.json", "Postman environment")
+    assert not (tmp_path / "e").exists()
+    assert not any((tmp_path / name).exists() for name in "abcd")  # nothing half-written
+
+    assert deli("import", "postman", str(good), str(tmp_path / "f")).returncode == 0
+    before = (tmp_path / "f" / "collection.yaml").read_bytes()
+    refused(deli("import", "postman", str(good), str(tmp_path / "f")), "already exists")
+    assert (tmp_path / "f" / "collection.yaml").read_bytes() == before
+    refused(deli("import", "postman", str(good)), "usage:")
+
+
+def test_bad_curl_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    into = tmp_path / "c"
+    refused(deli("import", "curl", "curl 'http://127.0.0.1:1/x", "--into", str(into)), "curl")
+    refused(deli("import", "curl", "curl -H", "--into", str(into)), "-H")
+    refused(deli("import", "curl", "wget http://127.0.0.1:1/", "--into", str(into)), "curl")
+    assert not into.exists()
+    url = "curl http://127.0.0.1:8089/json"
+    refused(deli("import", "curl", url, "--into", str(into), "--folder", "../out"), "--folder")
+    refused(deli("import", "curl", url), "--into")
+    (tmp_path / "file").write_text("x")
+    refused(deli("import", "curl", url, "--into", str(tmp_path / "file")), "not a directory")
