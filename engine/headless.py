@@ -54,6 +54,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="FILE", help="write the full JSON report")
     parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
     parser.add_argument("--csv", metavar="FILE", help="write raw results as CSV")
+    parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     parser.add_argument("--listen", metavar="SOCKET", help="serve the run for `deli-tui attach`")
     parser.add_argument("--quiet", action="store_true", help="no live lines")
 
@@ -190,6 +191,10 @@ def _write_reports(
             writers.append((args.junit, lambda: report.write_junit(args.junit, plan, finished)))
     if args.csv:
         writers.append((args.csv, lambda: _write_csv(args.csv, plan, finished)))
+    if args.html:
+        from engine.report_html import write_html
+
+        writers.append((args.html, lambda: write_html(args.html, plan, finished)))
     for path, write in writers:
         try:
             write()
@@ -307,7 +312,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         say(f"error: {exc.filename or args.path}: no such file or directory", err)
         return EXIT_BAD_INPUT
-    for option, value in (("--json", args.json), ("--junit", args.junit), ("--csv", args.csv)):
+    reports = (("--json", args.json), ("--junit", args.junit), ("--csv", args.csv))
+    for option, value in (*reports, ("--html", args.html)):
         if value and not Path(value).resolve().parent.is_dir():
             say(f"error: {option} {value}: the directory does not exist", err)
             return EXIT_BAD_INPUT

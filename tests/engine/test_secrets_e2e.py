@@ -53,9 +53,9 @@ def write_secret_collection(root: Path, server: FaultServer) -> Path:
 
 def test_secrets_appear_in_no_report_and_no_output(faults: FaultServer, tmp_path: Path) -> None:
     env_file = write_secret_collection(tmp_path / "c", faults)
-    out = {name: tmp_path / f"run.{name}" for name in ("json", "csv", "xml")}
+    out = {name: tmp_path / f"run.{name}" for name in ("json", "csv", "xml", "html")}
     args = [str(tmp_path / "c"), "--env-file", str(env_file), "--json", str(out["json"])]
-    args += ["--csv", str(out["csv"]), "--junit", str(out["xml"])]
+    args += ["--csv", str(out["csv"]), "--junit", str(out["xml"]), "--html", str(out["html"])]
     done = subprocess.run(
         [sys.executable, "-m", "deli_tui", "run", *args],
         capture_output=True,
@@ -76,6 +76,7 @@ def test_secrets_appear_in_no_report_and_no_output(faults: FaultServer, tmp_path
     assert "body does not contain 'token=[redacted]'" in csv_text
     assert "connect" in csv_text and "protocol" in csv_text
     assert "deli:[redacted]@127.0.0.1" in texts["json"]
+    assert "Token echo" in texts["html"] and "token=[redacted]" in texts["html"]
 
 
 def test_the_plan_names_every_secret_value(faults: FaultServer, tmp_path: Path) -> None:
