@@ -7,8 +7,10 @@ newest ``Snapshot`` and redraws only when what it shows changed.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
@@ -85,7 +87,16 @@ class RunCommands(Provider):
                 )
 
 
-def start_engine() -> EngineLink:
+def engine_log_path(runs_dir: Path | None) -> str:
+    """Where the engine's own stdout/stderr go while the app owns the terminal: a stray
+    warning or traceback from a worker would otherwise draw over the screen."""
+    if runs_dir is not None:
+        runs_dir.parent.mkdir(parents=True, exist_ok=True)
+        return str(runs_dir.parent / "engine.log")
+    return str(Path(tempfile.gettempdir()) / f"deli-tui-engine-{os.getuid()}.log")
+
+
+def start_engine(log_path: str | None = None) -> EngineLink:
     """Start the engine process from inside the running app.
 
     Textual replaces ``sys.stderr`` with a capture whose ``fileno()`` is -1, and
@@ -102,7 +113,7 @@ def start_engine() -> EngineLink:
         resource_tracker.ensure_running()
     finally:
         sys.stderr = captured
-    return EngineHandle.start()
+    return EngineHandle.start(log_path=log_path)
 
 
 def shown_path(path: Path) -> str:
@@ -168,7 +179,8 @@ class RunScreen(Screen[None]):
     @classmethod
     def for_plan(cls, plan: RunPlan, runs_dir: Path | None = None) -> RunScreen:
         """Start an engine process and run ``plan``; the result is saved under ``runs_dir``."""
-        return cls(start_engine, first=Start(plan), runs_dir=runs_dir)
+        log_path = engine_log_path(runs_dir)
+        return cls(lambda: start_engine(log_path), first=Start(plan), runs_dir=runs_dir)
 
     @classmethod
     def for_attach(cls, socket_path: str) -> RunScreen:
