@@ -199,9 +199,8 @@ def _svg(parts: list[str], title: str) -> str:
 
 
 def _latency_row(label: str, stats: LatencyStats) -> list[str]:
-    values = (stats.min_ms, stats.mean_ms, stats.p50_ms, stats.p90_ms, stats.p95_ms)
-    values += (stats.p99_ms, stats.p99_9_ms, stats.max_ms)
-    return [label, str(stats.count), *(format_ms(v) for v in values)]
+    names = ("min", "mean", "p50", "p90", "p95", "p99", "p99_9", "max")
+    return [label, str(stats.count), *(format_ms(getattr(stats, f"{n}_ms")) for n in names)]
 
 
 def _thresholds(s: Snapshot) -> str:
