@@ -116,6 +116,10 @@ class ClosedLoad(LoadRun):
                 t0 = clock()
                 try:
                     result = await request(index, want_body[index])
+                except asyncio.CancelledError:  # cut off by the end of the run: still counted
+                    t1 = clock()
+                    complete(index, self.cut_off, t1 - t0, t1 - t0, -1, t1)
+                    raise
                 finally:
                     user.busy = False
                 t1 = clock()

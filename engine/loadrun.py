@@ -23,7 +23,14 @@ from engine.metrics.recorder import WindowRecorder
 from engine.metrics.window import WindowData
 from engine.plan import RunPlan
 from engine.protocol import Adjust, Stop
-from engine.transport.base import ERR_CHECK, ERR_HTTP_STATUS, Client, Result
+from engine.transport.base import (
+    ERR_CHECK,
+    ERR_HTTP_STATUS,
+    ERR_TIMEOUT,
+    Client,
+    Result,
+    error_result,
+)
 from engine.workerproto import share_of
 
 TICK_S = 0.1  # how often slow loops (user count, graceful wait) look again
@@ -64,6 +71,9 @@ class LoadRun:
         self.reason = ""
         self.failure: BaseException | None = None
         self.tasks: set[asyncio.Future[Any]] = set()  # in flight: awaited or cancelled at the end
+        # what a request cancelled before its response is recorded as (a timeout): set by
+        # _drain() to say why, so a cut-off send is counted, never lost
+        self.cut_off: Result = error_result(ERR_TIMEOUT, "cut off before its response")
         self._wake: asyncio.Future[None] | None = None
         self.setup()
 
@@ -197,12 +207,15 @@ class LoadRun:
                 inbox.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await windows
-        if self.failure is not None:
-            raise self.failure
         self._update_gauges()
         end = max(self.elapsed(), 0.0)
         seq = int(end // self.plan.window_s)
         final = self.recorder.flush(seq, seq * self.plan.window_s, end)
+        if self.failure is not None:
+            # what was measured up to the failure still counts (cut-off requests included)
+            with contextlib.suppress(Exception):
+                self.on_window(final)
+            raise self.failure
         return final, self.reason or "completed"
 
     async def _windows(self) -> None:
@@ -239,17 +252,26 @@ class LoadRun:
         self.model_gauges(t, target)
 
     async def _drain(self) -> None:
-        """Let in-flight requests finish (up to graceful_stop_s), then cancel the rest."""
+        """Let in-flight requests finish (up to graceful_stop_s), then cancel the rest; each
+        cancelled request is recorded by its model as a timeout saying why (``cut_off``)."""
         self.stopping = True
         self.before_drain()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.profile.graceful_stop_s
+        grace = self.profile.graceful_stop_s
+        deadline = loop.time() + grace
         # re-read self.tasks each turn: a finished send may start a queued one
         while self.tasks and self.graceful:  # a later Stop(graceful=False) cuts it short
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
             await asyncio.wait(set(self.tasks), timeout=min(remaining, TICK_S))
+        if self.failure is not None:
+            why = "cut off: the run failed"
+        elif self.graceful:
+            why = f"cut off by the end of the run (graceful stop {grace:g} s)"
+        else:
+            why = "cut off by an immediate stop"
+        self.cut_off = error_result(ERR_TIMEOUT, why)
         self.graceful = False  # from here nothing new starts
         pending = set(self.tasks)
         for task in pending:

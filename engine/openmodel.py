@@ -113,7 +113,8 @@ class OpenLoad(LoadRun):
         send, lag = actual - intended), then start queued sends into the freed slot."""
         t1 = time.perf_counter_ns()
         self.tasks.discard(fut)
-        if fut.cancelled():
+        if fut.cancelled():  # cut off by the end of the run: sent, so counted (a timeout)
+            self.complete(index, self.cut_off, t1 - intended_ns, t1 - t0, t0 - intended_ns, t1)
             return
         exc = fut.exception()
         if exc is not None:

@@ -20,7 +20,7 @@ from engine.metrics.ring import ResultRing
 from engine.metrics.window import WindowData
 from engine.plan import Check, LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.protocol import Adjust, Stop
-from engine.transport.base import ERR_CHECK, ERR_HTTP_STATUS, ERR_NONE
+from engine.transport.base import ERR_CHECK, ERR_HTTP_STATUS, ERR_NONE, ERR_TIMEOUT
 from engine.worker import run_load, worker_main
 from engine.workerproto import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow
 from tests.servers.asgi import RunningServer
@@ -295,10 +295,12 @@ async def test_adjust_users_then_stop(demo: RunningServer) -> None:
     assert ring.count == _total([*windows, final]) > 0
 
 
-@pytest.mark.parametrize(("graceful", "expected"), [(True, 6), (False, 3)])
+@pytest.mark.parametrize(("graceful", "cut_off"), [(True, 0), (False, 3)])
 async def test_stop_lets_in_flight_requests_finish_only_when_graceful(
-    demo: RunningServer, graceful: bool, expected: int
+    demo: RunningServer, graceful: bool, cut_off: int
 ) -> None:
+    """Three users: after the first three requests, Stop. Graceful: the three in flight
+    finish; immediate: they are cut off, and still counted, as timeouts saying why."""
     plan = _plan([_request(demo, "/delay/1000")], "closed", [(SAFETY_S, 3)])
     control: asyncio.Queue[object] = asyncio.Queue()
     windows: list[WindowData] = []
@@ -308,8 +310,97 @@ async def test_stop_lets_in_flight_requests_finish_only_when_graceful(
     final, ring, reason = await asyncio.wait_for(task, SAFETY_S)
     assert reason == "stopped"
     assert final is not None
-    assert _total([*windows, final]) == ring.count == expected
-    assert {row.error for row in ring.rows()} == {ERR_NONE}
+    assert _total([*windows, final]) == ring.count == 6
+    rows = list(ring.rows())
+    assert sum(row.error == ERR_NONE for row in rows) == 6 - cut_off
+    cut = [row for row in rows if row.error != ERR_NONE]
+    assert [(row.error, row.message) for row in cut] == [
+        (ERR_TIMEOUT, "cut off by an immediate stop")
+    ] * cut_off
+
+
+# --- requests cut off by the end of the run -------------------------------------------------
+
+LONG = "/delay/5000"  # still running when a 0.2 s graceful stop runs out
+GRACE_S = 0.2
+
+
+async def test_closed_model_counts_requests_cut_off_by_the_graceful_stop(
+    demo: RunningServer,
+) -> None:
+    """Three users each start one long request; the stage ends and the graceful stop runs
+    out: all three are recorded (timeouts saying why, latency up to the cut-off)."""
+    slow = _request(demo, LONG, timeout_s=SAFETY_S)
+    plan = _plan([slow], "closed", [(0.3, 3)], graceful_stop_s=GRACE_S)
+    windows, ring, reason = await _run(plan)
+    assert reason == "completed"
+    assert _total(windows) == ring.count == 3  # requests recorded == requests started
+    assert dict(_merged_errors(windows)) == {ERR_TIMEOUT: 3}
+    rows = list(ring.rows())
+    assert {row.message for row in rows} == {"cut off by the end of the run (graceful stop 0.2 s)"}
+    assert min(row.latency_us for row in rows) >= GRACE_S * 1e6  # measured to the cut-off
+    samples = [s for w in windows for s in w.error_samples]
+    assert samples and {s.error_class for s in samples} == {"timeout"}
+
+
+@pytest.mark.parametrize("max_in_flight", [1000, 4])
+async def test_open_model_counts_every_intended_send_when_cut_off(
+    demo: RunningServer, max_in_flight: int
+) -> None:
+    """20/s for 0.5 s is exactly 10 intended sends of a long request: each is either
+    recorded (cut off at the end, a timeout) or skipped (still queued for a slot)."""
+    slow = _request(demo, LONG, timeout_s=SAFETY_S)
+    plan = _plan([slow], "open", [(0.5, 20)], max_in_flight=max_in_flight, graceful_stop_s=GRACE_S)
+    windows, ring, reason = await _run(plan)
+    assert reason == "completed"
+    started = min(max_in_flight, 10)
+    assert _total(windows) == ring.count == started
+    assert _total(windows, "skipped") == 10 - started
+    assert dict(_merged_errors(windows)) == {ERR_TIMEOUT: started}
+    rows = list(ring.rows())
+    assert {row.message for row in rows} == {"cut off by the end of the run (graceful stop 0.2 s)"}
+    assert min(row.latency_us for row in rows) >= GRACE_S * 1e6
+
+
+async def test_open_model_counts_sends_cut_off_by_an_immediate_stop(
+    demo: RunningServer,
+) -> None:
+    slow = _request(demo, LONG, timeout_s=SAFETY_S)
+    plan = _plan([slow], "open", [(SAFETY_S, 20)], max_in_flight=3)
+    control: asyncio.Queue[object] = asyncio.Queue()
+    windows: list[WindowData] = []
+    task = asyncio.create_task(run_load(plan, 0, 1, time.monotonic(), windows.append, control))
+    await _until(lambda: len(windows) >= 1)  # 10 sends due: 3 in flight, the rest queued
+    control.put_nowait(Stop(graceful=False))
+    final, ring, reason = await asyncio.wait_for(task, SAFETY_S)
+    assert reason == "stopped"
+    assert final is not None
+    everything = [*windows, final]
+    assert _total(everything) == ring.count == 3  # the three slots' sends, cut off
+    assert {(row.error, row.message) for row in ring.rows()} == {
+        (ERR_TIMEOUT, "cut off by an immediate stop")
+    }
+    assert _total(everything, "skipped") >= 1  # the queued ones, counted as skipped
+
+
+async def test_a_failed_run_still_reports_the_requests_it_cut_off(demo: RunningServer) -> None:
+    """The first window cannot be delivered: the run fails, and its two in-flight requests
+    are cut off and reported in a last window before the failure is raised."""
+    slow = _request(demo, LONG, timeout_s=SAFETY_S)
+    plan = _plan([slow], "closed", [(SAFETY_S, 2)])
+    delivered: list[WindowData] = []
+
+    def on_window(window: WindowData) -> None:
+        if not delivered and window.requests == 0:
+            delivered.append(window)
+            raise RuntimeError("the window pipe is gone")
+        delivered.append(window)
+
+    with pytest.raises(RuntimeError, match="the window pipe is gone"):
+        await asyncio.wait_for(run_load(plan, 0, 1, time.monotonic(), on_window), SAFETY_S)
+    assert _total(delivered) == 2
+    assert dict(_merged_errors(delivered)) == {ERR_TIMEOUT: 2}
+    assert {s.message for w in delivered for s in w.error_samples} == {"cut off: the run failed"}
 
 
 async def test_adjust_rate_changes_the_open_schedule(demo: RunningServer) -> None:
