@@ -165,9 +165,11 @@ class RunScreen(Screen[None]):
         runs_dir: Path | None = None,
         attached: bool = False,
         close_timeout: float = 5.0,
+        redact_values: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.attached = attached
+        self.redact_values = redact_values
         self.runs_dir = runs_dir
         self.bridge = EngineBridge(open_link, self, first=first, close_timeout=close_timeout)
         self.finished: Finished | None = None
@@ -180,7 +182,12 @@ class RunScreen(Screen[None]):
     def for_plan(cls, plan: RunPlan, runs_dir: Path | None = None) -> RunScreen:
         """Start an engine process and run ``plan``; the result is saved under ``runs_dir``."""
         log_path = engine_log_path(runs_dir)
-        return cls(lambda: start_engine(log_path), first=Start(plan), runs_dir=runs_dir)
+        return cls(
+            lambda: start_engine(log_path),
+            first=Start(plan),
+            runs_dir=runs_dir,
+            redact_values=plan.redact_values,
+        )
 
     @classmethod
     def for_attach(cls, socket_path: str) -> RunScreen:
@@ -230,22 +237,28 @@ class RunScreen(Screen[None]):
         self._show_verdict()
         self.refresh_bindings()
 
+    def redacted(self, text: str) -> str:
+        """``text`` without the plan's secret values (env file, environment, auth headers)."""
+        from engine.redact import redact_text
+
+        return redact_text(text, self.redact_values)
+
     def on_log_arrived(self, message: LogArrived) -> None:
-        if message.log.level == "warning":
-            self.notify(message.log.message, severity="warning")
-        elif message.log.level == "error":
-            self.notify(message.log.message, severity="error")
+        if message.log.level in ("warning", "error"):
+            severity = "warning" if message.log.level == "warning" else "error"
+            self.notify(self.redacted(message.log.message), severity=severity)
 
     def on_engine_failed(self, message: EngineFailed) -> None:
-        self.notify(message.error.message, title="Engine error", severity="error", timeout=10)
+        text = self.redacted(message.error.message)
+        self.notify(text, title="Engine error", severity="error", timeout=10)
 
     def on_engine_lost(self, message: EngineLost) -> None:
         if self.finished is not None:
             return
-        self.lost = message.reason
+        self.lost = self.redacted(message.reason)
         verdict = self.query_one("#verdict", Static)
         what = "Run link dropped" if self.attached else "Engine stopped"
-        verdict.update(Text(f"{what}: {message.reason}"))
+        verdict.update(Text(f"{what}: {self.lost}"))
         verdict.set_class(True, "-lost")
         self.refresh_bindings()
 
