@@ -7,6 +7,7 @@ checks are judged by the worker.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 from collections.abc import Awaitable
@@ -53,6 +54,13 @@ class Client(Protocol):
     def request(self, index: int, want_body: bool) -> Awaitable[Result]: ...
 
     async def aclose(self) -> None: ...
+
+
+def expire_waiter(waiter: asyncio.Future[bool]) -> None:
+    """A wait for a connection or stream slot reached its deadline: resolve it with False
+    (woken waiters get True), so the waiting request can tell a timeout from a cancel."""
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 def make_ssl_context(

@@ -82,7 +82,7 @@ class H2Connection(asyncio.Protocol):
         self.goaway = False
         self.flush_pending = False
         self.max_streams = FIRST_SETTINGS_STREAMS
-        self.slot_waiters: deque[asyncio.Future[None]] = deque()
+        self.slot_waiters: deque[asyncio.Future[bool]] = deque()  # True: woken, False: expired
         self.window_waiters: list[asyncio.Future[None]] = []
 
     @property
@@ -184,7 +184,7 @@ class H2Connection(asyncio.Protocol):
         while self.slot_waiters:
             waiter = self.slot_waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)
+                waiter.set_result(True)
                 return
 
     def _wake_window_waiters(self) -> None:

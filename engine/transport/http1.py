@@ -24,6 +24,7 @@ from engine.transport.base import (
     USER_AGENT,
     Result,
     error_result,
+    expire_waiter,
     make_ssl_context,
 )
 from engine.transport.h1_connection import Endpoint, H1Connection, RequestSpec
@@ -70,7 +71,7 @@ class Http1Client:
         self.loop = asyncio.get_running_loop()
         self.max_connections = max(1, max_connections)
         self.open = 0
-        self.waiters: deque[asyncio.Future[None]] = deque()
+        self.waiters: deque[asyncio.Future[bool]] = deque()  # True: woken, False: expired
         endpoints: dict[tuple[str, str, int, bool], Endpoint] = {}
         contexts: dict[bool, ssl.SSLContext] = {}
         self._specs: list[RequestSpec] = []
@@ -185,25 +186,26 @@ class Http1Client:
                     return None
             if self.open < self.max_connections:
                 return None
-            waiter = self.loop.create_future()
+            waiter: asyncio.Future[bool] = self.loop.create_future()
             self.waiters.append(waiter)
-            handle = self.loop.call_at(deadline, waiter.cancel)
+            # The deadline resolves the waiter (False) rather than cancelling it: a timer may
+            # fire while loop.time() still reads just short of the deadline (uvloop keeps ms
+            # time), and a cancel then looked like the caller's own cancellation.
+            handle = self.loop.call_at(deadline, expire_waiter, waiter)
             try:
-                await waiter
-            except asyncio.CancelledError:
-                if self.loop.time() >= deadline:
-                    return error_result(
-                        ERR_TIMEOUT, f"timed out after {timeout:g} s waiting for a connection"
-                    )
-                raise
+                woken = await waiter
             finally:
                 handle.cancel()
+            if not woken:
+                return error_result(
+                    ERR_TIMEOUT, f"timed out after {timeout:g} s waiting for a connection"
+                )
 
     def _wake_one(self) -> None:
         while self.waiters:
             waiter = self.waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)
+                waiter.set_result(True)
                 return
 
     def release(self, conn: H1Connection) -> None:

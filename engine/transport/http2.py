@@ -21,6 +21,7 @@ from engine.transport.base import (
     USER_AGENT,
     Result,
     error_result,
+    expire_waiter,
     make_ssl_context,
 )
 from engine.transport.h2_connection import H2Connection, H2Stream
@@ -120,19 +121,17 @@ class Http2Client:
             except ConnectFailed as exc:
                 return exc.result
         while len(conn.streams) >= conn.max_streams or len(conn.streams) >= self.max_streams:
-            waiter = self.loop.create_future()
+            waiter: asyncio.Future[bool] = self.loop.create_future()
             conn.slot_waiters.append(waiter)
-            handle = self.loop.call_at(deadline, waiter.cancel)
+            handle = self.loop.call_at(deadline, expire_waiter, waiter)  # see http1
             try:
-                await waiter
-            except asyncio.CancelledError:
-                if self.loop.time() < deadline:
-                    raise
+                woken = await waiter
+            finally:
+                handle.cancel()
+            if not woken:
                 return error_result(
                     ERR_TIMEOUT, f"timed out after {timeout:g} s waiting for a stream"
                 )
-            finally:
-                handle.cancel()
             if not conn.usable:
                 return await self.request(index, want_body)
         return await self._send(conn, index, want_body, deadline, timeout, connect_ns, tls_ns)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 
 from engine.plan import RunPlan
 from engine.transport import ERR_CONNECT, ERR_NONE, ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, make_client
@@ -193,3 +194,39 @@ async def test_an_illegal_frame_is_a_protocol_error(h2_faults: FaultServer, make
     result = await asyncio.wait_for(client.request(0, False), 10)
     await client.aclose()
     assert result[1] == ERR_PROTOCOL and result[2]
+
+
+def test_a_wait_for_a_stream_past_its_timeout_is_a_timeout_under_uvloop(
+    h2c_server: RunningServer, make_plan: MakePlan
+):
+    """At the stream cap, a request that waits past its timeout gets a timeout result, never
+    a cancellation (uvloop's timers can fire just short of ``loop.time()``'s deadline)."""
+    import uvloop
+
+    url = h2c_server.url
+    plan = make_plan(f"{url}/", f"{url}/delay/3000", f"{url}/", timeout_s=30.0, http2=True)
+    short = replace(plan.requests[2], timeout_s=0.0102)
+    plan = replace(plan, requests=(*plan.requests[:2], short))
+
+    async def main() -> list[tuple[int, str] | str]:
+        client = make_client(plan, max_connections=1)  # one stream at a time
+        assert (await client.request(0, False))[0] == 200  # the connection is up
+        occupant = asyncio.ensure_future(client.request(1, False))  # busy for 3 s
+        outcomes: list[tuple[int, str] | str] = []
+        try:
+            await asyncio.sleep(0)  # the occupant's first step takes the slot
+            for i in range(30):
+                await asyncio.sleep(0.0003 * i)  # vary where the deadline falls in a ms
+                try:
+                    _, err, message, *_ = await client.request(2, False)
+                    outcomes.append((err, message))
+                except asyncio.CancelledError:
+                    outcomes.append("cancelled")
+        finally:
+            occupant.cancel()
+            await client.aclose()
+        return outcomes
+
+    outcomes = uvloop.run(main())
+    expected = (ERR_TIMEOUT, "timed out after 0.0102 s waiting for a stream")
+    assert outcomes == [expected] * 30
