@@ -46,7 +46,13 @@ def _engine_runs(
         rps[workers] = engine.rps
         commands.append(engine.command)
         rows.append(
-            [f"{label}: deli-tui --workers {workers}", engine.rps, engine.cores(), nginx_cores]
+            [
+                f"{label}: deli-tui --workers {workers}",
+                engine.rps,
+                engine.cores(),
+                nginx_cores,
+                f"{100 * engine.starved():.0f}%",
+            ]
         )
         print(f"{label}, {workers} worker(s): deli-tui {engine.rps:,.0f} req/s", flush=True)
     return rps, commands
@@ -68,6 +74,7 @@ def measure(args: argparse.Namespace) -> None:
                     wrk.rps,
                     float("nan"),
                     (nginx.cpu_seconds() - cpu0) / args.duration,
+                    "-",
                 ]
             )
             wrk_rps[threads] = wrk.rps
@@ -77,7 +84,7 @@ def measure(args: argparse.Namespace) -> None:
     print_table(
         f"Worker scaling (nginx {args.nginx_workers} workers, {args.connections} users, "
         f"{os.cpu_count()} cores, {args.duration:g} s each)",
-        ["run", "req/s", "engine cores", "nginx cores"],
+        ["run", "req/s", "engine cores", "nginx cores", "worker waited for CPU"],
         rows,
     )
     h1_gain, h2_gain = ratio(h1[2], h1[1]), ratio(h2[2], h2[1])
