@@ -29,7 +29,7 @@ class Problem:
 
 
 class CollectionError(Exception):
-    """Raised when a collection (or a CLI override) cannot be loaded; carries every problem found."""
+    """Raised when a collection (or a CLI override) cannot be loaded; carries all problems."""
 
     def __init__(self, problems: list[Problem] | Problem) -> None:
         self.problems: list[Problem] = problems if isinstance(problems, list) else [problems]

@@ -55,5 +55,5 @@ def share_of(total: float, worker_id: int, n_workers: int, integral: bool) -> fl
     """This worker's share of a users (integral) or rate (fractional) target."""
     if not integral:
         return total / n_workers
-    base, extra = divmod(int(round(total)), n_workers)
+    base, extra = divmod(round(total), n_workers)
     return float(base + (1 if worker_id < extra else 0))
