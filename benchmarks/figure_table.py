@@ -48,3 +48,13 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[objec
             )
         )
     print(flush=True)
+
+
+def print_noise_note(waited_share: float, limit: float = 0.15) -> None:
+    """Warn when the engine's worker spent more than ``limit`` of the run waiting for a CPU:
+    other processes set the pace then, and throughput ratios say more about the machine."""
+    if waited_share > limit:
+        print(
+            f"NOTE: the worker waited for a CPU {100 * waited_share:.0f}% of the run: the "
+            "machine is busy, so these figures are noisy; rerun when it is quiet."
+        )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from engine_runs import run_headless, stop_on_sigterm
-from figure_table import print_table, ratio, verdict
+from figure_table import print_noise_note, print_table, ratio, verdict
 from local_nginx import LocalNginx, ensure_tools
 from profile_summary import print_summary
 from raw_transport import run_raw_transport
@@ -90,6 +90,7 @@ def measure(args: argparse.Namespace) -> None:
         f"{engine.cores('supervisor'):.2f}, cli {engine.cores('cli'):.2f}; worker waited for "
         f"a CPU {100 * engine.starved():.0f}% of the run"
     )
+    print_noise_note(engine.starved())
     print(f"command: DELI_CA_BUNDLE=ca.pem {engine.command}")
     print(f"reference: {h2load.command}")
     for pid, path in engine.profiles.items():

@@ -15,7 +15,7 @@ import argparse
 import statistics
 
 from engine_runs import run_headless, stop_on_sigterm
-from figure_table import print_table, ratio, verdict
+from figure_table import print_noise_note, print_table, ratio, verdict
 from local_nginx import LocalNginx, ensure_tools
 from profile_summary import print_summary
 from raw_transport import run_raw_transport
@@ -93,6 +93,7 @@ def measure(args: argparse.Namespace) -> None:
     print(f"engine CPU in the last run, cores: {roles}")
     print(f"worker runnable but waiting for a CPU: {100 * last_engine.starved():.0f}% of the run")
     print(f"nginx CPU while the engine ran: {100 * statistics.median(nginx_share):.0f}% of a core")
+    print_noise_note(last_engine.starved())
     print(f"command: {last_engine.command}")
     print(f"reference: wrk -t1 -c{args.connections} -d{args.duration:g}s {url}")
     for pid, path in last_engine.profiles.items():

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from engine_runs import run_headless, stop_on_sigterm
-from figure_table import print_table, verdict
+from figure_table import print_noise_note, print_table, verdict
 from local_nginx import LocalNginx, ensure_tools
 
 TOLERANCE = 0.01
@@ -139,6 +139,7 @@ def measure(args: argparse.Namespace) -> None:
     print(f"engine CPU, cores: {by_role}; worker us/request {engine.us_per_request():.1f}")
     print(f"worker runnable but waiting for a CPU: {100 * engine.starved():.0f}% of the run")
     print(f"steady-state figures from {rows_used:,} raw results (CSV export)")
+    print_noise_note(engine.starved())
     print(f"command: {engine.command}")
 
 
