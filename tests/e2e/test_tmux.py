@@ -2,7 +2,8 @@
 
 Start the demo with a run, read the live dashboard from the pane, stop the run, quit with
 ctrl+q, then make sure no process of it is left (by process tree and by a marker in the
-environment every child inherits).
+environment every child inherits). ``--demo`` saves its run and engine log next to the demo
+collection (in the source tree): the test puts that directory back as it found it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -24,6 +27,11 @@ RATE = re.compile(r"([\d.]+k?) req/s")
 
 
 def require(tool: str) -> str:
+    """The program ``tool``: next to this Python first (CI runs ``.venv/bin/python -m pytest``
+    without putting ``.venv/bin`` on PATH), else on PATH."""
+    beside = Path(sys.executable).parent / tool  # the venv's bin; not resolved (a symlink)
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
     path = shutil.which(tool)
     if path is None:
         pytest.fail(
@@ -68,6 +76,33 @@ def tmux() -> Iterator[Tmux]:
         server.kill()
 
 
+@pytest.fixture
+def demo_state_restored() -> Iterator[Path]:
+    """The demo collection's ``.deli`` directory, put back as it was after the test (the
+    run JSON and engine log that ``--demo`` writes there are removed or restored)."""
+    from deli_tui.demo import locate_demo_collection
+
+    root = locate_demo_collection()
+    assert root is not None, "the demo collection is missing from this installation"
+    state = root / ".deli"
+    dirs = {p for p in state.rglob("*") if p.is_dir()} | ({state} if state.is_dir() else set())
+    files = {p: p.read_bytes() for p in state.rglob("*") if p.is_file()}
+    try:
+        yield state
+    finally:
+        if state.is_dir():
+            for path in sorted(state.rglob("*"), reverse=True):  # children before parents
+                if path.is_dir():
+                    if path not in dirs:
+                        shutil.rmtree(path, ignore_errors=True)
+                elif path not in files:
+                    path.unlink(missing_ok=True)
+                elif path.read_bytes() != files[path]:
+                    path.write_bytes(files[path])
+            if state not in dirs:
+                shutil.rmtree(state, ignore_errors=True)
+
+
 def wait_for_pane(tmux: Tmux, check: Callable[[str], bool], what: str) -> str:
     deadline = time.monotonic() + SAFETY_S
     screen = ""
@@ -110,9 +145,11 @@ def wait_gone(procs: list[psutil.Process], marker: str) -> list[str]:
 
 
 def test_demo_run_in_tmux_shows_rate_p99_histogram_then_stops_quits_and_leaves_nothing(
-    tmux: Tmux,
+    tmux: Tmux, demo_state_restored: Path
 ) -> None:
     deli = require("deli-tui")
+    runs = demo_state_restored / "runs"
+    saved_before = set(runs.glob("*.json"))
     marker = uuid.uuid4().hex
     command = f"env TERM=xterm-256color DELI_E2E_MARK={marker} {deli} --demo --run smoke"
     tmux("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command)
@@ -142,3 +179,4 @@ def test_demo_run_in_tmux_shows_rate_p99_histogram_then_stops_quits_and_leaves_n
     assert status == "0", f"deli-tui exited with {status}:\n{tmux.pane()}"
     leftovers = wait_gone([pane, *tree], marker)
     assert leftovers == [], f"processes left behind: {leftovers}"
+    assert set(runs.glob("*-smoke.json")) - saved_before, "the stopped run was not saved"
