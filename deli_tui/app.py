@@ -22,6 +22,7 @@ from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.screens.help import HelpScreen, HelpSection
 from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.widgets.collection_tree import CollectionTree
+from deli_tui.widgets.scenario_list import ScenarioList
 from deli_tui.workspace import Workspace, non_local_hosts
 from engine.collection.model import ScenarioDef
 from engine.errors import CollectionError
@@ -120,6 +121,7 @@ class DeliApp(App[int]):
             ("Requests screen", CollectionScreen.BINDINGS),
             ("Request tree (when focused)", CollectionTree.BINDINGS),
             ("Scenarios screen", ScenarioScreen.BINDINGS),
+            ("Scenario list (when focused)", ScenarioList.BINDINGS),
         ]
         run_screen = run_screen_class()
         if run_screen is not None:

@@ -114,12 +114,32 @@ class Workspace:
         self, scenario: ScenarioDef, *, old_name: str | None = None, overwrite: bool = False
     ) -> None:
         """Put ``scenario`` into collection.yaml (replacing ``old_name`` when renamed)."""
-        from engine.collection.saver import save_collection_file
-
         scenarios = dict(self.collection.scenarios)
         if old_name is not None and old_name != scenario.name:
             scenarios.pop(old_name, None)
         scenarios[scenario.name] = scenario
+        self._write_scenarios(scenarios, overwrite=overwrite)
+
+    def rename_scenario(self, old_name: str, new_name: str, *, overwrite: bool = False) -> None:
+        """Rename a saved scenario in collection.yaml, keeping its place among the others."""
+        scenarios = {
+            (new_name if name == old_name else name): (
+                dataclasses.replace(s, name=new_name) if name == old_name else s
+            )
+            for name, s in self.collection.scenarios.items()
+        }
+        self._write_scenarios(scenarios, overwrite=overwrite)
+
+    def delete_scenario(self, name: str, *, overwrite: bool = False) -> None:
+        """Remove a saved scenario from collection.yaml."""
+        scenarios = {n: s for n, s in self.collection.scenarios.items() if n != name}
+        self._write_scenarios(scenarios, overwrite=overwrite)
+
+    def _write_scenarios(self, scenarios: dict[str, ScenarioDef], *, overwrite: bool) -> None:
+        """Save collection.yaml with ``scenarios`` (atomic; ``FileChangedError`` if the file
+        changed since loaded, unless ``overwrite``); memory is left as it was on failure."""
+        from engine.collection.saver import save_collection_file
+
         previous = self.collection.scenarios
         self.collection.scenarios = scenarios
         expected = None if overwrite else self.mtimes.get(COLLECTION_KEY)

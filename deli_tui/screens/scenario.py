@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -17,6 +19,7 @@ from deli_tui.scenario_draft import ScenarioDraft, draft_from_scenario, scenario
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.widgets.load_preview import LoadPreview
 from deli_tui.widgets.scenario_form import ScenarioForm
+from deli_tui.widgets.scenario_list import ScenarioList
 from engine.collection.model import ScenarioDef
 from engine.errors import CollectionError
 
@@ -50,7 +53,7 @@ class ScenarioScreen(Screen[None]):
         with Horizontal(id="scenario-body"):
             with Vertical(id="scenario-side"):
                 yield Label("Scenarios", classes="pane-title")
-                yield OptionList(id="scenario-list")
+                yield ScenarioList(id="scenario-list")
             with Vertical(id="scenario-main"):
                 yield ScenarioForm(id="scenario-form")
                 yield LoadPreview(id="load-preview")
@@ -72,8 +75,7 @@ class ScenarioScreen(Screen[None]):
         if names:
             self.open_scenario(names[0])
         else:
-            self.form.disabled = True
-            self.preview.show(None, "users", "No scenario yet: ctrl+n creates one.")
+            self.show_empty()
         self.query_one("#scenario-list", OptionList).focus()
         self.call_after_refresh(self.offer_recovery)
 
@@ -115,6 +117,13 @@ class ScenarioScreen(Screen[None]):
         self.form.load(draft)
         self.form.border_title = self._form_title()
         self.validate(draft)
+
+    def show_empty(self) -> None:
+        """No scenario to show: the form is disabled and the preview says how to make one."""
+        self.current = None
+        self.form.disabled = True
+        self.form.border_title = ""
+        self.preview.show(None, "users", "No scenario yet: ctrl+n creates one.")
 
     def _form_title(self) -> str:
         if self.current is None:
@@ -238,15 +247,9 @@ class ScenarioScreen(Screen[None]):
             )
             self._schedule_recovery()
 
-        def problem(name: str) -> str | None:
-            if name in self.scenario_names():
-                return f"a scenario named {name!r} exists already"
-            if any(c.isspace() for c in name):
-                return "use a name without spaces, e.g. smoke or soak-1h"
-            return None
-
         self.app.push_screen(
-            TextPromptScreen("New scenario", "Name of the new scenario:", "", problem), named
+            TextPromptScreen("New scenario", "Name of the new scenario:", "", self._name_problem),
+            named,
         )
 
     def current_scenario(self) -> ScenarioDef | None:
@@ -267,7 +270,7 @@ class ScenarioScreen(Screen[None]):
         try:
             self.workspace.save_scenario(scenario, overwrite=overwrite)
         except FileChangedError:
-            self._ask_about_conflict()
+            self._ask_about_conflict(lambda: self.action_save(overwrite=True))
             return
         except (OSError, CollectionError) as exc:
             self.notify(f"Not saved: {exc}", severity="error")
@@ -279,10 +282,10 @@ class ScenarioScreen(Screen[None]):
         self.form.border_title = self._form_title()
         self.notify(f"Saved scenario {scenario.name} to collection.yaml")
 
-    def _ask_about_conflict(self) -> None:
+    def _ask_about_conflict(self, overwrite: Callable[[], None]) -> None:
         def chosen(answer: str | None) -> None:
             if answer == "overwrite":
-                self.action_save(overwrite=True)
+                overwrite()
 
         self.app.push_screen(
             ChoiceScreen(
@@ -294,6 +297,111 @@ class ScenarioScreen(Screen[None]):
             ),
             chosen,
         )
+
+    # -- rename and delete ---------------------------------------------------------------------
+    def _name_problem(self, name: str) -> str | None:
+        if name in self.scenario_names():
+            return f"a scenario named {name!r} exists already"
+        if any(c.isspace() for c in name):
+            return "use a name without spaces, e.g. smoke or soak-1h"
+        return None
+
+    def action_rename_scenario(self) -> None:
+        old = self.current
+        if old is None:
+            self.notify("No scenario to rename", severity="warning")
+            return
+
+        def problem(name: str) -> str | None:
+            return None if name == old else self._name_problem(name)
+
+        def named(name: str | None) -> None:
+            if name and name != old:
+                self.rename_scenario(old, name)
+
+        self.app.push_screen(
+            TextPromptScreen("Rename scenario", f"New name for scenario {old}:", old, problem),
+            named,
+        )
+
+    def rename_scenario(self, old: str, new: str, *, overwrite: bool = False) -> None:
+        """Rename ``old`` to ``new``: in collection.yaml when saved there, else in memory.
+        Unsaved edits follow the scenario to its new name."""
+        from engine.collection.saver import FileChangedError
+
+        if old in self.new_scenarios:
+            self.new_scenarios = {
+                (new if n == old else n): (dataclasses.replace(s, name=new) if n == old else s)
+                for n, s in self.new_scenarios.items()
+            }
+        else:
+            try:
+                self.workspace.rename_scenario(old, new, overwrite=overwrite)
+            except FileChangedError:
+                self._ask_about_conflict(lambda: self.rename_scenario(old, new, overwrite=True))
+                return
+            except (OSError, CollectionError) as exc:
+                self.notify(f"Not renamed: {exc}", severity="error")
+                return
+        if old in self.drafts:
+            self.drafts[new] = self.drafts.pop(old)
+            self._schedule_recovery()
+        self.recovery.clear("scenario", old)
+        self.current = None
+        self.open_scenario(new)
+        self.refresh_list()
+        saved = "" if new in self.new_scenarios else " in collection.yaml"
+        self.notify(f"Renamed scenario {old} to {new}{saved}")
+
+    def action_delete_scenario(self) -> None:
+        name = self.current
+        if name is None:
+            self.notify("No scenario to delete", severity="warning")
+            return
+        where = "" if name in self.new_scenarios else " from collection.yaml"
+        lost = " Its unsaved edits are lost too." if name in self.drafts else ""
+
+        def chosen(answer: str | None) -> None:
+            if answer == "delete":
+                self.delete_scenario(name)
+
+        self.app.push_screen(
+            ChoiceScreen(
+                "Delete scenario",
+                f"Delete scenario {name}{where}?{lost}",
+                (("Delete", "delete", "error"), ("Cancel", "cancel", "default")),
+                cancel_value="cancel",
+            ),
+            chosen,
+        )
+
+    def delete_scenario(self, name: str, *, overwrite: bool = False) -> None:
+        """Remove ``name`` (from collection.yaml when saved there) with its unsaved edits."""
+        from engine.collection.saver import FileChangedError
+
+        names = self.scenario_names()
+        if name in self.new_scenarios:
+            del self.new_scenarios[name]
+        else:
+            try:
+                self.workspace.delete_scenario(name, overwrite=overwrite)
+            except FileChangedError:
+                self._ask_about_conflict(lambda: self.delete_scenario(name, overwrite=True))
+                return
+            except (OSError, CollectionError) as exc:
+                self.notify(f"Not deleted: {exc}", severity="error")
+                return
+        self.drafts.pop(name, None)
+        self.recovery.clear("scenario", name)
+        remaining = self.scenario_names()
+        if remaining:
+            index = min(names.index(name) if name in names else 0, len(remaining) - 1)
+            self.current = None
+            self.open_scenario(remaining[index])
+        else:
+            self.show_empty()
+        self.refresh_list()
+        self.notify(f"Deleted scenario {name}")
 
     def action_run(self) -> None:
         scenario = self.current_scenario()
