@@ -57,6 +57,7 @@ class CollectionScreen(Screen[None]):
         Binding("ctrl+t", "focus_tree", "Focus tree", id="requests.focus_tree", group=_FOCUS),
         Binding("ctrl+e", "focus_editor", "Focus editor", id="requests.focus_editor", group=_FOCUS),
         Binding("ctrl+l", "revert", "Revert", id="requests.revert"),
+        Binding("f4", "toggle_http2", "HTTP/2 on/off", id="requests.http2"),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -68,6 +69,7 @@ class CollectionScreen(Screen[None]):
         self._recovery_written: dict[str, dict[str, Any]] = {}
         self._recovery_timer: Any = None
         self.ops = CollectionOps(self)
+        self.send_http2 = False  # Send offers HTTP/2 (ALPN h2 over TLS) when on
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -94,6 +96,7 @@ class CollectionScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "Requests"
         self.editor.disabled = True
+        self.response.show_protocol(self.send_http2)
         self.refresh_tree()
         self.request_tree.focus()
         first = self.request_tree.first_request()
@@ -339,15 +342,22 @@ class CollectionScreen(Screen[None]):
             self.editor.show_problems([FieldProblem("url", p.message) for p in exc.problems])
             return
         self.response.show_sending(prepared.method, prepared.url)
-        self.send_request(prepared)
+        self.send_request(prepared, http2=self.send_http2)
 
     @work(exclusive=True, group="send")
-    async def send_request(self, prepared: PreparedRequest) -> None:
-        """Send in a worker; the screen stays responsive and a newer send replaces it."""
+    async def send_request(self, prepared: PreparedRequest, *, http2: bool = False) -> None:
+        """Send in a worker; the screen stays responsive and a newer send replaces it.
+        ``http2`` offers HTTP/2; the response shows the version the server agreed to."""
         from engine.transport.single import send_single
 
-        result = await send_single(prepared)
+        result = await send_single(prepared, http2=http2)
         self.show_result(prepared, result)
+
+    def action_toggle_http2(self) -> None:
+        self.send_http2 = not self.send_http2
+        self.response.show_protocol(self.send_http2)
+        what = "HTTP/2 (h2 offered over TLS)" if self.send_http2 else "HTTP/1.1"
+        self.notify(f"Send uses {what}", timeout=2)
 
     def show_result(self, prepared: PreparedRequest, result: Any) -> None:
         from engine.checks import run_checks

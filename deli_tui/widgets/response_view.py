@@ -66,6 +66,10 @@ class ResponseView(Vertical):
             with TabPane("Checks", id="response-tab-checks"):
                 yield Static("", id="response-checks", markup=False)
 
+    def show_protocol(self, http2: bool) -> None:
+        """Say in the title which protocol Send offers (the summary shows what was agreed)."""
+        self.border_title = f"Response · HTTP/2 {'on' if http2 else 'off'}"
+
     def show_sending(self, method: str, url: str) -> None:
         self.query_one("#response-summary", Static).update(Text(f"Sending {method} {url} ..."))
 
