@@ -27,6 +27,7 @@ from deli_tui.drafts import (
 from deli_tui.recovery import RecoveryStore
 from deli_tui.screens.collection_ops import CollectionOps
 from deli_tui.screens.confirm import ChoiceScreen
+from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets.collection_tree import CollectionTree, TreeEntry
 from deli_tui.widgets.request_editor import RequestEditor
 from deli_tui.widgets.response_view import CheckOutcome, ResponseView
@@ -47,7 +48,7 @@ def _normal(draft: RequestDraft) -> dict[str, Any]:
     }
 
 
-class CollectionScreen(Screen[None]):
+class CollectionScreen(HelpKeyFirst, Screen[None]):
     """Browse, edit, save and send the requests of the open collection."""
 
     _FOCUS = Binding.Group("focus", compact=False)

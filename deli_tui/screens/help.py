@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Static
 
 HelpSection = tuple[str, Sequence[BindingType]]
@@ -36,6 +36,24 @@ def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
         else:
             rows.append((keys, binding.description))
     return rows
+
+
+FOOTER_FIRST = ("app.help", "app.requests", "app.scenarios")
+
+
+class HelpKeyFirst(Screen):  # type: ignore[type-arg]
+    """A screen whose footer starts with F1 Help and the screen keys (F2, F3), so that a narrow
+    terminal cuts off the last context keys (all listed by F1) and never the way to them."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        found = super().active_bindings
+        rank = {binding_id: n for n, binding_id in enumerate(FOOTER_FIRST)}
+        first = sorted(
+            (key for key, active in found.items() if active.binding.id in rank),
+            key=lambda key: rank[found[key].binding.id or ""],
+        )
+        return {**{key: found[key] for key in first}, **found}
 
 
 class HelpScreen(ModalScreen[None]):

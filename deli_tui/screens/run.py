@@ -38,6 +38,7 @@ from deli_tui.engine_bridge import (
     SnapshotArrived,
 )
 from deli_tui.screens.error_inspector import ErrorInspector
+from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets import (
     ErrorSummary,
     LatencyHistogram,
@@ -131,7 +132,7 @@ def run_file_name(scenario: str, when: float | None = None) -> str:
     return f"{stamp}-{safe}.json"
 
 
-class RunScreen(Screen[None]):
+class RunScreen(HelpKeyFirst, Screen[None]):
     """Live dashboard of a run: header, charts, histogram, percentiles, codes, errors, requests."""
 
     CSS_PATH = "../run.tcss"

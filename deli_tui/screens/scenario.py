@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from deli_tui.recovery import RecoveryStore
 from deli_tui.scenario_draft import ScenarioDraft, draft_from_scenario, scenario_from_draft
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
+from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets.load_preview import LoadPreview
 from deli_tui.widgets.scenario_form import ScenarioForm
 from deli_tui.widgets.scenario_list import ScenarioList
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 RECOVERY_DELAY_S = 0.5
 
 
-class ScenarioScreen(Screen[None]):
+class ScenarioScreen(HelpKeyFirst, Screen[None]):
     """Scenarios of collection.yaml: list on the left, form and live preview on the right."""
 
     BINDINGS = [
