@@ -170,13 +170,19 @@ def test_demo_run_in_tmux_shows_rate_p99_histogram_then_stops_quits_and_leaves_n
     assert "stopped" in screen
 
     tmux("send-keys", "-t", "e2e", "C-q")
-    wait_for_pane(
-        tmux,
-        lambda _s: tmux("display-message", "-p", "-t", "e2e", "#{pane_dead}").strip() == "1",
-        "deli-tui to exit after ctrl+q",
+
+    def ended() -> str:
+        """ "status:signal" once tmux has reaped the process (pane_dead alone turns 1 when
+        the pty closes, which can come before tmux has the exit status)."""
+        fmt = "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"
+        dead, status, signal = tmux("display-message", "-p", "-t", "e2e", fmt).strip().split(":")
+        return f"{status}:{signal}" if dead == "1" and (status or signal) else ""
+
+    wait_for_pane(tmux, lambda _s: bool(ended()), "deli-tui to exit after ctrl+q")
+    status, signal = ended().split(":")
+    assert (status, signal) == ("0", ""), (
+        f"deli-tui exited with status {status!r}, signal {signal!r}:\n{tmux.pane()}"
     )
-    status = tmux("display-message", "-p", "-t", "e2e", "#{pane_dead_status}").strip()
-    assert status == "0", f"deli-tui exited with {status}:\n{tmux.pane()}"
     leftovers = wait_gone([pane, *tree], marker)
     assert leftovers == [], f"processes left behind: {leftovers}"
     assert set(runs.glob("*-smoke.json")) - saved_before, "the stopped run was not saved"

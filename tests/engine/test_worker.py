@@ -509,6 +509,10 @@ def _spawn_worker_and_wait(url_host: str, port: int, report: object) -> None:
     plan = _plan([_request(server, "/")], "open", [(SAFETY_S * 2, 20)])
     proc = ctx.Process(target=worker_main, args=(child_end, 0, 1, plan, time.monotonic()))
     proc.start()
+    deadline = time.monotonic() + SAFETY_S
+    while time.monotonic() < deadline:  # report once the worker is up and sending
+        if parent_end.poll(0.1) and isinstance(parent_end.recv(), WorkerWindow):
+            break
     report.send(proc.pid)  # type: ignore[attr-defined]
     while True:
         parent_end.poll(1.0)
@@ -525,8 +529,7 @@ def test_worker_exits_when_its_parent_dies(demo: RunningServer) -> None:
     assert report_r.poll(SAFETY_S), "the worker was not started"
     worker_pid = report_r.recv()
     worker = psutil.Process(worker_pid)
-    time.sleep(0.5)  # the worker is up and sending
-    assert worker.is_running()
+    assert worker.is_running()  # and it has sent its first window
     assert parent.pid is not None
     os.kill(parent.pid, signal.SIGKILL)
     parent.join(SAFETY_S)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.command import CommandPalette
+import time
+
+from textual.command import CommandList, CommandPalette
 
 from deli_tui.app import DeliApp, KeyActions
 from deli_tui.screens.collection import CollectionScreen
@@ -11,6 +13,7 @@ from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.widgets.collection_tree import CollectionTree
 
 SIZE = (80, 24)
+SAFETY_S = 30.0  # only a hang reaches it
 
 
 def test_every_binding_has_an_id_and_a_description():
@@ -67,7 +70,19 @@ async def test_palette_lists_the_screen_and_tree_actions(collection_dir, make_ap
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"scenarios")
-        await pilot.pause(0.3)
+        commands = app.screen.query_one(CommandList)
+
+        def scenarios_highlighted() -> bool:  # the search runs in a worker: wait for its hit
+            index = commands.highlighted
+            if not commands.option_count or index is None:
+                return False
+            hit = getattr(commands.get_option_at_index(index), "hit", None)
+            return hit is not None and str(hit.text) == "Scenarios"
+
+        deadline = time.monotonic() + SAFETY_S
+        while not scenarios_highlighted():
+            assert time.monotonic() < deadline, "the palette never offered Scenarios"
+            await pilot.pause(0.05)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ScenarioScreen)
