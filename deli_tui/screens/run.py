@@ -245,9 +245,10 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         return redact_text(text, self.redact_values)
 
     def on_log_arrived(self, message: LogArrived) -> None:
-        if message.log.level in ("warning", "error"):
-            severity = "warning" if message.log.level == "warning" else "error"
-            self.notify(self.redacted(message.log.message), severity=severity)
+        if message.log.level == "warning":
+            self.notify(self.redacted(message.log.message), severity="warning")
+        elif message.log.level == "error":
+            self.notify(self.redacted(message.log.message), severity="error")
 
     def on_engine_failed(self, message: EngineFailed) -> None:
         text = self.redacted(message.error.message)
