@@ -99,7 +99,8 @@ def hypercorn_server(
             loop.call_soon_threadsafe(stop.set)
 
         threading.Thread(target=watch, daemon=True).start()
-        task = asyncio.ensure_future(serve(app or DemoApp(), config, shutdown_trigger=stop.wait))
+        asgi_app: Any = app or DemoApp()  # hypercorn's ASGI type is stricter than our Scope
+        task = asyncio.ensure_future(serve(asgi_app, config, shutdown_trigger=stop.wait))
         for _ in range(500):
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.1):
