@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 
 from tests.servers.asgi import RunningServer
@@ -16,7 +18,8 @@ def test_demo_server_answers_http11(demo_server: RunningServer) -> None:
 
 
 def test_h2_tls_server_negotiates_http2(h2_tls_server: RunningServer, tls_files: dict) -> None:
-    with httpx.Client(http2=True, verify=tls_files["ca"]) as client:
+    verify = ssl.create_default_context(cafile=tls_files["ca"])  # a path is deprecated in httpx
+    with httpx.Client(http2=True, verify=verify) as client:
         r = client.get(h2_tls_server.url + "/")
     assert r.status_code == 200
     assert r.http_version == "HTTP/2"
