@@ -204,14 +204,14 @@ def test_a_wait_for_a_stream_past_its_timeout_is_a_timeout_under_uvloop(
     import uvloop
 
     url = h2c_server.url
-    plan = make_plan(f"{url}/", f"{url}/delay/3000", f"{url}/", timeout_s=30.0, http2=True)
+    plan = make_plan(f"{url}/", f"{url}/delay/10000", f"{url}/", timeout_s=30.0, http2=True)
     short = replace(plan.requests[2], timeout_s=0.0102)
     plan = replace(plan, requests=(*plan.requests[:2], short))
 
     async def main() -> list[tuple[int, str] | str]:
         client = make_client(plan, max_connections=1)  # one stream at a time
         assert (await client.request(0, False))[0] == 200  # the connection is up
-        occupant = asyncio.ensure_future(client.request(1, False))  # busy for 3 s
+        occupant = asyncio.ensure_future(client.request(1, False))  # busy for 10 s
         outcomes: list[tuple[int, str] | str] = []
         try:
             await asyncio.sleep(0)  # the occupant's first step takes the slot
