@@ -11,24 +11,26 @@ import contextlib
 import os
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection
-from types import TracebackType
 
 from engine.listen import read_key_file
-from engine.protocol import Adjust, Command, Message, Ping, Stop
+from engine.process import EngineLink
+from engine.protocol import Adjust, Command, Ping, Stop
 
 
 class AttachError(Exception):
     """The run cannot be attached to; the message says why and what to check."""
 
 
-class AttachHandle:
+class AttachHandle(EngineLink):
     """A connection to a listening run."""
 
-    __slots__ = ("_closed", "_conn", "socket_path")
+    __slots__ = ("socket_path",)
+
+    _closed_text = "detached"
+    _gone_text = "the run is gone"
 
     def __init__(self, conn: Connection, socket_path: str) -> None:
-        self._conn = conn
-        self._closed = False
+        super().__init__(conn)
         self.socket_path = socket_path
 
     @classmethod
@@ -64,30 +66,7 @@ class AttachHandle:
         """Send Ping, Stop or Adjust to the run. Raises ``ConnectionError`` when it has gone."""
         if not isinstance(command, (Ping, Stop, Adjust)):
             raise ValueError(f"a viewer cannot send {type(command).__name__}")
-        if self._closed:
-            raise ConnectionError("detached")
-        try:
-            self._conn.send(command)
-        except (OSError, ValueError) as exc:
-            raise ConnectionError(f"the run is gone: {exc}") from exc
-
-    def poll(self, timeout: float = 0.0) -> bool:
-        if self._closed:
-            return False
-        try:
-            return self._conn.poll(timeout)
-        except (OSError, EOFError, ValueError):
-            return True
-
-    def recv(self) -> Message:
-        """The next message. Raises ``EOFError`` when the run has ended or the link dropped."""
-        if self._closed:
-            raise EOFError("detached")
-        try:
-            message: Message = self._conn.recv()
-        except (OSError, ValueError) as exc:
-            raise EOFError(f"the run is gone: {exc}") from exc
-        return message
+        super().send(command)
 
     def close(self, timeout: float = 0.0) -> None:
         """Detach. The run goes on."""
@@ -96,14 +75,3 @@ class AttachHandle:
         self._closed = True
         with contextlib.suppress(OSError):
             self._conn.close()
-
-    def __enter__(self) -> AttachHandle:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -28,6 +28,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from engine.listen import key_path
 from engine.protocol import Command, Finished, Message, Start, Stop
@@ -57,17 +58,74 @@ def _close_at_exit(ref: weakref.ReferenceType[EngineHandle]) -> None:
         handle.close(timeout=2.0)
 
 
-class EngineHandle:
+class EngineLink:
+    """One end of a connection to the engine: the ``send`` / ``poll`` / ``recv`` / context
+    manager that ``EngineHandle`` and a viewer's ``AttachHandle`` share. Subclasses say what
+    a closed and a broken link are called, and what ``close`` does."""
+
+    __slots__ = ("_closed", "_conn")
+
+    _closed_text = "the engine is closed"
+    _gone_text = "the engine is gone"
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._closed = False
+
+    def send(self, command: Command) -> None:
+        """Send a command down. Raises ``ConnectionError`` when the engine is gone."""
+        if self._closed:
+            raise ConnectionError(self._closed_text)
+        try:
+            self._conn.send(command)
+        except (OSError, ValueError) as exc:
+            raise ConnectionError(f"{self._gone_text}: {exc}") from exc
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        """True when a message (or the end of the pipe) is ready for ``recv``."""
+        if self._closed:
+            return False
+        try:
+            return self._conn.poll(timeout)
+        except (OSError, EOFError, ValueError):
+            return True
+
+    def recv(self) -> Message:
+        """The next message. Raises ``EOFError`` when the engine has gone away."""
+        if self._closed:
+            raise EOFError(self._closed_text)
+        try:
+            message: Message = self._conn.recv()
+        except (OSError, ValueError) as exc:
+            raise EOFError(f"{self._gone_text}: {exc}") from exc
+        return message
+
+    def close(self, timeout: float = 0.0) -> None:
+        """End this side of the link."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EngineHandle(EngineLink):
     """A running engine supervisor process and the duplex pipe to it."""
 
-    __slots__ = ("__weakref__", "_closed", "_conn", "_listen", "_process", "_running")
+    __slots__ = ("__weakref__", "_listen", "_process", "_running")
 
     def __init__(self, process: BaseProcess, conn: Connection, listen: str | None) -> None:
+        super().__init__(conn)
         self._process = process
-        self._conn = conn
         self._listen = listen
         self._running = False
-        self._closed = False
 
     @classmethod
     def start(
@@ -112,32 +170,13 @@ class EngineHandle:
 
     def send(self, command: Command) -> None:
         """Send a command down. Raises ``ConnectionError`` when the engine is gone."""
-        if self._closed:
-            raise ConnectionError("the engine is closed")
-        try:
-            self._conn.send(command)
-        except (OSError, ValueError) as exc:
-            raise ConnectionError(f"the engine is gone: {exc}") from exc
+        super().send(command)
         if isinstance(command, Start):
             self._running = True
 
-    def poll(self, timeout: float = 0.0) -> bool:
-        """True when a message (or the end of the pipe) is ready for ``recv``."""
-        if self._closed:
-            return False
-        try:
-            return self._conn.poll(timeout)
-        except (OSError, EOFError, ValueError):
-            return True
-
     def recv(self) -> Message:
         """The next message. Raises ``EOFError`` when the engine process has gone away."""
-        if self._closed:
-            raise EOFError("the engine is closed")
-        try:
-            message: Message = self._conn.recv()
-        except (OSError, ValueError) as exc:
-            raise EOFError(f"the engine is gone: {exc}") from exc
+        message = super().recv()
         if isinstance(message, Finished):
             self._running = False
         return message
@@ -177,14 +216,3 @@ class EngineHandle:
                     self.recv()
             except EOFError:
                 return
-
-    def __enter__(self) -> EngineHandle:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
