@@ -48,7 +48,29 @@ def _normal(draft: RequestDraft) -> dict[str, Any]:
     }
 
 
-class CollectionScreen(HelpKeyFirst, Screen[None]):
+class DraftRecoveryScreen(Screen):  # type: ignore[type-arg]
+    """A screen that copies its dirty drafts to ``.deli/recovery/`` once edits pause for
+    ``RECOVERY_DELAY_S``, and flushes a pending copy when it closes."""
+
+    _recovery_timer: Any = None
+
+    def write_recovery(self) -> None:
+        """Bring the recovery copies in line with the dirty drafts."""
+        raise NotImplementedError
+
+    def on_unmount(self) -> None:
+        """Flush pending recovery copies (quitting must not lose the last half second)."""
+        if self._recovery_timer is not None:
+            self._recovery_timer.stop()
+            self.write_recovery()
+
+    def _schedule_recovery(self) -> None:
+        if self._recovery_timer is not None:
+            self._recovery_timer.stop()
+        self._recovery_timer = self.set_timer(RECOVERY_DELAY_S, self.write_recovery)
+
+
+class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
     """Browse, edit, save and send the requests of the open collection."""
 
     _FOCUS = Binding.Group("focus", compact=False)
@@ -173,18 +195,7 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
             # Read the fields now: the event may have been posted before the last load.
             self.set_draft(self.current, self.editor.read_draft())
 
-    def on_unmount(self) -> None:
-        """Flush pending recovery copies (quitting must not lose the last half second)."""
-        if self._recovery_timer is not None:
-            self._recovery_timer.stop()
-            self.write_recovery()
-
     # -- recovery copies --------------------------------------------------------------------
-    def _schedule_recovery(self) -> None:
-        if self._recovery_timer is not None:
-            self._recovery_timer.stop()
-        self._recovery_timer = self.set_timer(RECOVERY_DELAY_S, self.write_recovery)
-
     def write_recovery(self) -> None:
         """Bring ``.deli/recovery/`` in line with the dirty drafts (atomic writes)."""
         self._recovery_timer = None

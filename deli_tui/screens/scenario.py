@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from deli_tui.recovery import RecoveryStore
 from deli_tui.scenario_draft import ScenarioDraft, draft_from_scenario, scenario_from_draft
+from deli_tui.screens.collection import DraftRecoveryScreen
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets.load_preview import LoadPreview
@@ -27,10 +28,8 @@ from engine.errors import CollectionError
 if TYPE_CHECKING:
     from deli_tui.workspace import Workspace
 
-RECOVERY_DELAY_S = 0.5
 
-
-class ScenarioScreen(HelpKeyFirst, Screen[None]):
+class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
     """Scenarios of collection.yaml: list on the left, form and live preview on the right."""
 
     BINDINGS = [
@@ -171,18 +170,7 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
         self.form.border_title = self._form_title()
         self._schedule_recovery()
 
-    def on_unmount(self) -> None:
-        """Flush pending recovery copies (quitting must not lose the last half second)."""
-        if self._recovery_timer is not None:
-            self._recovery_timer.stop()
-            self.write_recovery()
-
     # -- recovery ----------------------------------------------------------------------------------
-    def _schedule_recovery(self) -> None:
-        if self._recovery_timer is not None:
-            self._recovery_timer.stop()
-        self._recovery_timer = self.set_timer(RECOVERY_DELAY_S, self.write_recovery)
-
     def write_recovery(self) -> None:
         self._recovery_timer = None
         for name, draft in self.drafts.items():
