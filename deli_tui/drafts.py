@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import yaml
 
@@ -45,7 +45,21 @@ class FieldProblem:
 
 
 @dataclass(slots=True)
-class RequestDraft:
+class FormDraft:
+    """The raw texts of a form; subclasses list the fields. Round-trips through a plain dict
+    (recovery copies), ignoring keys a newer or older version no longer has."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(slots=True)
+class RequestDraft(FormDraft):
     method: str = "GET"
     url: str = ""
     headers: str = ""
@@ -56,14 +70,6 @@ class RequestDraft:
     weight: str = "1"
     checks: str = ""
     insecure: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RequestDraft:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def number_text(value: float) -> str:

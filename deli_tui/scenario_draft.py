@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
-from deli_tui.drafts import FieldProblem, number_text, parse_duration
+from deli_tui.drafts import FieldProblem, FormDraft, number_text, parse_duration
 from engine.collection.model import ScenarioDef
 from engine.durations import format_duration
 from engine.errors import CollectionError
@@ -16,7 +15,7 @@ PROFILES = ("constant", "ramp", "spike", "stages")
 
 
 @dataclass(slots=True)
-class ScenarioDraft:
+class ScenarioDraft(FormDraft):
     model: str = "closed"
     profile: str = "constant"
     users: str = "10"
@@ -32,14 +31,6 @@ class ScenarioDraft:
     http2: bool = False
     timeout: str = ""
     thresholds: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ScenarioDraft:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def draft_from_scenario(s: ScenarioDef) -> ScenarioDraft:
