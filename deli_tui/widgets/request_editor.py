@@ -42,7 +42,27 @@ def set_text_language(area: TextArea, language: str | None) -> None:
         area.language = None
 
 
-class RequestEditor(Vertical):
+class DraftLoading:
+    """For a form that edits a draft: tells the user's edits from the field changes that
+    ``load`` makes, so ``Edited`` is posted for the former only."""
+
+    _loading = False
+    _has_draft = False
+
+    def _start_loading(self) -> None:
+        self._loading = True
+        self._has_draft = True
+
+    def _loaded(self) -> None:
+        self._loading = False
+
+    @property
+    def _user_edited(self) -> bool:
+        """A change now comes from the user: a draft is shown and no ``load`` is under way."""
+        return self._has_draft and not self._loading
+
+
+class RequestEditor(DraftLoading, Vertical):
     """Edits one request's draft. Empty (disabled) until ``load`` is called."""
 
     class Edited(Message):
@@ -51,11 +71,6 @@ class RequestEditor(Vertical):
         def __init__(self, draft: RequestDraft) -> None:
             super().__init__()
             self.draft = draft
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._loading = False
-        self._has_draft = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="request-line"):
@@ -120,8 +135,7 @@ class RequestEditor(Vertical):
 
     def load(self, draft: RequestDraft) -> None:
         """Show ``draft`` in the fields (posts no ``Edited`` of its own making)."""
-        self._loading = True
-        self._has_draft = True
+        self._start_loading()
         try:
             method = self.query_one("#field-method", Select)
             options = list(HTTP_METHODS)
@@ -142,9 +156,6 @@ class RequestEditor(Vertical):
         finally:
             self.call_after_refresh(self._loaded)
         self.show_problems([])
-
-    def _loaded(self) -> None:
-        self._loading = False
 
     def read_draft(self) -> RequestDraft:
         method = self.query_one("#field-method", Select).value
@@ -187,7 +198,7 @@ class RequestEditor(Vertical):
         widget.focus()
 
     def _edited(self) -> None:
-        if self._has_draft and not self._loading:
+        if self._user_edited:
             self.post_message(self.Edited(self.read_draft()))
 
     @on(Input.Changed)

@@ -16,6 +16,7 @@ from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 
 from deli_tui.drafts import FieldProblem
 from deli_tui.scenario_draft import MODELS, PROFILES, ScenarioDraft
+from deli_tui.widgets.request_editor import DraftLoading
 
 # (field, label, placeholder); rendered as Input rows.
 _INPUTS: tuple[tuple[str, str, str], ...] = (
@@ -48,18 +49,13 @@ def visible_fields(model: str, profile: str) -> set[str]:
     return shown
 
 
-class ScenarioForm(VerticalScroll):
+class ScenarioForm(DraftLoading, VerticalScroll):
     """Edits a ``ScenarioDraft``."""
 
     class Edited(Message):
         def __init__(self, draft: ScenarioDraft) -> None:
             super().__init__()
             self.draft = draft
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._loading = False
-        self._has_draft = False
 
     def _row(self, name: str, label: str, *widgets: object) -> ComposeResult:
         with Vertical(classes="form-field", id=f"row-{name}"):
@@ -102,8 +98,7 @@ class ScenarioForm(VerticalScroll):
             yield Static("", classes="field-error", id="error-thresholds", markup=False)
 
     def load(self, draft: ScenarioDraft) -> None:
-        self._loading = True
-        self._has_draft = True
+        self._start_loading()
         try:
             model = draft.model if draft.model in MODELS else "closed"
             profile = draft.profile if draft.profile in PROFILES else "constant"
@@ -117,9 +112,6 @@ class ScenarioForm(VerticalScroll):
         finally:
             self.call_after_refresh(self._loaded)
         self.show_problems([])
-
-    def _loaded(self) -> None:
-        self._loading = False
 
     def read_draft(self) -> ScenarioDraft:
         values = {name: self.query_one(f"#field-{name}", Input).value for name, _, _ in _INPUTS}
@@ -161,5 +153,5 @@ class ScenarioForm(VerticalScroll):
         event.stop()
         draft = self.read_draft()
         self._show_rows(draft.model, draft.profile)
-        if self._has_draft and not self._loading:
+        if self._user_edited:
             self.post_message(self.Edited(draft))
