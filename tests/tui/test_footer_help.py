@@ -23,8 +23,19 @@ def visible_footer_keys(app) -> list[str]:
     ]
 
 
-def assert_help_shown(app, where: str) -> None:
-    shown = visible_footer_keys(app)
+async def settled_footer_keys(pilot, app) -> list[str]:
+    """The footer's visible keys once it has been laid out: the footer recomposes after a
+    screen or focus change, and on a loaded machine that can take longer than a fixed pause."""
+    for _ in range(200):  # safety bound: 10 s
+        shown = visible_footer_keys(app)
+        if shown:
+            return shown
+        await pilot.pause(0.05)
+    return visible_footer_keys(app)
+
+
+async def assert_help_shown(pilot, app, where: str) -> None:
+    shown = await settled_footer_keys(pilot, app)
     assert "F1" in shown and "f2" in shown and "f3" in shown, (where, shown)
 
 
@@ -34,17 +45,17 @@ async def test_f1_help_is_visible_in_the_footer_on_every_screen(collection_dir, 
         await pilot.pause()
         screen = app.screen
         assert app.focused is screen.request_tree
-        assert_help_shown(app, "requests, tree focused")
+        await assert_help_shown(pilot, app, "requests, tree focused")
         screen.editor.focus_field("url")
         await pilot.pause()
-        assert_help_shown(app, "requests, editor focused")
+        await assert_help_shown(pilot, app, "requests, editor focused")
         await pilot.press("f3")
         await pilot.pause()
-        assert_help_shown(app, "scenarios, list focused")
+        await assert_help_shown(pilot, app, "scenarios, list focused")
         app.screen.form.query_one("#field-users").focus()
         await pilot.pause()
-        assert_help_shown(app, "scenarios, form focused")
+        await assert_help_shown(pilot, app, "scenarios, form focused")
         app.push_screen(RunScreen(lambda: ReplayLink([make_snapshot()])))
         await pilot.pause(0.3)
         assert isinstance(app.screen, RunScreen)
-        assert_help_shown(app, "run dashboard")
+        await assert_help_shown(pilot, app, "run dashboard")
