@@ -8,6 +8,7 @@ report with those samples. The repository root goes on PYTHONPATH, so an uninsta
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -339,3 +340,22 @@ def run_headless(
     if not run.profiles:
         shutil.rmtree(tmp, ignore_errors=True)
     return run
+
+
+PIN_HELP = "nginx on CPU 1, the load generator (reference or engine) on CPU 0"
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, *, profiling: bool = False) -> None:
+    """Flags every engine-vs-reference script takes: ``--pin``, and with ``profiling`` the
+    py-spy ``--profile`` and the ``--no-raw`` switch for the transport-alone line."""
+    if profiling:
+        parser.add_argument(
+            "--profile",
+            nargs="?",
+            const=True,
+            default=False,
+            metavar="native",
+            help="py-spy the engine worker (--profile native: with C frames)",
+        )
+        parser.add_argument("--no-raw", action="store_true", help="skip the transport-alone line")
+    parser.add_argument("--pin", action="store_true", help=PIN_HELP)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from engine_runs import run_headless, stop_on_sigterm
+from engine_runs import add_common_arguments, run_headless, stop_on_sigterm
 from figure_table import print_noise_note, print_table, ratio, verdict
 from local_nginx import LocalNginx, ensure_tools
 from profile_summary import print_summary
@@ -105,20 +105,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=1, help="alternate runs; medians shown")
     parser.add_argument("--connections", type=int, default=100)
-    parser.add_argument(
-        "--profile",
-        nargs="?",
-        const=True,
-        default=False,
-        metavar="native",
-        help="py-spy the engine worker (--profile native: with C frames)",
-    )
-    parser.add_argument("--no-raw", action="store_true", help="skip the transport-alone line")
-    parser.add_argument(
-        "--pin",
-        action="store_true",
-        help="nginx on CPU 1, the load generator (reference or engine) on CPU 0",
-    )
+    add_common_arguments(parser, profiling=True)
     stop_on_sigterm()
     measure(parser.parse_args())
 

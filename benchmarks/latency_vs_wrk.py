@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine_runs import run_headless, stop_on_sigterm
+from engine_runs import add_common_arguments, run_headless, stop_on_sigterm
 from figure_table import print_table, ratio, verdict
 from local_nginx import LocalNginx, ensure_tools
 from reference_tools import run_wrk
@@ -70,11 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 10])
-    parser.add_argument(
-        "--pin",
-        action="store_true",
-        help="nginx on CPU 1, the load generator (reference or engine) on CPU 0",
-    )
+    add_common_arguments(parser)
     stop_on_sigterm()
     measure(parser.parse_args())
 

@@ -15,7 +15,7 @@ import csv
 import tempfile
 from pathlib import Path
 
-from engine_runs import run_headless, stop_on_sigterm
+from engine_runs import add_common_arguments, run_headless, stop_on_sigterm
 from figure_table import print_noise_note, print_table, verdict
 from local_nginx import LocalNginx, ensure_tools
 
@@ -148,11 +148,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20_000.0)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument(
-        "--pin",
-        action="store_true",
-        help="nginx on CPU 1, the load generator (reference or engine) on CPU 0",
-    )
+    add_common_arguments(parser)
     stop_on_sigterm()
     measure(parser.parse_args())
 
