@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
+from time import perf_counter_ns
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.protocol import ERROR_CLASSES
 
@@ -46,14 +48,63 @@ def error_result(code: int, message: str, bytes_out: int = 0, connect_ns: int = 
     return (0, code, message, 0, bytes_out, connect_ns, 0, 0, None)
 
 
+# on_done(result, end_ns): end_ns is ``perf_counter_ns()`` when the response ended (stamped by
+# the protocol as the last byte is parsed, not when a task got round to looking)
+OnResult = Callable[[Result, int], None]
+
+
 class Client(Protocol):
-    """What a worker drives: ``await client.request(index, want_body)`` sends
-    ``plan.requests[index]``. An awaitable rather than a coroutine, so the fast transports can
-    hand back a bare future when a connection is ready (no coroutine object per request)."""
+    """What a worker drives.
+
+    ``start(index, want_body, on_done)`` sends ``plan.requests[index]`` and calls
+    ``on_done(result, end_ns)`` exactly once, always later (never from inside ``start``), for
+    every outcome, transport faults included. This is the load models' path: no future, task
+    or coroutine per request when a connection is ready. After ``aclose()`` a pending
+    ``on_done`` may still come or not; the run has cut those requests off by then.
+
+    ``await request(index, want_body)`` is the same send as an awaitable (single sends, tests).
+    """
+
+    def start(self, index: int, want_body: bool, on_done: OnResult) -> None: ...
 
     def request(self, index: int, want_body: bool) -> Awaitable[Result]: ...
 
     async def aclose(self) -> None: ...
+
+
+class TaskStarts:
+    """``start()`` for a client whose native call is ``async def request()``: one task per
+    send. ``cancel_starts()`` (from ``aclose``) cancels the sends still running; their
+    ``on_done`` is then not called."""
+
+    _starts: set[asyncio.Task[Result]]
+
+    def request(self, index: int, want_body: bool) -> Coroutine[Any, Any, Result]:
+        raise NotImplementedError
+
+    def start(self, index: int, want_body: bool, on_done: OnResult) -> None:
+        starts = self.__dict__.setdefault("_starts", set())
+        task = asyncio.get_running_loop().create_task(self.request(index, want_body))
+        starts.add(task)
+        task.add_done_callback(partial(_deliver_task, starts, on_done))
+
+    def cancel_starts(self) -> None:
+        for task in list(self.__dict__.get("_starts", ())):
+            task.cancel()
+
+
+def _deliver_task(
+    starts: set[asyncio.Task[Result]], on_done: OnResult, task: asyncio.Task[Result]
+) -> None:
+    end_ns = perf_counter_ns()
+    starts.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:  # a transport bug: counted and shown, and raised into the loop's log
+        on_done(error_result(ERR_PROTOCOL, f"transport failed: {exc!r}"), end_ns)
+        raise exc
+    on_done(task.result(), end_ns)
 
 
 def expire_waiter(waiter: asyncio.Future[bool]) -> None:

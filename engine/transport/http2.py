@@ -20,6 +20,7 @@ from engine.transport.base import (
     ERR_TIMEOUT,
     USER_AGENT,
     Result,
+    TaskStarts,
     error_result,
     expire_waiter,
     make_ssl_context,
@@ -74,7 +75,7 @@ class _Endpoint:
         self.connecting: asyncio.Future[H2Connection | Result] | None = None
 
 
-class Http2Client:
+class Http2Client(TaskStarts):
     """HTTP/2 client: ``max_streams`` concurrent streams over one connection per endpoint."""
 
     def __init__(
@@ -215,6 +216,7 @@ class Http2Client:
 
     async def aclose(self) -> None:
         """Close every connection; streams still in flight end with a read error."""
+        self.cancel_starts()
         for ep in self._endpoints:
             conn = ep.connection
             if conn is not None and not conn.closed:

@@ -23,6 +23,7 @@ from engine.transport.base import (
     ERR_TLS,
     USER_AGENT,
     Result,
+    TaskStarts,
     make_ssl_context,
 )
 
@@ -74,7 +75,7 @@ def classify_httpx_error(exc: Exception, where: str, timeout_s: float) -> tuple[
     return ERR_READ, f"{where}: {type(exc).__name__}: {text}"
 
 
-class HttpxClient:
+class HttpxClient(TaskStarts):
     """One ``httpx.AsyncClient`` for the whole plan; requests built once per index."""
 
     def __init__(
@@ -144,4 +145,5 @@ class HttpxClient:
         return (status, 0, "", bytes_in, self._bytes_out[index], 0, 0, ttfb_ns, body)
 
     async def aclose(self) -> None:
+        self.cancel_starts()
         await self._client.aclose()
