@@ -1,7 +1,10 @@
 """One HTTP/2 connection: an ``asyncio.Protocol`` feeding h2, and the streams in flight on it.
 
 Writes are coalesced: one ``transport.write`` per loop turn however many streams opened or
-frames were acknowledged in it. Received data is acknowledged at once so big bodies flow.
+frames were acknowledged in it. A stream's outcome goes straight to its ``on_done`` from
+``data_received`` (no future, no task). Starts that find every stream slot taken wait in
+``pending`` (FIFO) and are opened by the owner as streams end; timeouts are swept by the
+owner, not timed per stream.
 """
 
 from __future__ import annotations
@@ -9,16 +12,32 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from time import perf_counter_ns
+from typing import Protocol
 
 import h2.errors
 import h2.events
 import h2.exceptions
 
-from engine.transport.base import ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, Result
+from engine.transport.base import ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, OnResult, Result
 from engine.transport.h2_state import new_client_state
 
 FIRST_SETTINGS_STREAMS = 100  # assumed until the server's SETTINGS arrive (RFC 9113 advice)
 CONNECTION_WINDOW = 1 << 24
+
+# A start waiting for a stream slot: (index, want_body, on_done, deadline_ns, connect_ns, tls_ns)
+PendingStart = tuple[int, bool, OnResult, int, int, int]
+
+_DataReceived = h2.events.DataReceived
+_ResponseReceived = h2.events.ResponseReceived
+_StreamEnded = h2.events.StreamEnded
+
+
+class StreamOwner(Protocol):
+    """What a connection calls back into (the client)."""
+
+    def open_pending(self, conn: H2Connection) -> None: ...
+
+    def requeue(self, conn: H2Connection) -> None: ...
 
 
 class H2Stream:
@@ -29,47 +48,57 @@ class H2Stream:
         "bytes_in",
         "bytes_out",
         "connect_ns",
-        "fut",
+        "deadline_ns",
+        "on_done",
         "status",
         "stream_id",
         "t_written",
         "timeout_s",
-        "timer",
         "tls_ns",
         "ttfb_ns",
     )
 
-    def __init__(self, fut: asyncio.Future[Result], want_body: bool) -> None:
-        self.fut = fut
+    def __init__(
+        self, on_done: OnResult, want_body: bool, deadline_ns: int, timeout_s: float,
+        bytes_out: int, connect_ns: int, tls_ns: int,
+    ) -> None:  # fmt: skip
+        self.on_done = on_done
         self.body_parts: list[bytes] | None = [] if want_body else None
         self.status = 0
         self.bytes_in = 0
-        self.bytes_out = 0
-        self.connect_ns = 0
-        self.tls_ns = 0
+        self.bytes_out = bytes_out
+        self.connect_ns = connect_ns
+        self.tls_ns = tls_ns
         self.ttfb_ns = 0
         self.t_written = 0
         self.stream_id = 0
-        self.timeout_s = 0.0
-        self.timer: asyncio.TimerHandle | None = None
+        self.deadline_ns = deadline_ns
+        self.timeout_s = timeout_s
 
     def result(self, code: int = 0, message: str = "") -> Result:
-        body = None
-        if code == 0 and self.body_parts is not None:
-            body = b"".join(self.body_parts)
+        if code:
+            return (
+                0, code, message, self.bytes_in, self.bytes_out, self.connect_ns, self.tls_ns,
+                self.ttfb_ns, None,
+            )  # fmt: skip
+        parts = self.body_parts
         return (
-            self.status if code == 0 else 0, code, message, self.bytes_in, self.bytes_out,
-            self.connect_ns, self.tls_ns, self.ttfb_ns, body,
+            self.status, 0, "", self.bytes_in, self.bytes_out, self.connect_ns, self.tls_ns,
+            self.ttfb_ns, None if parts is None else b"".join(parts),
         )  # fmt: skip
 
 
 class H2Connection(asyncio.Protocol):
     """One HTTP/2 connection: an h2 state machine fed from ``data_received``."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, where: str, tls: bool) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, where: str, tls: bool, owner: StreamOwner,
+        cap: int,
+    ) -> None:  # fmt: skip
         self.loop = loop
         self.where = where
         self.tls = tls  # connection_made comes twice: TCP, then TLS (see transport.tls)
+        self.owner = owner
         self.made = 0
         # asyncio's SSL protocol may hand us the server's first frames before start_tls()
         # returns; they wait here until our preface has gone out on the TLS transport.
@@ -80,14 +109,14 @@ class H2Connection(asyncio.Protocol):
         self.ended = 0
         self.closed = False
         self.goaway = False
+        self.usable = True  # neither closed nor told to go away: new streams may open
+        self.failure: tuple[int, str] | None = None  # why it closed, for starts that lost it
         self.flush_pending = False
+        self.cap = cap  # the client's own limit of streams per connection
         self.max_streams = FIRST_SETTINGS_STREAMS
-        self.slot_waiters: deque[asyncio.Future[bool]] = deque()  # True: woken, False: expired
+        self.limit = min(cap, FIRST_SETTINGS_STREAMS)  # streams that may be in flight at once
+        self.pending: deque[PendingStart] = deque()
         self.window_waiters: list[asyncio.Future[None]] = []
-
-    @property
-    def usable(self) -> bool:
-        return not self.closed and not self.goaway
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -121,33 +150,43 @@ class H2Connection(asyncio.Protocol):
         if self.early is not None:
             self.early.append(data)
             return
+        h2conn = self.h2
         try:
-            events = self.h2.receive_data(data)
+            events = h2conn.receive_data(data)
         except h2.exceptions.ProtocolError as exc:
             self.fail_all(ERR_PROTOCOL, f"HTTP/2 protocol error from {self.where}: {exc}")
             return
+        # One stamp for everything this read carried: streams ending in it end when it was
+        # parsed, not after the callbacks of the streams listed before them.
+        now = perf_counter_ns()
         streams = self.streams
+        acked = 0  # flow-controlled bytes of streams that ended: one connection-level ack
         for event in events:
             kind = type(event)
-            if kind is h2.events.DataReceived:
-                stream = streams.get(event.stream_id)  # type: ignore[attr-defined]
+            if kind is _DataReceived:
+                stream_id = event.stream_id  # type: ignore[attr-defined]
+                stream = streams.get(stream_id)
                 size = event.flow_controlled_length  # type: ignore[attr-defined]
                 if size:
-                    self.h2.acknowledge_received_data(size, event.stream_id)  # type: ignore[attr-defined]
+                    if event.stream_ended is None:  # type: ignore[attr-defined]
+                        h2conn.acknowledge_received_data(size, stream_id)
+                    else:  # a closed stream's window needs no update
+                        acked += size
                 if stream is not None:
-                    stream.bytes_in += len(event.data)  # type: ignore[attr-defined]
+                    chunk = event.data  # type: ignore[attr-defined]
+                    stream.bytes_in += len(chunk)
                     if stream.body_parts is not None:
-                        stream.body_parts.append(event.data)  # type: ignore[attr-defined]
-            elif kind is h2.events.ResponseReceived:
+                        stream.body_parts.append(chunk)
+            elif kind is _StreamEnded:
+                self._end(event.stream_id, 0, "", now)  # type: ignore[attr-defined]
+            elif kind is _ResponseReceived:
                 stream = streams.get(event.stream_id)  # type: ignore[attr-defined]
                 if stream is not None:
-                    stream.ttfb_ns = perf_counter_ns() - stream.t_written
+                    stream.ttfb_ns = now - stream.t_written
                     for name, value in event.headers:  # type: ignore[attr-defined]
                         stream.bytes_in += len(name) + len(value)
                         if name == b":status":
                             stream.status = int(value)
-            elif kind is h2.events.StreamEnded:
-                self._end(event.stream_id, 0, "")  # type: ignore[attr-defined]
             elif kind is h2.events.StreamReset:
                 code = event.error_code  # type: ignore[attr-defined]
                 name = getattr(code, "name", str(code))
@@ -155,37 +194,35 @@ class H2Connection(asyncio.Protocol):
                     event.stream_id,  # type: ignore[attr-defined]
                     ERR_PROTOCOL if name == "PROTOCOL_ERROR" else ERR_READ,
                     f"stream reset by {self.where} ({name})",
+                    now,
                 )
             elif kind is h2.events.RemoteSettingsChanged:
                 self._settings_changed()
             elif kind is h2.events.WindowUpdated:
                 self._wake_window_waiters()
             elif kind is h2.events.ConnectionTerminated:
-                self._goaway(event)  # type: ignore[arg-type]
+                self._goaway(event, now)  # type: ignore[arg-type]
+        if acked:
+            h2conn.acknowledge_connection_data(acked)
         # acks and window updates go out with the requests this turn sends: one write
         self.schedule_flush()
 
-    def _end(self, stream_id: int, code: int, message: str) -> None:
+    def _end(self, stream_id: int, code: int, message: str, end_ns: int) -> None:
         stream = self.streams.pop(stream_id, None)
         if stream is None:
             return
         self.h2.forget_stream(stream_id)
         self.ended += 1
-        if self.ended % 1024 == 0:
+        if self.ended & 1023 == 0:
             self.h2._open_streams(1)  # sweep streams that closed after we stopped watching
-        stream.timer.cancel()  # type: ignore[union-attr]
-        stream.timer = None  # the handle holds the stream: no cycle left for the gc
-        if not stream.fut.done():
-            stream.fut.set_result(stream.result(code, message))
-        if self.slot_waiters:
-            self._wake_slot_waiter()
-
-    def _wake_slot_waiter(self) -> None:
-        while self.slot_waiters:
-            waiter = self.slot_waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(True)
-                return
+        try:
+            stream.on_done(stream.result(code, message), end_ns)
+        except Exception as exc:  # the caller's bug: shown in the loop's log, streams go on
+            self.loop.call_exception_handler(
+                {"message": "on_done raised for an HTTP/2 stream", "exception": exc}
+            )
+        if self.pending and self.usable:
+            self.owner.open_pending(self)
 
     def _wake_window_waiters(self) -> None:
         waiters, self.window_waiters = self.window_waiters, []
@@ -194,48 +231,56 @@ class H2Connection(asyncio.Protocol):
                 waiter.set_result(None)
 
     def _settings_changed(self) -> None:
-        old = self.max_streams
         self.max_streams = self.h2.remote_settings.max_concurrent_streams
-        for _ in range(max(0, min(self.max_streams - old, len(self.slot_waiters)))):
-            self._wake_slot_waiter()
+        self.limit = min(self.cap, self.max_streams)
+        if self.pending and self.usable:
+            self.owner.open_pending(self)
         self._wake_window_waiters()
 
-    def _goaway(self, event: h2.events.ConnectionTerminated) -> None:
+    def retire(self, code: int, message: str) -> None:
+        """No new streams here (GOAWAY, ids exhausted, closed): the starts waiting for a slot
+        go back to the owner to find another connection."""
+        self.usable = False
+        if self.failure is None:
+            self.failure = (code, message)
+        if self.pending:
+            self.owner.requeue(self)
+        self._wake_window_waiters()
+
+    def _goaway(self, event: h2.events.ConnectionTerminated, now: int) -> None:
         self.goaway = True
         last = event.last_stream_id if event.last_stream_id is not None else 0
         name = getattr(event.error_code, "name", str(event.error_code))
         code = ERR_READ if name in ("NO_ERROR", "None") else ERR_PROTOCOL
+        message = f"{self.where} sent GOAWAY ({name}) before answering"
+        self.retire(code, message)
         for stream_id in [sid for sid in self.streams if sid > last]:
-            self._end(stream_id, code, f"{self.where} sent GOAWAY ({name}) before answering")
-        self._release_all_waiters()
-
-    def _release_all_waiters(self) -> None:
-        while self.slot_waiters:
-            self._wake_slot_waiter()
-        self._wake_window_waiters()
+            self._end(stream_id, code, message, now)
 
     def fail_all(self, code: int, message: str) -> None:
         """Fail every stream in flight and close the connection."""
         self.closed = True
+        self.retire(code, message)
+        now = perf_counter_ns()
         for stream_id in list(self.streams):
-            self._end(stream_id, code, message)
-        self._release_all_waiters()
+            self._end(stream_id, code, message, now)
         if self.transport is not None:
             self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.closed and not self.streams:
-            return
         self.closed = True
-        n = len(self.streams)
         reason = "reset" if isinstance(exc, ConnectionResetError) else "closed"
+        n = len(self.streams)
+        message = f"connection {reason} by {self.where} ({n} in flight)"
+        self.retire(ERR_READ, message)
+        now = perf_counter_ns()
         for stream_id in list(self.streams):
-            self._end(stream_id, ERR_READ, f"connection {reason} by {self.where} ({n} in flight)")
-        self._release_all_waiters()
+            self._end(stream_id, ERR_READ, message, now)
 
     # --- sending ---------------------------------------------------------------------------
 
-    def on_timeout(self, stream: H2Stream) -> None:
+    def on_timeout(self, stream: H2Stream, now: int) -> None:
+        """``stream`` passed its deadline: cancel it on the wire and report a timeout."""
         if self.streams.get(stream.stream_id) is not stream:
             return
         if stream.status == 0:
@@ -248,10 +293,11 @@ class H2Connection(asyncio.Protocol):
                 self.schedule_flush()
             except h2.exceptions.H2Error:
                 pass
-        self._end(stream.stream_id, ERR_TIMEOUT, f"timed out after {stream.timeout_s:g} s {stage}")
+        message = f"timed out after {stream.timeout_s:g} s {stage}"
+        self._end(stream.stream_id, ERR_TIMEOUT, message, now)
 
-    async def send_body(self, stream_id: int, body: bytes, deadline: float) -> None:
-        """Send a request body within flow-control windows; raises on timeout or close."""
+    async def send_body(self, stream_id: int, body: bytes) -> None:
+        """Send a request body within flow-control windows; stops when the stream ends."""
         view = memoryview(body)
         offset = 0
         while offset < len(body):

@@ -1,15 +1,20 @@
 """The fast HTTP/2 transport: ``h2`` over an ``asyncio.Protocol``, many streams per connection.
 
 One connection per (scheme, host, port): TLS with ALPN ``h2``, or cleartext h2c with prior
-knowledge. Streams are capped by ``max_streams`` and the server's MAX_CONCURRENT_STREAMS
-(waiters queue FIFO). The connection protocol lives in ``h2_connection``, the tuned h2 state
-machine in ``h2_state``.
+knowledge. Streams are capped by ``max_streams`` and the server's MAX_CONCURRENT_STREAMS;
+starts beyond the cap queue FIFO on the connection and open as streams end. ``start()`` on a
+ready connection opens the stream at once and its ``on_done`` comes from the protocol (no
+future, task or timer per request); only connecting runs as a task. Timeouts are one periodic
+sweep per client (a ``call_at`` + ``cancel`` per stream cost ~4% of the time a request).
+The connection protocol lives in ``h2_connection``, the tuned h2 state machine in ``h2_state``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+from collections import deque
+from functools import partial
 from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
@@ -17,15 +22,15 @@ import h2.exceptions
 
 from engine.transport.base import (
     ERR_PROTOCOL,
+    ERR_READ,
     ERR_TIMEOUT,
     USER_AGENT,
+    OnResult,
     Result,
-    TaskStarts,
     error_result,
-    expire_waiter,
     make_ssl_context,
 )
-from engine.transport.h2_connection import H2Connection, H2Stream
+from engine.transport.h2_connection import H2Connection, H2Stream, PendingStart
 from engine.transport.tls import ConnectFailed, open_connection
 
 if TYPE_CHECKING:
@@ -65,17 +70,23 @@ def build_h2_headers(req: PreparedRequest) -> tuple[Headers, bytes]:
 class _Endpoint:
     """The connection to one (scheme, host, port), and who is opening it."""
 
-    __slots__ = ("connecting", "connection", "host", "port", "ssl_context")
+    __slots__ = ("connecting", "connection", "host", "port", "ssl_context", "where")
 
     def __init__(self, host: str, port: int, ssl_context: ssl.SSLContext | None) -> None:
         self.host = host
         self.port = port
+        self.where = f"{host}:{port}"
         self.ssl_context = ssl_context
         self.connection: H2Connection | None = None
         self.connecting: asyncio.Future[H2Connection | Result] | None = None
 
 
-class Http2Client(TaskStarts):
+def _resolve(fut: asyncio.Future[Result], result: Result, end_ns: int) -> None:
+    if not fut.done():
+        fut.set_result(result)
+
+
+class Http2Client:
     """HTTP/2 client: ``max_streams`` concurrent streams over one connection per endpoint."""
 
     def __init__(
@@ -88,6 +99,7 @@ class Http2Client(TaskStarts):
         self._headers: list[Headers] = []
         self._bodies: list[bytes] = []
         self._timeout: list[float] = []
+        self._timeout_ns: list[int] = []
         self._bytes_out: list[int] = []
         for req in plan.requests:
             key = (req.scheme, req.host, req.port, req.insecure)
@@ -104,58 +116,62 @@ class Http2Client(TaskStarts):
             self._headers.append(headers)
             self._bodies.append(body)
             self._timeout.append(req.timeout_s)
+            self._timeout_ns.append(int(req.timeout_s * 1e9))
             self._bytes_out.append(sum(len(n) + len(v) for n, v in headers) + len(body))
         self._endpoints = list(endpoints.values())
         self._addresses: dict = {}
+        self._connections: set[H2Connection] = set()  # swept for timeouts until drained
+        self._connects: set[asyncio.Task[None]] = set()
         self._uploads: set[asyncio.Task[None]] = set()
+        self._sweep_handle: asyncio.TimerHandle | None = None
+        # Timeouts fire at most one sweep late: 1/20 of the shortest timeout, 5..100 ms.
+        self._sweep_s = min(0.1, max(0.005, min(self._timeout, default=1.0) / 20))
+        self.closing = False
 
-    async def request(self, index: int, want_body: bool) -> Result:
-        """Send request ``index`` on a new stream and wait for its result."""
-        ep = self._endpoint_of[index]
-        timeout = self._timeout[index]
-        deadline = self.loop.time() + timeout
-        conn = ep.connection
-        connect_ns = tls_ns = 0
-        if conn is None or not conn.usable:
-            try:
-                conn, connect_ns, tls_ns = await self._connect(ep, deadline, timeout)
-            except ConnectFailed as exc:
-                return exc.result
-        while len(conn.streams) >= conn.max_streams or len(conn.streams) >= self.max_streams:
-            waiter: asyncio.Future[bool] = self.loop.create_future()
-            conn.slot_waiters.append(waiter)
-            handle = self.loop.call_at(deadline, expire_waiter, waiter)  # see http1
-            try:
-                woken = await waiter
-            finally:
-                handle.cancel()
-            if not woken:
-                return error_result(
-                    ERR_TIMEOUT, f"timed out after {timeout:g} s waiting for a stream"
-                )
-            if not conn.usable:
-                return await self.request(index, want_body)
-        return await self._send(conn, index, want_body, deadline, timeout, connect_ns, tls_ns)
+    def start(self, index: int, want_body: bool, on_done: OnResult) -> None:
+        """Send request ``index``; ``on_done(result, end_ns)`` follows once, later."""
+        conn = self._endpoint_of[index].connection
+        deadline_ns = perf_counter_ns() + self._timeout_ns[index]
+        if conn is not None and conn.usable:
+            if not conn.pending and len(conn.streams) < conn.limit:
+                self._open(conn, index, want_body, on_done, deadline_ns, 0, 0)
+            else:
+                conn.pending.append((index, want_body, on_done, deadline_ns, 0, 0))
+            return
+        self._start_later(index, want_body, on_done, deadline_ns)
 
-    async def _send(
-        self, conn: H2Connection, index: int, want_body: bool, deadline: float, timeout: float,
-        connect_ns: int, tls_ns: int,
-    ) -> Result:  # fmt: skip
+    def request(self, index: int, want_body: bool) -> asyncio.Future[Result]:
+        """Send request ``index``; await the result (never raises for transport faults)."""
+        fut: asyncio.Future[Result] = self.loop.create_future()
+        self.start(index, want_body, partial(_resolve, fut))
+        return fut
+
+    def _open(
+        self, conn: H2Connection, index: int, want_body: bool, on_done: OnResult,
+        deadline_ns: int, connect_ns: int, tls_ns: int,
+    ) -> None:  # fmt: skip
+        """Open a stream for request ``index`` on ``conn`` (a slot is free)."""
         h2conn = conn.h2
-        stream = H2Stream(self.loop.create_future(), want_body)
-        stream.connect_ns = connect_ns
-        stream.tls_ns = tls_ns
-        stream.timeout_s = timeout
-        stream.bytes_out = self._bytes_out[index]
         body = self._bodies[index]
         try:
-            stream_id = stream.stream_id = h2conn.get_next_available_stream_id()
+            stream_id = h2conn.get_next_available_stream_id()
             h2conn.send_headers(stream_id, self._headers[index], end_stream=not body)
-        except h2.exceptions.H2Error as exc:
-            conn.goaway = True  # e.g. stream ids exhausted: the next request opens a new one
-            return error_result(ERR_PROTOCOL, f"cannot open an HTTP/2 stream: {exc}")
+        except h2.exceptions.TooManyStreamsError:  # the server lowered its limit just now
+            conn.limit = min(conn.cap, h2conn.remote_settings.max_concurrent_streams)
+            conn.pending.appendleft((index, want_body, on_done, deadline_ns, connect_ns, tls_ns))
+            return
+        except h2.exceptions.H2Error as exc:  # e.g. stream ids exhausted: a new connection
+            message = f"cannot open an HTTP/2 stream: {exc}"
+            failed = error_result(ERR_PROTOCOL, message, connect_ns=connect_ns)
+            self.loop.call_soon(on_done, failed, perf_counter_ns())
+            conn.retire(ERR_PROTOCOL, message)
+            return
+        stream = H2Stream(
+            on_done, want_body, deadline_ns, self._timeout[index], self._bytes_out[index],
+            connect_ns, tls_ns,
+        )  # fmt: skip
+        stream.stream_id = stream_id
         conn.streams[stream_id] = stream
-        stream.timer = self.loop.call_at(deadline, conn.on_timeout, stream)
         stream.t_written = perf_counter_ns()
         if body:
             if len(body) <= h2conn.max_outbound_frame_size and len(
@@ -163,12 +179,66 @@ class Http2Client(TaskStarts):
             ) <= h2conn.local_flow_control_window(stream_id):
                 h2conn.send_data(stream_id, body, end_stream=True)
             else:
-                conn.schedule_flush()
-                task = self.loop.create_task(conn.send_body(stream_id, body, deadline))
+                task = self.loop.create_task(conn.send_body(stream_id, body))
                 self._uploads.add(task)  # the loop keeps only a weak reference
                 task.add_done_callback(self._uploads.discard)
         conn.schedule_flush()
-        return await stream.fut
+
+    def open_pending(self, conn: H2Connection) -> None:
+        """Streams ended or the server allowed more: open the starts waiting on ``conn``."""
+        pending = conn.pending
+        streams = conn.streams
+        while pending and len(streams) < conn.limit and conn.usable:
+            self._open(conn, *pending.popleft())
+
+    def requeue(self, conn: H2Connection) -> None:
+        """``conn`` takes no new streams: its waiting starts look for another connection."""
+        pending, conn.pending = conn.pending, deque()
+        for index, want_body, on_done, deadline_ns, _, _ in pending:
+            self._start_later(index, want_body, on_done, deadline_ns)
+
+    def _start_later(
+        self, index: int, want_body: bool, on_done: OnResult, deadline_ns: int
+    ) -> None:
+        if self.closing:
+            failed = error_result(ERR_READ, "the client was closed before the request was sent")
+            self.loop.call_soon(on_done, failed, perf_counter_ns())
+            return
+        task = self.loop.create_task(
+            self._connect_then_start(index, want_body, on_done, deadline_ns)
+        )
+        self._connects.add(task)
+        task.add_done_callback(self._connects.discard)
+
+    async def _connect_then_start(
+        self, index: int, want_body: bool, on_done: OnResult, deadline_ns: int
+    ) -> None:
+        """The slow path: (open or wait for) the endpoint's connection, then start."""
+        ep = self._endpoint_of[index]
+        connect_ns = tls_ns = 0
+        try:
+            conn = ep.connection
+            if conn is None or not conn.usable:
+                deadline = self.loop.time() + (deadline_ns - perf_counter_ns()) / 1e9
+                conn, connect_ns, tls_ns = await self._connect(ep, deadline, self._timeout[index])
+        except ConnectFailed as exc:
+            on_done(exc.result, perf_counter_ns())
+            return
+        except asyncio.CancelledError:
+            on_done(
+                error_result(ERR_READ, "the client was closed while connecting"), perf_counter_ns()
+            )
+            raise
+        except Exception as exc:  # a transport bug: counted and shown, and raised into the log
+            on_done(error_result(ERR_PROTOCOL, f"transport failed: {exc!r}"), perf_counter_ns())
+            raise
+        if not conn.usable:
+            code, message = conn.failure or (ERR_READ, f"connection to {ep.where} closed")
+            on_done(error_result(code, message, connect_ns=connect_ns), perf_counter_ns())
+        elif not conn.pending and len(conn.streams) < conn.limit:
+            self._open(conn, index, want_body, on_done, deadline_ns, connect_ns, tls_ns)
+        else:
+            conn.pending.append((index, want_body, on_done, deadline_ns, connect_ns, tls_ns))
 
     async def _connect(
         self, ep: _Endpoint, deadline: float, timeout: float
@@ -180,13 +250,13 @@ class Http2Client(TaskStarts):
             if isinstance(opened, H2Connection):
                 return opened, 0, 0
             raise ConnectFailed(opened)
-        where = f"{ep.host}:{ep.port}"
+        where = ep.where
         tls = ep.ssl_context is not None
         connecting = ep.connecting = self.loop.create_future()
         try:
             conn, connect_ns, tls_ns = await open_connection(
-                self.loop, lambda: H2Connection(self.loop, where, tls), ep.host, ep.port,
-                ep.ssl_context, deadline, timeout, self._addresses,
+                self.loop, lambda: H2Connection(self.loop, where, tls, self, self.max_streams),
+                ep.host, ep.port, ep.ssl_context, deadline, timeout, self._addresses,
             )  # fmt: skip
         except ConnectFailed as exc:
             connecting.set_result(exc.result)
@@ -200,26 +270,69 @@ class Http2Client(TaskStarts):
             ssl_object = conn.transport.get_extra_info("ssl_object")  # type: ignore[union-attr]
             chosen = ssl_object.selected_alpn_protocol() if ssl_object else None
             if chosen != "h2":
+                conn.closed = True
                 conn.transport.abort()  # type: ignore[union-attr]
                 failed = error_result(
                     ERR_PROTOCOL,
                     f"{where} did not agree to HTTP/2 (ALPN chose {chosen or 'nothing'})",
                     connect_ns=connect_ns,
                 )
-                ep.connecting.set_result(failed)
+                connecting.set_result(failed)
                 ep.connecting = None
                 raise ConnectFailed(failed)
         ep.connection = conn
-        ep.connecting.set_result(conn)
+        self._connections.add(conn)
+        if self._sweep_handle is None and not self.closing:
+            self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
+        connecting.set_result(conn)
         ep.connecting = None
         return conn, connect_ns, tls_ns
 
+    def _sweep(self) -> None:
+        """Time out streams and waiting starts past their deadline, and let go of drained
+        connections; runs every ``_sweep_s`` while connections exist (O(streams) per sweep,
+        nothing per request)."""
+        now = perf_counter_ns()
+        for conn in list(self._connections):
+            if conn.streams:
+                for stream in [s for s in conn.streams.values() if now >= s.deadline_ns]:
+                    conn.on_timeout(stream, now)
+            if conn.pending:
+                self._expire_pending(conn, now)
+            if not conn.usable and not conn.streams and not conn.pending:
+                self._connections.discard(conn)
+                if not conn.closed:  # told to go away and drained: hang up
+                    conn.closed = True
+                    conn.transport.close()  # type: ignore[union-attr]
+        if self._connections and not self.closing:
+            self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
+        else:
+            self._sweep_handle = None
+
+    def _expire_pending(self, conn: H2Connection, now: int) -> None:
+        expired: list[PendingStart] = []
+        kept: deque[PendingStart] = deque()
+        for waiting in conn.pending:
+            (expired if now >= waiting[3] else kept).append(waiting)
+        if not expired:
+            return
+        conn.pending = kept  # before any on_done: one may start again and queue here
+        for index, _, on_done, _, connect_ns, _ in expired:
+            message = f"timed out after {self._timeout[index]:g} s waiting for a stream"
+            on_done(error_result(ERR_TIMEOUT, message, connect_ns=connect_ns), now)
+
     async def aclose(self) -> None:
-        """Close every connection; streams still in flight end with a read error."""
-        self.cancel_starts()
-        for ep in self._endpoints:
-            conn = ep.connection
-            if conn is not None and not conn.closed:
+        """Close every connection: streams in flight end with a read error, and starts still
+        connecting or waiting for a slot get one too (their ``on_done`` comes later)."""
+        self.closing = True
+        if self._sweep_handle is not None:
+            self._sweep_handle.cancel()
+            self._sweep_handle = None
+        for task in [*self._connects, *self._uploads]:
+            task.cancel()
+        for conn in list(self._connections):
+            conn.retire(ERR_READ, "the client was closed")  # waiting starts fail via requeue
+            if not conn.closed:
                 try:
                     conn.h2.close_connection()
                     conn.flush()
@@ -227,5 +340,7 @@ class Http2Client(TaskStarts):
                     pass
                 conn.closed = True
                 conn.transport.close()  # type: ignore[union-attr]
+        self._connections.clear()
+        for ep in self._endpoints:
             ep.connection = None
         await asyncio.sleep(0)

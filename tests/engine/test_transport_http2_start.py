@@ -1,0 +1,148 @@
+"""``Http2Client.start()``: results delivered by callback, once each, never from inside start()."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from time import perf_counter_ns
+
+from engine.plan import RunPlan
+from engine.transport import ERR_NONE, ERR_READ, ERR_TIMEOUT, Result, make_client
+from engine.transport.http2 import Http2Client
+from tests.servers.asgi import RunningServer
+
+MakePlan = Callable[..., RunPlan]
+
+
+class Deliveries:
+    """Collects ``on_done`` calls per start and notes any made from inside ``start()``."""
+
+    def __init__(self) -> None:
+        self.results: dict[int, list[tuple[Result, int]]] = {}
+        self.sent_ns: dict[int, int] = {}
+        self.inside_start = False
+        self.calls_inside_start = 0
+        self.all_in = asyncio.Event()
+        self.expected = 0
+
+    def start(self, client: Http2Client, key: int, index: int, want_body: bool = False) -> None:
+        self.expected += 1
+        self.sent_ns[key] = perf_counter_ns()
+        self.inside_start = True
+        try:
+            client.start(index, want_body, lambda result, end_ns: self.done(key, result, end_ns))
+        finally:
+            self.inside_start = False
+
+    def done(self, key: int, result: Result, end_ns: int) -> None:
+        if self.inside_start:
+            self.calls_inside_start += 1
+        self.results.setdefault(key, []).append((result, end_ns))
+        if sum(map(len, self.results.values())) >= self.expected:
+            self.all_in.set()
+
+
+async def test_start_delivers_every_result_once_with_end_after_send_across_many_streams(
+    h2c_server: RunningServer, make_plan: MakePlan
+):
+    url = h2c_server.url
+    plan = make_plan(f"{url}/", f"{url}/status/404", f"{url}/bytes/3000", http2=True)
+    client = make_client(plan, max_connections=40)  # 300 starts: most wait for a stream slot
+    assert isinstance(client, Http2Client)
+    assert (await client.request(0, False))[0] == 200  # the connection is up: the fast path
+    seen = Deliveries()
+    for key in range(300):
+        seen.start(client, key, key % 3)
+    await asyncio.wait_for(seen.all_in.wait(), 60)
+    await asyncio.sleep(0.05)  # room for a duplicate delivery to show up
+    await client.aclose()
+    assert seen.calls_inside_start == 0
+    assert sorted(seen.results) == list(range(300))
+    assert all(len(calls) == 1 for calls in seen.results.values())
+    statuses = Counter((key % 3, calls[0][0][0]) for key, calls in seen.results.items())
+    assert statuses == {(0, 200): 100, (1, 404): 100, (2, 200): 100}
+    for key, [(result, end_ns)] in seen.results.items():
+        assert result[1] == ERR_NONE
+        assert end_ns >= seen.sent_ns[key]
+        assert 0 < result[7] <= end_ns - seen.sent_ns[key]  # time to first byte within it
+        if key % 3 == 2:
+            assert result[3] >= 3000
+
+
+async def test_start_on_a_cold_client_connects_once_and_never_answers_inside_start(
+    h2_tls_server: RunningServer, tls_files: dict[str, str], make_plan: MakePlan
+):
+    plan = make_plan(f"{h2_tls_server.url}/json", http2=True)
+    client = make_client(plan, max_connections=100, ca_file=tls_files["ca"])
+    seen = Deliveries()
+    for key in range(150):
+        seen.start(client, key, 0, want_body=True)
+    await asyncio.wait_for(seen.all_in.wait(), 60)
+    await client.aclose()
+    assert seen.calls_inside_start == 0
+    results = [calls[0][0] for calls in seen.results.values()]
+    assert len(results) == 150 and all(len(c) == 1 for c in seen.results.values())
+    assert all(r[:2] == (200, ERR_NONE) and b'"name": "deli"' in (r[8] or b"") for r in results)
+    assert sum(1 for r in results if r[5] > 0) == 1  # one connection, its cost reported once
+
+
+async def test_on_done_may_start_the_next_request_like_a_virtual_user(
+    h2_tls_server: RunningServer, tls_files: dict[str, str], make_plan: MakePlan
+):
+    plan = make_plan(f"{h2_tls_server.url}/", http2=True)
+    client = make_client(plan, max_connections=20, ca_file=tls_files["ca"])
+    finished = asyncio.Event()
+    counts = Counter[int]()
+    remaining = [400]
+
+    def on_done(result: Result, end_ns: int) -> None:
+        counts[result[0]] += 1
+        if remaining[0] > 0:
+            remaining[0] -= 1
+            client.start(0, False, on_done)  # from inside the protocol's data_received
+        elif sum(counts.values()) == 400 + 20:
+            finished.set()
+
+    for _ in range(20):
+        client.start(0, False, on_done)
+    await asyncio.wait_for(finished.wait(), 60)
+    await client.aclose()
+    assert counts == {200: 420}
+
+
+async def test_a_stream_past_its_deadline_is_swept_as_a_timeout_and_others_still_finish(
+    h2c_server: RunningServer, make_plan: MakePlan
+):
+    url = h2c_server.url
+    plan = make_plan(f"{url}/delay/3000", f"{url}/delay/3000", f"{url}/", http2=True, timeout_s=0.3)
+    client = make_client(plan, max_connections=2)  # two slow streams fill both slots
+    seen = Deliveries()
+    t0 = perf_counter_ns()
+    for key in range(3):
+        seen.start(client, key, key)
+    await asyncio.wait_for(seen.all_in.wait(), 10)
+    await client.aclose()
+    slow = [seen.results[k][0] for k in (0, 1)]
+    waited = seen.results[2][0]
+    assert all(r[1] == ERR_TIMEOUT and "0.3 s waiting for headers" in r[2] for r, _ in slow)
+    assert all(end_ns - t0 >= 300_000_000 for _, end_ns in slow)
+    # the third waited for a slot; it either timed out waiting or ran once the slots freed
+    assert waited[0][1] == ERR_TIMEOUT or waited[0][:2] == (200, ERR_NONE)
+
+
+async def test_aclose_answers_streams_in_flight_and_starts_waiting_for_a_slot(
+    h2c_server: RunningServer, make_plan: MakePlan
+):
+    plan = make_plan(f"{h2c_server.url}/delay/5000", http2=True, timeout_s=30)
+    client = make_client(plan, max_connections=2)
+    seen = Deliveries()
+    for key in range(6):  # two in flight, four waiting for a slot
+        seen.start(client, key, 0)
+    await asyncio.sleep(0.3)
+    await client.aclose()
+    await asyncio.wait_for(seen.all_in.wait(), 10)
+    await asyncio.sleep(0.05)
+    assert sorted(seen.results) == list(range(6))
+    assert all(len(calls) == 1 for calls in seen.results.values())
+    assert {calls[0][0][1] for calls in seen.results.values()} == {ERR_READ}
