@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from enum import Enum
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from engine.plan import Check
@@ -86,6 +87,49 @@ def _same(actual: Any, expected: Any) -> bool:
     if isinstance(expected, str) and isinstance(actual, int | float):
         return json.dumps(actual) == expected
     return False
+
+
+# judge(status, body): the first failing check's message, or None when all pass
+Judge = Callable[[int, "bytes | None"], "str | None"]
+
+
+def compile_checks(checks: tuple[Check, ...]) -> Judge | None:
+    """``run_checks`` for one request's checks with the constant work done once (status sets,
+    the needle's bytes): per response it is a set lookup and a ``bytes.find``, not a walk
+    over Check objects (measured 0.35 -> 0.1 us). None when there is nothing to check."""
+    if not checks:
+        return None
+    if any(check.kind == "json_path" for check in checks):
+        return partial(run_checks, checks)
+    steps: list[tuple[bool, Any, str]] = []
+    for check in checks:
+        if check.kind == "status":
+            expected: tuple[int, ...] = tuple(check.expected)  # type: ignore[arg-type]
+            steps.append((True, frozenset(expected), f" not in {expected}"))
+        else:
+            needle = str(check.expected)
+            steps.append((False, needle.encode(), repr(needle)))
+    if len(steps) == 1 and steps[0][0]:
+        allowed, not_in = steps[0][1], steps[0][2]
+
+        def judge_status(status: int, body: bytes | None) -> str | None:
+            return None if status in allowed else f"status {status}{not_in}"
+
+        return judge_status
+    frozen = tuple(steps)
+
+    def judge(status: int, body: bytes | None) -> str | None:
+        for is_status, want, shown in frozen:
+            if is_status:
+                if status not in want:
+                    return f"status {status}{shown}"
+            elif body is None:
+                return f"body contains {shown}: no body was read"
+            elif want not in body:
+                return f"body does not contain {shown}"
+        return None
+
+    return judge
 
 
 def needs_body(checks: tuple[Check, ...]) -> bool:

@@ -3,6 +3,11 @@
 The user count is this worker's share of the target, re-read every ``TICK_S``; a retired user
 finishes its current request and leaves. With ``iterations`` a user ends after that many and is
 not replaced, and the run ends when every user of the peak target is done.
+
+A user is a small state machine driven by its request's ``on_done`` callback, not a task: the
+response handler records the result and sends the next request at once, so a request costs
+no task wake-up, coroutine step or future (~1.5 us a request on this machine). Latency ends
+at the transport's ``end_ns``, stamped as the response was parsed.
 """
 
 from __future__ import annotations
@@ -10,26 +15,116 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from functools import partial
+from collections.abc import Sequence
 
 from engine.loadmodel import peak_target, target_at, think_time
 from engine.loadrun import TICK_S, LoadRun
 from engine.protocol import Adjust
+from engine.transport.base import Result
+
+_clock = time.perf_counter_ns
 
 
 class _User:
-    """One virtual user."""
+    """One virtual user: send, record the response, send the next (or think, or leave)."""
 
-    __slots__ = ("busy", "stop", "task")
+    __slots__ = (
+        "index",
+        "iteration",
+        "iterations_done",
+        "on_done",
+        "pos",
+        "run",
+        "stop",
+        "t0",
+        "think",
+    )
 
-    def __init__(self) -> None:
-        self.busy = False  # inside a request (not thinking)
-        self.stop = False
-        self.task: asyncio.Task[None] | None = None
+    def __init__(self, run: ClosedLoad) -> None:
+        self.run = run
+        self.stop = False  # retired or finished: sends nothing more
+        self.iteration: Sequence[int] = ()  # request indexes of the current iteration
+        self.pos = 0  # next position in it
+        self.iterations_done = 0
+        self.index = 0  # the request in flight
+        self.t0 = 0
+        self.think: asyncio.TimerHandle | None = None  # the timer while thinking
+        self.on_done = self.response  # bound once, not per request
+
+    def send_next(self) -> None:
+        """Send the next request of the flow (a new iteration when this one is done)."""
+        self.think = None
+        run = self.run
+        if self.stop or run.stopping:
+            self.leave()
+            return
+        pos = self.pos
+        iteration = self.iteration
+        if pos >= len(iteration):
+            iteration = self.iteration = run.picker.iteration()
+            pos = 0
+        index = self.index = iteration[pos]
+        self.pos = pos + 1
+        run.in_flight.add(self)
+        self.t0 = _clock()
+        run.start(index, run.want_body[index], self.on_done)
+
+    def response(self, result: Result, end_ns: int) -> None:
+        """``on_done`` of the request in flight: record it, then carry on."""
+        run = self.run
+        try:
+            run.in_flight.remove(self)
+        except KeyError:
+            return  # already cut off (and recorded) by the end of the run
+        try:
+            latency = end_ns - self.t0
+            run.complete(self.index, result, latency, latency, -1, end_ns)
+            if self.stop or run.stopping:
+                self.leave()
+                if not run.in_flight:
+                    run.poke()  # the drain waits for the last one
+                return
+            if self.pos >= len(self.iteration):
+                self.iterations_done += 1
+                if run.iterations and self.iterations_done >= run.iterations:
+                    self.stop = True  # finished, not retired: no longer counts as running
+                    run.users_done += 1
+                    self.leave()
+                    run.poke()
+                    return
+            if run.thinks:
+                self.think = run.loop.call_later(
+                    think_time(run.rng, run.think_bounds), self.send_next
+                )
+            else:
+                self.send_next()
+        except Exception as exc:  # a bug in recording: the run fails, it does not hang
+            run.fail(exc)
+
+    def retire(self) -> None:
+        """A thinking (or not yet started) user leaves now; one inside a request after it."""
+        self.stop = True
+        if self not in self.run.in_flight:
+            if self.think is not None:
+                self.think.cancel()
+                self.think = None
+            self.leave()
+
+    def cut_off(self) -> None:
+        """The end of the run came before the response: recorded as a timeout saying why."""
+        run = self.run
+        t1 = _clock()
+        run.complete(self.index, run.cut_off, t1 - self.t0, t1 - self.t0, -1, t1)
+        self.stop = True
+        self.leave()
+
+    def leave(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.run.users.remove(self)
 
 
 class ClosedLoad(LoadRun):
-    """Virtual users as coroutines; latency equals service time (no intended send time)."""
+    """Virtual users on callbacks; latency equals service time (no intended send time)."""
 
     users: list[_User]
     adjusted_users: int | None
@@ -39,6 +134,10 @@ class ClosedLoad(LoadRun):
         self.users = []
         self.adjusted_users = None
         self.users_done = 0
+        self.start = self.client.start
+        self.iterations = self.profile.iterations or 0
+        self.think_bounds = self.profile.think_time_s
+        self.thinks = self.think_bounds[1] > 0
 
     async def drive(self) -> None:
         """Follow the user target every TICK_S until the stages end or the users are done."""
@@ -70,67 +169,19 @@ class ClosedLoad(LoadRun):
     def model_gauges(self, t: float, target: float) -> None:
         r = self.recorder
         r.active_users = sum(1 for u in self.users if not u.stop)
-        r.in_flight = sum(1 for u in self.users if u.busy)
+        r.in_flight = len(self.in_flight)
         r.target_users = float(self._wanted(target))
 
     def before_drain(self) -> None:
-        for user in self.users:
-            self._retire(user)
-
-    def _retire(self, user: _User) -> None:
-        """A thinking user leaves now; one inside a request leaves after it."""
-        user.stop = True
-        if not user.busy and user.task is not None:
-            user.task.cancel()
+        for user in list(self.users):
+            user.retire()
 
     def _set_users(self, want: int) -> None:
         """Start or retire users so ``want`` are running."""
         running = [u for u in self.users if not u.stop]
         for _ in range(want - len(running)):
-            user = _User()
+            user = _User(self)
             self.users.append(user)
-            task = user.task = self.spawn(self._user(user))
-            task.add_done_callback(partial(self._user_gone, user))
+            self.loop.call_soon(user.send_next)
         for user in running[max(want, 0) :][::-1]:
-            self._retire(user)
-
-    def _user_gone(self, user: _User, _task: object) -> None:
-        with contextlib.suppress(ValueError):
-            self.users.remove(user)
-
-    async def _user(self, user: _User) -> None:
-        """One virtual user: iterations of the flow, think time after each request."""
-        request = self.client.request
-        want_body = self.want_body
-        complete = self.complete
-        picker = self.picker
-        rng = self.rng
-        bounds = self.profile.think_time_s
-        thinks = bounds[1] > 0
-        iterations = self.profile.iterations or 0
-        clock = time.perf_counter_ns
-        done = 0
-        while not user.stop:
-            for index in picker.iteration():
-                user.busy = True
-                t0 = clock()
-                try:
-                    result = await request(index, want_body[index])
-                except asyncio.CancelledError:  # cut off by the end of the run: still counted
-                    t1 = clock()
-                    complete(index, self.cut_off, t1 - t0, t1 - t0, -1, t1)
-                    raise
-                finally:
-                    user.busy = False
-                t1 = clock()
-                complete(index, result, t1 - t0, t1 - t0, -1, t1)
-                if user.stop:
-                    return
-                if thinks:
-                    await asyncio.sleep(think_time(rng, bounds))
-            done += 1
-            if iterations and done >= iterations:
-                user.stop = True  # finished, not retired: it no longer counts as running
-                self.users_done += 1
-                self.poke()
-                return
+            user.retire()

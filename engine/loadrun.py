@@ -14,10 +14,10 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
-from engine.checks import needs_body, run_checks
+from engine.checks import compile_checks, needs_body
 from engine.loadmodel import RequestPicker, target_at
 from engine.metrics.recorder import WindowRecorder
 from engine.metrics.window import WindowData
@@ -36,6 +36,13 @@ from engine.workerproto import share_of
 TICK_S = 0.1  # how often slow loops (user count, graceful wait) look again
 OnWindow = Callable[[WindowData], None]
 Complete = Callable[[int, Result, int, int, int, int], None]
+
+
+class InFlight(Protocol):
+    """A sent request whose result has not been recorded yet."""
+
+    def cut_off(self) -> None:
+        """Record the request as cut off (``LoadRun.cut_off``); a later result is ignored."""
 
 
 class LoadRun:
@@ -70,7 +77,9 @@ class LoadRun:
         self.graceful = True
         self.reason = ""
         self.failure: BaseException | None = None
-        self.tasks: set[asyncio.Future[Any]] = set()  # in flight: awaited or cancelled at the end
+        # sent, result not recorded yet: waited for at the end, then cut off
+        self.in_flight: set[InFlight] = set()
+        self.loop = asyncio.get_running_loop()
         # what a request cancelled before its response is recorded as (a timeout): set by
         # _drain() to say why, so a cut-off send is counted, never lost
         self.cut_off: Result = error_result(ERR_TIMEOUT, "cut off before its response")
@@ -109,7 +118,7 @@ class LoadRun:
     def _make_complete(self) -> Complete:
         """Build the per-result step (classify, then record) as a closure over locals."""
         record = self.recorder.record
-        checks_of = tuple(r.checks for r in self.plan.requests)
+        judges = tuple(compile_checks(r.checks) for r in self.plan.requests)
         start_ns = self.start_ns
 
         def complete(
@@ -117,9 +126,9 @@ class LoadRun:
         ) -> None:
             status, err, message, b_in, b_out, conn_ns, tls_ns, ttfb_ns, body = result
             if not err:
-                checks = checks_of[index]
-                if checks:
-                    failure = run_checks(checks, status, body)
+                judge = judges[index]
+                if judge is not None:
+                    failure = judge(status, body)
                     if failure is not None:
                         err = ERR_HTTP_STATUS if status >= 400 else ERR_CHECK
                         message = failure
@@ -168,7 +177,11 @@ class LoadRun:
         """Sleep ``delay`` seconds, or less if the run is stopped or adjusted."""
         if self.stopping or delay <= 0:
             return
-        loop = asyncio.get_running_loop()
+        await self.pause_anyway(delay)
+
+    async def pause_anyway(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less if ``poke()`` is called (also while stopping)."""
+        loop = self.loop
         wake = self._wake = loop.create_future()
         handle = loop.call_later(delay, _resolve, wake)
         try:
@@ -176,20 +189,6 @@ class LoadRun:
         finally:
             handle.cancel()
             self._wake = None
-
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """A task the run tracks: awaited (or cancelled) at the end; its crash fails the run."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled():
-            exc = task.exception()
-            if exc is not None:
-                self.fail(exc)
 
     async def run(self) -> tuple[WindowData | None, str]:
         """Run to the end; returns (final partial window, reason)."""
@@ -252,19 +251,19 @@ class LoadRun:
         self.model_gauges(t, target)
 
     async def _drain(self) -> None:
-        """Let in-flight requests finish (up to graceful_stop_s), then cancel the rest; each
-        cancelled request is recorded by its model as a timeout saying why (``cut_off``)."""
+        """Let in-flight requests finish (up to graceful_stop_s), then cut off the rest: each is
+        recorded as a timeout saying why (``cut_off``), so a sent request is never lost."""
         self.stopping = True
         self.before_drain()
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         grace = self.profile.graceful_stop_s
         deadline = loop.time() + grace
-        # re-read self.tasks each turn: a finished send may start a queued one
-        while self.tasks and self.graceful:  # a later Stop(graceful=False) cuts it short
+        # a finished send may start a queued one: look again until none is in flight
+        while self.in_flight and self.graceful:  # a later Stop(graceful=False) cuts it short
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            await asyncio.wait(set(self.tasks), timeout=min(remaining, TICK_S))
+            await self.pause_anyway(min(remaining, TICK_S))
         if self.failure is not None:
             why = "cut off: the run failed"
         elif self.graceful:
@@ -273,11 +272,9 @@ class LoadRun:
             why = "cut off by an immediate stop"
         self.cut_off = error_result(ERR_TIMEOUT, why)
         self.graceful = False  # from here nothing new starts
-        pending = set(self.tasks)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        for sent in list(self.in_flight):
+            sent.cut_off()
+        self.in_flight.clear()
         self.on_stop()
 
 

@@ -9,15 +9,15 @@ backlog is full, or if the run stops first.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
-from functools import partial
 
 from engine.loadmodel import ArrivalScheduler
 from engine.loadrun import LoadRun
 from engine.protocol import Adjust
 from engine.transport.base import Result
+
+_clock = time.perf_counter_ns
 
 BACKLOG_MAX = 100_000  # most sends waiting for a free in-flight slot
 # Shortest sleep between batches of due sends. libuv timers tick in whole ms and round a
@@ -42,7 +42,7 @@ class OpenLoad(LoadRun):
         self.backlog = deque()
         self.max_in_flight = max(1, int(self.share(self.profile.max_in_flight, integral=True)))
         self.timeout_ns = tuple(int(r.timeout_s * 1e9) for r in self.plan.requests)
-        self._request = self.client.request
+        self._send = self.client.start
         self._next_index = self.picker.next_index
 
     async def drive(self) -> None:
@@ -76,7 +76,7 @@ class OpenLoad(LoadRun):
             r.target_rate = (
                 self.scheduler.integral_at(t + dt) - self.scheduler.integral_at(t)
             ) / dt
-        r.in_flight = len(self.tasks)
+        r.in_flight = len(self.in_flight)
 
     def on_stop(self) -> None:
         if self.backlog:  # queued sends that will never start now
@@ -85,7 +85,7 @@ class OpenLoad(LoadRun):
 
     def _release(self, intended_ns: int) -> None:
         """Start a send now, or queue it when the in-flight cap is reached, or skip it."""
-        if len(self.tasks) < self.max_in_flight:
+        if len(self.in_flight) < self.max_in_flight:
             self._start(intended_ns)
         elif len(self.backlog) < BACKLOG_MAX:
             self.backlog.append(intended_ns)
@@ -95,32 +95,58 @@ class OpenLoad(LoadRun):
     def _start(self, intended_ns: int) -> bool:
         """Send the next request now, unless it is later than its timeout (then: skipped).
 
-        Callback-driven, no task per send: the transport hands back its connection's future
-        and the result is recorded in its done callback.
+        Callback-driven, no task or future per send: the transport calls the send's
+        ``done`` with the result and the time the response ended.
         """
         index = self._next_index()
-        t0 = time.perf_counter_ns()
+        t0 = _clock()
         if t0 - intended_ns > self.timeout_ns[index]:
             self.recorder.skipped += 1
             return False
-        fut = asyncio.ensure_future(self._request(index, self.want_body[index]))
-        self.tasks.add(fut)
-        fut.add_done_callback(partial(self._finished, index, intended_ns, t0))
+        sent = _Send(self, index, intended_ns, t0)
+        self.in_flight.add(sent)
+        self._send(index, self.want_body[index], sent.done)
         return True
 
-    def _finished(self, index: int, intended_ns: int, t0: int, fut: asyncio.Future[Result]) -> None:
+    def finished(self, sent: _Send, result: Result, end_ns: int) -> None:
         """Record a result (latency from the intended time, service time from the actual
         send, lag = actual - intended), then start queued sends into the freed slot."""
-        t1 = time.perf_counter_ns()
-        self.tasks.discard(fut)
-        if fut.cancelled():  # cut off by the end of the run: sent, so counted (a timeout)
-            self.complete(index, self.cut_off, t1 - intended_ns, t1 - t0, t0 - intended_ns, t1)
-            return
-        exc = fut.exception()
-        if exc is not None:
+        try:
+            self.in_flight.remove(sent)
+        except KeyError:
+            return  # already cut off (and recorded) by the end of the run
+        intended_ns = sent.intended_ns
+        t0 = sent.t0
+        try:
+            self.complete(
+                sent.index, result, end_ns - intended_ns, end_ns - t0, t0 - intended_ns, end_ns
+            )
+            backlog = self.backlog
+            while backlog and self.graceful and not self._start(backlog.popleft()):
+                pass
+        except Exception as exc:  # a bug in recording: the run fails, it does not hang
             self.fail(exc)
-            return
-        self.complete(index, fut.result(), t1 - intended_ns, t1 - t0, t0 - intended_ns, t1)
-        backlog = self.backlog
-        while backlog and self.graceful and not self._start(backlog.popleft()):
-            pass
+        if self.stopping and not self.in_flight:
+            self.poke()  # the drain waits for the last one
+
+
+class _Send:
+    """One open-model send in flight."""
+
+    __slots__ = ("index", "intended_ns", "run", "t0")
+
+    def __init__(self, run: OpenLoad, index: int, intended_ns: int, t0: int) -> None:
+        self.run = run
+        self.index = index
+        self.intended_ns = intended_ns
+        self.t0 = t0
+
+    def done(self, result: Result, end_ns: int) -> None:
+        self.run.finished(self, result, end_ns)
+
+    def cut_off(self) -> None:
+        """The end of the run came before the response: sent, so counted (a timeout)."""
+        run = self.run
+        t1 = _clock()
+        i, t0 = self.intended_ns, self.t0
+        run.complete(self.index, run.cut_off, t1 - i, t1 - t0, t0 - i, t1)

@@ -1,12 +1,12 @@
 """The fast HTTP/1.1 keep-alive client: a pool of ``H1Connection`` protocols, httptools parsing.
 
 Per request the hot path does: pop an idle connection (LIFO list per endpoint, O(1)), one
-``transport.write`` of head+body bytes built once per request index, one future resolved from
-the parser's ``on_message_complete``. ``request`` is a plain function returning that future
-when a connection is idle (no coroutine per request). Timeouts are a deadline per connection
-checked by one periodic sweep per client, not a timer per request (``call_at`` + ``cancel``
-cost ~2 us of ~13 us a request against nginx here). Bodies are counted as they arrive and
-kept only when a check needs them.
+``transport.write`` of head+body bytes built once per request index, and one call of the
+sender's ``on_done`` once the parser has seen the end of the response. ``start`` is a plain
+function: when a connection is idle there is no task, coroutine or future per request.
+Timeouts are a deadline per connection checked by one periodic sweep per client, not a timer
+per request (``call_at`` + ``cancel`` cost ~2 us of ~13 us a request against nginx here).
+Bodies are counted as they arrive and kept only when a check needs them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
+from functools import partial
 from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from engine.transport.base import (
     ERR_READ,
     ERR_TIMEOUT,
     USER_AGENT,
+    OnResult,
     Result,
     error_result,
     expire_waiter,
@@ -99,32 +101,48 @@ class Http1Client:
         self._addresses: dict[tuple[str, int], list[tuple]] = {}
         self._connections: set[H1Connection] = set()
         self._sweep_handle: asyncio.TimerHandle | None = None
-        self._retries: set[asyncio.Task[None]] = set()
+        self._starts: set[asyncio.Task[None]] = set()  # sends waiting for a connection
         # Timeouts fire at most one sweep late: 1/20 of the shortest timeout, 5..100 ms.
         self._sweep_s = min(0.1, max(0.005, min(self._timeout, default=1.0) / 20))
 
-    def request(self, index: int, want_body: bool) -> Awaitable[Result]:
-        """Send request ``index``; await the result (never raises for transport faults)."""
+    def start(self, index: int, want_body: bool, on_done: OnResult) -> None:
+        """Send request ``index``; ``on_done(result, end_ns)`` gets the outcome (transport
+        faults included) later. With an idle connection this is one write, nothing else."""
         spec = self._specs[index]
         if spec[0]:
-            return spec[0].pop().send(spec, want_body, 0)
-        return self._request_new(index, want_body)
+            spec[0].pop().send(spec, want_body, 0, on_done)
+        else:
+            self._spawn(self._start_new(index, want_body, on_done))
 
-    async def _request_new(self, index: int, want_body: bool) -> Result:
+    def request(self, index: int, want_body: bool) -> Awaitable[Result]:
+        """Send request ``index``; await the result (never raises for transport faults)."""
+        fut: asyncio.Future[Result] = self.loop.create_future()
+        self.start(index, want_body, partial(_resolve, fut))
+        return fut
+
+    def _spawn(self, coro: Coroutine[None, None, None]) -> None:
+        task = self.loop.create_task(coro)
+        self._starts.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._starts.discard)
+
+    async def _start_new(self, index: int, want_body: bool, on_done: OnResult) -> None:
+        """The slow path: wait for a connection or open one, then send on it."""
         ep = self._endpoint_of[index]
         spec = self._specs[index]
-        timeout_ns = spec[3]
         timeout = self._timeout[index]
         deadline = self.loop.time() + timeout
-        deadline_ns = perf_counter_ns() + timeout_ns
+        deadline_ns = perf_counter_ns() + spec[3]
         if ep.idle:
-            return await ep.idle.pop().send(spec, want_body, 0)
+            ep.idle.pop().send(spec, want_body, 0, on_done)
+            return
         if self.open >= self.max_connections:
             conn = await self._wait_for_slot(ep, deadline, timeout)
             if isinstance(conn, tuple):
-                return conn
+                on_done(conn, perf_counter_ns())
+                return
             if conn is not None:
-                return await conn.send(spec, want_body, deadline_ns)
+                conn.send(spec, want_body, deadline_ns, on_done)
+                return
         self.open += 1
         try:
             conn, connect_ns, tls_ns = await open_connection(
@@ -134,34 +152,30 @@ class Http1Client:
         except ConnectFailed as exc:
             self.open -= 1
             self._wake_one()
-            return exc.result
+            on_done(exc.result, perf_counter_ns())
+            return
         if conn.closed:
-            return error_result(ERR_READ, "connection closed by server right after connecting")
+            failed = error_result(ERR_READ, "connection closed by server right after connecting")
+            on_done(failed, perf_counter_ns())
+            return
         self._connections.add(conn)
         if self._sweep_handle is None:
             self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
         conn.connect_ns = connect_ns
         conn.tls_ns = tls_ns
-        return await conn.send(spec, want_body, deadline_ns)
+        conn.send(spec, want_body, deadline_ns, on_done)
 
-    def retry(self, fut: asyncio.Future[Result], index: int, want_body: bool) -> None:
-        """Send request ``index`` again (its reused connection closed before answering) and
-        resolve ``fut`` with the outcome."""
-
-        async def resend() -> None:
-            result = await self._request_new(index, want_body)
-            if not fut.done():
-                fut.set_result(result)
-
-        task = self.loop.create_task(resend())
-        self._retries.add(task)
-        task.add_done_callback(self._retries.discard)
+    def retry(self, on_done: OnResult, index: int, want_body: bool) -> None:
+        """Send request ``index`` again (its reused connection closed before answering)."""
+        self._spawn(self._start_new(index, want_body, on_done))
 
     def _sweep(self) -> None:
         """Time out requests past their deadline; runs every ``_sweep_s`` while connections
         exist (O(connections) per sweep, nothing per request)."""
         now = perf_counter_ns()
-        for conn in [c for c in self._connections if c.fut is not None and now >= c.deadline_ns]:
+        for conn in [
+            c for c in self._connections if c.on_done is not None and now >= c.deadline_ns
+        ]:
             conn.on_timeout()
         if self._connections:
             self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
@@ -230,8 +244,11 @@ class Http1Client:
             self._wake_one()
 
     async def aclose(self) -> None:
-        """Close every idle connection (in-flight ones close when their requests end)."""
+        """Close every idle connection (in-flight ones close when their requests end); sends
+        still waiting for a connection are dropped."""
         self.closing = True
+        for task in list(self._starts):
+            task.cancel()
         for ep in self._endpoints:
             while ep.idle:
                 conn = ep.idle.pop()
@@ -239,3 +256,8 @@ class Http1Client:
                 if conn.transport is not None:
                     conn.transport.close()
         await asyncio.sleep(0)
+
+
+def _resolve(fut: asyncio.Future[Result], result: Result, end_ns: int) -> None:
+    if not fut.done():  # the awaiting caller may have been cancelled
+        fut.set_result(result)

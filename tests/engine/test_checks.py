@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from engine.checks import JsonNull, needs_body, parse_json_path, run_checks
+from engine.checks import JsonNull, compile_checks, needs_body, parse_json_path, run_checks
 from engine.plan import Check
 
 DOC = json.dumps({"id": 42, "tags": ["load", "test"], "nested": {"ok": True, "n": 3}}).encode()
@@ -79,6 +79,41 @@ def test_json_check_on_a_body_that_is_not_json() -> None:
         "$.id: the body is not JSON"
     )
     assert "empty" in (run_checks((Check("json_path", None, "$.id"),), 200, b"") or "")
+
+
+CHECK_SETS = [
+    (Check("status", (200,)),),
+    (Check("status", (200, 201, 204)),),
+    (Check("body_contains", "ok"),),
+    (Check("status", (200,)), Check("body_contains", "ok")),
+    (Check("body_contains", "ok"), Check("status", (404,))),
+    (Check("status", (200,)), Check("json_path", 42, "$.id")),
+    (Check("json_path", None, "$.tags[1]"),),
+]
+RESPONSES = [
+    (200, None),
+    (200, b""),
+    (200, b"all ok"),
+    (404, b"not found"),
+    (404, b"ok, gone"),
+    (204, b"OK"),
+    (201, DOC),
+    (200, DOC),
+    (500, b"\xff\xfe"),
+]
+
+
+@pytest.mark.parametrize("checks", CHECK_SETS, ids=lambda c: "+".join(x.kind for x in c))
+def test_compiled_checks_judge_exactly_as_run_checks(checks: tuple[Check, ...]) -> None:
+    judge = compile_checks(checks)
+    assert judge is not None
+    verdicts = [judge(status, body) for status, body in RESPONSES]
+    assert verdicts == [run_checks(checks, status, body) for status, body in RESPONSES]
+    assert any(v is None for v in verdicts) and any(v is not None for v in verdicts)
+
+
+def test_no_checks_compile_to_nothing() -> None:
+    assert compile_checks(()) is None
 
 
 def test_first_failure_wins() -> None:
