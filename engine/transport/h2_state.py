@@ -15,9 +15,17 @@ import h2.config
 import h2.connection
 import h2.exceptions
 import h2.settings
+import h2.stream
 import hpack
 from h2.errors import ErrorCodes
-from hyperframe.frame import Frame, RstStreamFrame, WindowUpdateFrame
+from h2.utilities import HeaderValidationFlags, authority_from_headers, extract_method_header
+from hyperframe.frame import (
+    ContinuationFrame,
+    Frame,
+    HeadersFrame,
+    RstStreamFrame,
+    WindowUpdateFrame,
+)
 
 STREAM_WINDOW = 1 << 20
 
@@ -82,6 +90,45 @@ class BlockCachingDecoder(hpack.Decoder):
         return list(decoded)
 
 
+# Header validation and normalization are off (see new_client_state), so h2 never reads these
+# flags; building them took two isinstance walks per HEADERS frame each way.
+_UNUSED_VALIDATION_FLAGS = HeaderValidationFlags(
+    is_client=True, is_trailer=False, is_response_header=False, is_push_promise=False
+)
+
+
+class ClientStream(h2.stream.H2Stream):
+    """An h2 stream that sends request headers the way this client prepares them: byte
+    tuples, already lower-case and checked, never trailers. h2's own ``send_headers``
+    re-encodes every name and value to bytes and builds validation flags nobody reads here
+    (~2.5 us of ~39 a request against nginx)."""
+
+    def send_headers(  # type: ignore[override]
+        self, headers: list[tuple[bytes, bytes]], encoder: hpack.Encoder, end_stream: bool = False
+    ) -> list[Frame]:
+        self.state_machine.process_input(h2.stream.StreamInputs.SEND_HEADERS)
+        block = encoder.encode(headers)
+        size = self.max_outbound_frame_size or len(block)
+        first = HeadersFrame(self.stream_id)
+        first.data = block[:size]
+        frames: list[Frame] = [first]
+        for offset in range(size, len(block), size):
+            more = ContinuationFrame(self.stream_id)
+            more.data = block[offset : offset + size]
+            frames.append(more)
+        frames[-1].flags.add("END_HEADERS")
+        if end_stream:
+            self.state_machine.process_input(h2.stream.StreamInputs.SEND_END_STREAM)
+            first.flags.add("END_STREAM")
+        if self._authority is None:
+            self._authority = authority_from_headers(headers)
+        self.request_method = extract_method_header(headers)
+        return frames
+
+    def _build_hdr_validation_flags(self, events: Any) -> HeaderValidationFlags:
+        return _UNUSED_VALIDATION_FLAGS
+
+
 class CountingH2Connection(h2.connection.H2Connection):
     """h2 counts open streams by walking every stream it holds on each ``send_headers``
     (O(streams) per request: ~7% of the time at 100 streams). The client knows how many of
@@ -93,6 +140,30 @@ class CountingH2Connection(h2.connection.H2Connection):
     @property
     def open_outbound_streams(self) -> int:
         return len(self.in_flight)
+
+    def _begin_new_stream(
+        self, stream_id: int, allowed_ids: h2.connection.AllowedStreamIDs
+    ) -> h2.stream.H2Stream:
+        # h2's own, making a ClientStream (and without its three debug-log calls)
+        outbound = self._stream_id_is_outbound(stream_id)
+        highest = self.highest_outbound_stream_id if outbound else self.highest_inbound_stream_id
+        if stream_id <= highest:
+            raise h2.exceptions.StreamIDTooLowError(stream_id, highest)
+        if (stream_id % 2) != int(allowed_ids):
+            raise h2.exceptions.ProtocolError("Invalid stream ID for peer.")
+        stream = ClientStream(
+            stream_id,
+            config=self.config,
+            inbound_window_size=self.local_settings.initial_window_size,
+            outbound_window_size=self.remote_settings.initial_window_size,
+        )
+        stream.max_outbound_frame_size = self.max_outbound_frame_size
+        self.streams[stream_id] = stream
+        if outbound:
+            self.highest_outbound_stream_id = stream_id
+        else:
+            self.highest_inbound_stream_id = stream_id
+        return stream
 
     def _prepare_for_sending(self, frames: list[Frame]) -> None:
         # h2 also asserts every frame fits the peer's frame size: a generator per call, ~4%

@@ -146,3 +146,18 @@ async def test_aclose_answers_streams_in_flight_and_starts_waiting_for_a_slot(
     assert sorted(seen.results) == list(range(6))
     assert all(len(calls) == 1 for calls in seen.results.values())
     assert {calls[0][0][1] for calls in seen.results.values()} == {ERR_READ}
+
+
+async def test_headers_beyond_one_frame_go_out_as_continuation_frames(
+    h2c_server: RunningServer, make_plan: MakePlan
+):
+    big = "v" * 30_000  # Huffman-coded still beyond one 16 KiB frame
+    plan = make_plan(
+        ("POST", f"{h2c_server.url}/echo", b'{"a": 1}'), http2=True, headers=(("x-big", big),)
+    )
+    client = make_client(plan, max_connections=2)
+    results = [await asyncio.wait_for(client.request(0, True), 10) for _ in range(3)]
+    await client.aclose()
+    assert [r[:2] for r in results] == [(200, ERR_NONE)] * 3
+    assert all(r[8] == b'{"a": 1}' for r in results)
+    assert all(r[4] > 30_000 for r in results)
