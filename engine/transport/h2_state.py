@@ -216,10 +216,24 @@ class CountingH2Connection(h2.connection.H2Connection):
             self._closed_streams[stream_id] = stream.closed_by
 
 
+class PlainConfig(h2.config.H2Configuration):
+    """h2's configuration with its flags as plain attributes: h2 reads them through a Python
+    descriptor each time (~5 reads a request). Values are set once and never checked again,
+    so only fixed, valid ones are passed (see ``new_client_state``)."""
+
+    client_side = True
+    header_encoding = None
+    validate_outbound_headers = False
+    normalize_outbound_headers = False
+    split_outbound_cookies = False
+    validate_inbound_headers = False
+    normalize_inbound_headers = False
+
+
 def new_client_state(in_flight: dict[int, Any]) -> CountingH2Connection:
     """A client-side h2 connection (no header validation: headers are prepared once and
     trusted), push disabled, a 1 MiB stream window, counting ``in_flight`` as open streams."""
-    config = h2.config.H2Configuration(
+    config = PlainConfig(
         client_side=True,
         header_encoding=None,
         validate_outbound_headers=False,
