@@ -1,6 +1,6 @@
 """The engine's transport client alone, without worker, metrics or process: a secondary line.
 
-Drives ``make_client(plan, max_connections=C)`` from C coroutines on uvloop for D seconds and
+Drives ``make_client(plan, max_connections=C)`` from C senders on uvloop for D seconds and
 prints ``{"rps", "requests", "errors", "cpu_s"}`` as JSON. It shows what the transport costs
 by itself, so the gap to the full engine (the main figure) is the worker's and metrics' share.
 Run alone: ``python benchmarks/raw_transport.py URL [--connections 100] [--duration 10] [--http2]``.
@@ -47,26 +47,45 @@ def plan_for(url: str, connections: int, http2: bool) -> RunPlan:
 
 
 async def drive(url: str, connections: int, duration_s: float, http2: bool) -> dict[str, float]:
-    """C coroutines sending request 0 back to back until the time is up."""
+    """C senders on ``client.start`` sending request 0 back to back until the time is up (the
+    next sends of a poll go out together after it, as the engine's closed model does)."""
     plan = plan_for(url, connections, http2)
     client = make_client(plan, max_connections=connections)
     gc.collect()
     gc.freeze()  # the same gc tuning as an engine worker
     gc.set_threshold(*GC_THRESHOLDS)
+    loop = asyncio.get_running_loop()
     counts = [0, 0]
     stop_at = time.monotonic() + duration_s
+    ready: list[int] = []
+    running = [connections]
+    all_done = loop.create_future()
+    start = client.start
 
-    async def user() -> None:
-        request = client.request
-        while time.monotonic() < stop_at:
-            result = await request(0, False)
-            counts[0] += 1
-            if result[1] or result[0] != 200:
-                counts[1] += 1
+    def on_done(result: tuple, end_ns: int) -> None:
+        counts[0] += 1
+        if result[1] or result[0] != 200:
+            counts[1] += 1
+        if not ready:
+            loop.call_soon(send_ready)
+        ready.append(0)
+
+    def send_ready() -> None:
+        batch = len(ready)
+        ready.clear()
+        if time.monotonic() >= stop_at:
+            running[0] -= batch
+            if running[0] == 0 and not all_done.done():
+                all_done.set_result(None)
+            return
+        for _ in range(batch):
+            start(0, False, on_done)
 
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    await asyncio.gather(*(user() for _ in range(connections)))
+    for _ in range(connections):
+        start(0, False, on_done)
+    await all_done
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     await client.aclose()
