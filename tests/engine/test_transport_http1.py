@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
+from time import perf_counter_ns
 
 from engine.plan import RunPlan
 from engine.transport import ERR_NONE, ERR_TIMEOUT, make_client
@@ -219,3 +220,55 @@ def test_a_wait_for_a_connection_past_its_timeout_is_a_timeout_under_uvloop(
     outcomes = uvloop.run(main())
     expected = (ERR_TIMEOUT, "timed out after 0.0102 s waiting for a connection")
     assert outcomes == [expected] * 30
+
+
+async def test_start_calls_back_once_later_with_the_end_time(
+    demo_server: RunningServer, make_plan: MakePlan
+):
+    """The load models' path: on_done(result, end_ns) comes exactly once per send, never from
+    inside start(), with end_ns after the send; also on reused connections and when sends
+    outnumber connections."""
+    client = make_client(make_plan(f"{demo_server.url}/delay/5"), max_connections=3)
+    loop = asyncio.get_running_loop()
+    calls: list[tuple[int, int, int]] = []
+    inside_start = [False]
+    finished = loop.create_future()
+    total = 12
+
+    def send(n: int) -> None:
+        t0 = perf_counter_ns()
+
+        def on_done(result: tuple, end_ns: int) -> None:
+            assert not inside_start[0]
+            calls.append((n, result[0], end_ns - t0))
+            if len(calls) == total:
+                finished.set_result(None)
+
+        inside_start[0] = True
+        client.start(0, False, on_done)
+        inside_start[0] = False
+
+    for n in range(6):  # 6 sends on 3 connections: 3 wait for a free one
+        send(n)
+    while len(calls) < 6:
+        await asyncio.sleep(0.01)
+    for n in range(6, total):  # now on reused connections (the fast path)
+        send(n)
+    await asyncio.wait_for(finished, 10)
+    await client.aclose()
+    assert sorted(n for n, _, _ in calls) == list(range(total))
+    assert all(status == 200 for _, status, _ in calls)
+    assert all(elapsed >= 5_000_000 for _, _, elapsed in calls)  # /delay/5 holds 5 ms
+
+
+async def test_a_request_cancelled_by_its_caller_leaves_the_connection_usable(
+    demo_server: RunningServer, make_plan: MakePlan
+):
+    client = make_client(make_plan(f"{demo_server.url}/delay/50"), max_connections=1)
+    pending = asyncio.ensure_future(client.request(0, False))
+    await asyncio.sleep(0.01)
+    pending.cancel()
+    result = await asyncio.wait_for(client.request(0, False), 10)
+    await client.aclose()
+    assert result[0] == 200
+    assert result[5] == 0  # the same connection, reused
