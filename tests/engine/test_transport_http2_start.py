@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Callable
 from time import perf_counter_ns
@@ -161,3 +162,37 @@ async def test_headers_beyond_one_frame_go_out_as_continuation_frames(
     assert [r[:2] for r in results] == [(200, ERR_NONE)] * 3
     assert all(r[8] == b'{"a": 1}' for r in results)
     assert all(r[4] > 30_000 for r in results)
+
+
+async def test_load_models_over_http2_account_for_every_request(
+    h2c_server: RunningServer, make_plan: MakePlan
+):
+    """The worker's closed and open models drive ``start()``: exact counts, no errors."""
+    from dataclasses import replace
+
+    from engine.plan import LoadProfile, Stage
+    from engine.worker import run_load
+
+    url = h2c_server.url
+    base = make_plan(f"{url}/", f"{url}/status/201", http2=True)
+    closed = replace(
+        base,
+        profile=LoadProfile(
+            model="closed", stages=(Stage(30.0, 30),), start_target=30, iterations=5
+        ),
+    )
+    opened = replace(
+        base,
+        profile=LoadProfile(model="open", stages=(Stage(1.0, 200),), start_target=200),
+    )
+    for plan, expected in ((closed, 30 * 5 * 2), (opened, 200)):
+        windows: list = []
+        final, ring, _ = await asyncio.wait_for(
+            run_load(plan, 0, 1, time.monotonic() + 0.05, windows.append), 30
+        )
+        if final is not None:
+            windows.append(final)
+        assert sum(w.requests for w in windows) == expected == ring.count
+        rows = list(ring.rows())
+        assert {row.error for row in rows} == {ERR_NONE}
+        assert sorted({row.status for row in rows}) == [200, 201]
