@@ -98,6 +98,9 @@ class LoadRun:
     def adjust(self, command: Adjust) -> None:
         """Apply a live change (already this worker's share)."""
 
+    async def prepare(self) -> None:
+        """Get ready before ``start_at`` (cancelled if not done by then)."""
+
     def model_gauges(self, t: float, target: float) -> None:
         """Set the model's gauges on the recorder before a window closes."""
 
@@ -194,7 +197,12 @@ class LoadRun:
         """Run to the end; returns (final partial window, reason)."""
         delay = self.start_at - time.monotonic()
         if delay > 0:
-            await asyncio.sleep(delay)
+            # what the model prepares (connections) may use the wait, never delay the start
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.prepare(), delay)
+            delay = self.start_at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
         windows = asyncio.create_task(self._windows())
         inbox = asyncio.create_task(self._inbox()) if self.control is not None else None
         try:

@@ -63,6 +63,9 @@ class Client(Protocol):
     ``on_done`` may still come or not; the run has cut those requests off by then.
 
     ``await request(index, want_body)`` is the same send as an awaitable (single sends, tests).
+
+    Optional: ``async warm(connections)`` opens idle connections before a run starts (the
+    open model calls it when the client has it).
     """
 
     def start(self, index: int, want_body: bool, on_done: OnResult) -> None: ...

@@ -165,6 +165,39 @@ class Http1Client:
         conn.tls_ns = tls_ns
         conn.send(spec, want_body, deadline_ns, on_done)
 
+    async def warm(self, connections: int) -> None:
+        """Open up to ``connections`` idle keep-alive connections to each endpoint, within the
+        cap, before a run starts (as wrk2 does), so the first sends of an open-model run do
+        not each wait for a connect. Faults are left for the run's own requests to meet and
+        count; the connect times of these connections belong to no request."""
+        per_endpoint = min(connections, self.max_connections // max(1, len(self._endpoints)))
+        await asyncio.gather(
+            *(self._warm_one(ep) for ep in self._endpoints for _ in range(per_endpoint)),
+            return_exceptions=True,
+        )
+
+    async def _warm_one(self, ep: Endpoint) -> None:
+        if self.open >= self.max_connections or self.closing:
+            return
+        self.open += 1
+        try:
+            timeout = max(self._timeout, default=10.0)
+            conn, _, _ = await open_connection(
+                self.loop, lambda: H1Connection(self, ep, self.loop), ep.host, ep.port,
+                ep.ssl_context, self.loop.time() + timeout, timeout, self._addresses,
+            )  # fmt: skip
+        except BaseException:  # ConnectFailed, or the run started and cancelled the warm-up
+            self.open -= 1
+            self._wake_one()
+            raise
+        if conn.closed:
+            return  # connection_lost has already given the slot back
+        self._connections.add(conn)
+        if self._sweep_handle is None:
+            self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
+        conn.reused = True  # a stale one is retried like any idle keep-alive connection
+        self.release(conn)
+
     def retry(self, on_done: OnResult, index: int, want_body: bool) -> None:
         """Send request ``index`` again (its reused connection closed before answering)."""
         self._spawn(self._start_new(index, want_body, on_done))

@@ -272,3 +272,16 @@ async def test_a_request_cancelled_by_its_caller_leaves_the_connection_usable(
     await client.aclose()
     assert result[0] == 200
     assert result[5] == 0  # the same connection, reused
+
+
+async def test_warm_opens_idle_connections_within_the_cap(
+    demo_server: RunningServer, make_plan: MakePlan
+):
+    client = make_client(make_plan(f"{demo_server.url}/delay/20"), max_connections=3)
+    assert isinstance(client, Http1Client)
+    await client.warm(5)  # asks for more than the cap: gets 3
+    results = await asyncio.gather(*(client.request(0, False) for _ in range(4)))
+    await client.aclose()
+    assert all(r[0] == 200 for r in results)
+    assert [r[5] for r in results[:3]] == [0, 0, 0]  # no connect: the warmed ones
+    assert client.open <= 3

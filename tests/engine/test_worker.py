@@ -228,6 +228,31 @@ async def test_open_model_sends_the_scheduled_count(demo: RunningServer) -> None
     assert _total(windows, "skipped") == 0
 
 
+async def test_open_model_opens_its_first_connections_before_the_start(
+    demo: RunningServer,
+) -> None:
+    """At 400 req/s the open model opens ceil(400 x 0.005) = 2 connections before start_at,
+    so its sends (2.5 ms apart, ~1 ms each) need no connect; with no time before the start
+    the first send must connect."""
+    plan = _plan([_request(demo, "/")], "open", [(0.5, 400)])
+    windows: list[WindowData] = []
+    final, _, _ = await asyncio.wait_for(
+        run_load(plan, 0, 1, time.monotonic() + 0.5, windows.append), SAFETY_S
+    )
+    windows.append(final)  # type: ignore[arg-type]
+    connects_warm = sum(c for w in windows for _, c in w.connect_hist)
+    windows = []
+    final, _, _ = await asyncio.wait_for(
+        run_load(plan, 0, 1, time.monotonic() - 0.01, windows.append), SAFETY_S
+    )
+    windows.append(final)  # type: ignore[arg-type]
+    connects_cold = sum(c for w in windows for _, c in w.connect_hist)
+    assert _total(windows) == 200
+    assert connects_cold >= 1  # the first send had to connect
+    # every send found a connection ready (or, on a loaded machine, fewer had to connect)
+    assert connects_warm == 0 or connects_warm < connects_cold, (connects_warm, connects_cold)
+
+
 async def test_open_model_latency_from_intended_time_exposes_a_stall(
     demo: RunningServer,
 ) -> None:
