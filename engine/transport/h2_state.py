@@ -159,6 +159,27 @@ class ClientStream(h2.stream.H2Stream):
         return _UNUSED_VALIDATION_FLAGS
 
 
+_CLIENT_OPEN = h2.connection.ConnectionState.CLIENT_OPEN
+_SEND_HEADERS = h2.connection.ConnectionInputs.SEND_HEADERS
+_RECV_HEADERS = h2.connection.ConnectionInputs.RECV_HEADERS
+_RECV_DATA = h2.connection.ConnectionInputs.RECV_DATA
+_SEND_DATA = h2.connection.ConnectionInputs.SEND_DATA
+
+
+class ClientConnectionStateMachine(h2.connection.H2ConnectionStateMachine):
+    """h2's connection state machine, answering the per-frame inputs of an open client
+    connection (which leave it open and emit nothing, per h2's own table) without the table
+    lookup: its key hashes two enums in Python (~1 us a request, three inputs)."""
+
+    def process_input(self, input_: h2.connection.ConnectionInputs) -> list[Any]:
+        if self.state is _CLIENT_OPEN and (
+            input_ is _SEND_HEADERS or input_ is _RECV_HEADERS or input_ is _RECV_DATA
+            or input_ is _SEND_DATA
+        ):  # fmt: skip
+            return []
+        return super().process_input(input_)
+
+
 class CountingH2Connection(h2.connection.H2Connection):
     """h2 counts open streams by walking every stream it holds on each ``send_headers``
     (O(streams) per request: ~7% of the time at 100 streams). The client knows how many of
@@ -280,6 +301,7 @@ def new_client_state(in_flight: dict[int, Any]) -> CountingH2Connection:
         normalize_inbound_headers=False,
     )
     state = CountingH2Connection(config=config)
+    state.state_machine = ClientConnectionStateMachine()
     state.encoder = BlockCachingEncoder()
     state.decoder = BlockCachingDecoder()
     state.local_settings = h2.settings.Settings(

@@ -196,3 +196,24 @@ async def test_load_models_over_http2_account_for_every_request(
         rows = list(ring.rows())
         assert {row.error for row in rows} == {ERR_NONE}
         assert sorted({row.status for row in rows}) == [200, 201]
+
+
+def test_client_connection_state_machine_agrees_with_h2_for_every_state_and_input():
+    import h2.connection
+    import h2.exceptions
+
+    from engine.transport.h2_state import ClientConnectionStateMachine
+
+    def outcome(machine: h2.connection.H2ConnectionStateMachine, state, input_):
+        machine.state = state
+        try:
+            answer: object = machine.process_input(input_)
+        except h2.exceptions.ProtocolError:
+            answer = "refused"
+        return answer, machine.state
+
+    for state in h2.connection.ConnectionState:
+        for input_ in h2.connection.ConnectionInputs:
+            plain = outcome(h2.connection.H2ConnectionStateMachine(), state, input_)
+            ours = outcome(ClientConnectionStateMachine(), state, input_)
+            assert ours == plain, (state, input_)
