@@ -55,6 +55,7 @@ class ProcessSample:
     by_role: dict[str, tuple[float, int]]
     waited: dict[str, float] = field(default_factory=dict)
     user: dict[str, float] = field(default_factory=dict)  # role -> user-space CPU seconds
+    fds: dict[str, int] = field(default_factory=dict)  # role -> open file descriptors
 
     @property
     def rss(self) -> int:
@@ -197,16 +198,18 @@ def _sample(procs: dict[str, psutil.Process], t0: float) -> ProcessSample:
     by_role = {}
     waited = {}
     user = {}
+    fds = {}
     for role, proc in procs.items():
         try:
             with proc.oneshot():
                 cpu = proc.cpu_times()
                 by_role[role] = (cpu.user + cpu.system, proc.memory_info().rss)
+                fds[role] = proc.num_fds()
         except psutil.Error:
             continue
         waited[role] = run_queue_wait_s(proc.pid)
         user[role] = cpu.user
-    return ProcessSample(time.monotonic() - t0, by_role, waited, user)
+    return ProcessSample(time.monotonic() - t0, by_role, waited, user, fds)
 
 
 def _start_profilers(

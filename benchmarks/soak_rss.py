@@ -26,7 +26,11 @@ def _print_sample(sample: ProcessSample) -> None:
     parts = ", ".join(
         f"{role} {rss / MIB:.1f}" for role, (_, rss) in sorted(sample.by_role.items())
     )
-    print(f"t={sample.t:6.0f} s  RSS total {sample.rss / MIB:7.1f} MiB  ({parts})", flush=True)
+    fds = ", ".join(f"{role} {n}" for role, n in sorted(sample.fds.items()) if "worker" in role)
+    print(
+        f"t={sample.t:6.0f} s  RSS total {sample.rss / MIB:7.1f} MiB  ({parts})  fds: {fds}",
+        flush=True,
+    )
 
 
 def measure(args: argparse.Namespace) -> None:

@@ -104,7 +104,7 @@ class H1Connection(asyncio.Protocol):
         # a finished request waiting to be handed over once the parser returns
         self.done_cb: OnResult | None = None
         self.done_result: Result | None = None
-        self.done_ns = 0
+        self.done_ns = 0  # when the last response ended: idle since then, when idle
         self.deadline_ns = 0
         self.first_chunk = b""
         self.closed = False

@@ -285,3 +285,23 @@ async def test_warm_opens_idle_connections_within_the_cap(
     assert all(r[0] == 200 for r in results)
     assert [r[5] for r in results[:3]] == [0, 0, 0]  # no connect: the warmed ones
     assert client.open <= 3
+
+
+async def test_connections_idle_past_the_expiry_are_closed(
+    demo_server: RunningServer, make_plan: MakePlan
+):
+    """After a burst the pool shrinks back: idle connections past idle_expiry_ns are closed
+    by the sweep (the longest idle first), and the next request opens a fresh one."""
+    client = make_client(make_plan(f"{demo_server.url}/delay/20"), max_connections=4)
+    assert isinstance(client, Http1Client)
+    client.idle_expiry_ns = 200_000_000
+    burst = await asyncio.gather(*(client.request(0, False) for _ in range(4)))
+    assert client.open == 4
+    deadline = asyncio.get_running_loop().time() + 10
+    while client.open and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    assert client.open == 0
+    again = await client.request(0, False)
+    await client.aclose()
+    assert all(r[0] == 200 for r in [*burst, again])
+    assert again[5] > 0  # connected anew
