@@ -192,6 +192,40 @@ class CountingH2Connection(h2.connection.H2Connection):
     def open_outbound_streams(self) -> int:
         return len(self.in_flight)
 
+    def send_headers(  # type: ignore[override]
+        self, stream_id: int, headers: Any, end_stream: bool = False, *priority: Any, **kw: Any
+    ) -> None:
+        # h2's own for a request without priority: the same checks and state inputs, minus an
+        # enum built per call, a debug-log call and the priority branch
+        if priority or kw:
+            return super().send_headers(stream_id, headers, end_stream, *priority, **kw)
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            limit = self.remote_settings.max_concurrent_streams
+            if len(self.in_flight) + 1 > limit:
+                raise h2.exceptions.TooManyStreamsError(
+                    f"Max outbound streams is {limit}, {len(self.in_flight)} open"
+                )
+            self.state_machine.process_input(_SEND_HEADERS)
+            stream = self._begin_new_stream(stream_id, h2.connection.AllowedStreamIDs.ODD)
+        else:
+            self.state_machine.process_input(_SEND_HEADERS)
+        self._prepare_for_sending(stream.send_headers(headers, self.encoder, end_stream))
+        return None
+
+    def _receive_headers_frame(self, frame: HeadersFrame) -> tuple[list[Frame], list[Any]]:
+        # h2's own for the answer on a stream we opened (no PRIORITY): new streams and
+        # priority go to h2; saves an enum built per call and the stream lookup helper
+        stream = self.streams.get(frame.stream_id)
+        if stream is None or "PRIORITY" in frame.flags:
+            return super()._receive_headers_frame(frame)
+        headers = h2.connection._decode_headers(self.decoder, frame.data)
+        events = self.state_machine.process_input(_RECV_HEADERS)
+        frames, stream_events = stream.receive_headers(
+            headers, "END_STREAM" in frame.flags, self.config.header_encoding
+        )
+        return frames, events + stream_events
+
     def get_next_available_stream_id(self) -> int:
         # h2's own, without its debug-log call
         highest = self.highest_outbound_stream_id
@@ -224,7 +258,7 @@ class CountingH2Connection(h2.connection.H2Connection):
             self.highest_inbound_stream_id = stream_id
         return stream
 
-    def _prepare_for_sending(self, frames: list[Frame]) -> None:
+    def _prepare_for_sending(self, frames: list[Any]) -> None:
         # h2 also asserts every frame fits the peer's frame size: a generator per call, ~4%
         # of the time a request; its own send_data/send_headers already split or refuse.
         for frame in frames:

@@ -217,3 +217,46 @@ def test_client_connection_state_machine_agrees_with_h2_for_every_state_and_inpu
             plain = outcome(h2.connection.H2ConnectionStateMachine(), state, input_)
             ours = outcome(ClientConnectionStateMachine(), state, input_)
             assert ours == plain, (state, input_)
+
+
+def test_client_state_refuses_streams_beyond_the_servers_limit_and_serves_responses():
+    """Sans-I/O: the client state against an h2 server state allowing two streams."""
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.exceptions
+    import h2.settings
+    import pytest
+
+    from engine.transport.h2_state import new_client_state
+
+    in_flight: dict[int, object] = {}
+    client = new_client_state(in_flight)
+    server = h2.connection.H2Connection(
+        h2.config.H2Configuration(client_side=False, header_encoding=None)
+    )
+    server.local_settings = h2.settings.Settings(
+        client=False, initial_values={h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 2}
+    )
+    server.initiate_connection()
+    client.initiate_connection()
+    client.receive_data(server.data_to_send())
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    request = [(b":method", b"GET"), (b":scheme", b"http"), (b":authority", b"a"), (b":path", b"/")]
+    for _ in range(2):
+        stream_id = client.get_next_available_stream_id()
+        client.send_headers(stream_id, request, end_stream=True)
+        in_flight[stream_id] = object()
+    with pytest.raises(h2.exceptions.TooManyStreamsError):
+        client.send_headers(client.get_next_available_stream_id(), request, end_stream=True)
+    received = server.receive_data(client.data_to_send())
+    assert [type(e) for e in received].count(h2.events.RequestReceived) == 2
+    for stream_id in (1, 3):
+        server.send_headers(stream_id, [(b":status", b"204")], end_stream=True)
+    events = client.receive_data(server.data_to_send())
+    answered = [
+        (e.stream_id, e.headers) for e in events if isinstance(e, h2.events.ResponseReceived)
+    ]
+    assert answered == [(1, [(b":status", b"204")]), (3, [(b":status", b"204")])]
+    assert [e.stream_id for e in events if isinstance(e, h2.events.StreamEnded)] == [1, 3]
