@@ -18,13 +18,16 @@ from typing import Any
 import h2.config
 import h2.connection
 import h2.exceptions
+import h2.frame_buffer
 import h2.settings
 import h2.stream
 import hpack
 from h2.errors import ErrorCodes
 from h2.utilities import HeaderValidationFlags, authority_from_headers, extract_method_header
+from hyperframe.exceptions import InvalidDataError, InvalidFrameError
 from hyperframe.frame import (
     ContinuationFrame,
+    DataFrame,
     Frame,
     HeadersFrame,
     RstStreamFrame,
@@ -102,6 +105,7 @@ _UNUSED_VALIDATION_FLAGS = HeaderValidationFlags(
 
 
 _FRAME_HEADER = struct.Struct(">HBBBL")  # RFC 9113 4.1: length (24 bits), type, flags, id
+_DATA_TYPE = 0x0
 _HEADERS_TYPE = 0x1
 _END_STREAM = 0x1
 _END_HEADERS = 0x4
@@ -157,6 +161,38 @@ class ClientStream(h2.stream.H2Stream):
 
     def _build_hdr_validation_flags(self, events: Any) -> HeaderValidationFlags:
         return _UNUSED_VALIDATION_FLAGS
+
+
+class ResponseFrameBuffer(h2.frame_buffer.FrameBuffer):
+    """h2's frame buffer with the two frames of every response, DATA and a whole HEADERS
+    block, parsed in place: one header unpack, no 9-byte copy or header-block bookkeeping
+    (~1 us a request). Any other frame, or a block continued in CONTINUATION frames, is
+    parsed by h2 itself."""
+
+    def __next__(self) -> Frame:
+        data = self._data
+        if len(data) < 9 or self._headers_buffer:
+            return super().__next__()
+        high, low, kind, flags, stream_id = _FRAME_HEADER.unpack_from(data)
+        length = (high << 8) + low
+        if kind == _DATA_TYPE:
+            frame: Frame = DataFrame(stream_id & 0x7FFFFFFF)
+        elif kind == _HEADERS_TYPE and flags & _END_HEADERS:
+            frame = HeadersFrame(stream_id & 0x7FFFFFFF)
+        else:
+            return super().__next__()
+        if len(data) < length + 9:
+            raise StopIteration
+        self._validate_frame_length(length)
+        frame.parse_flags(flags)
+        try:
+            frame.parse_body(memoryview(data[9 : 9 + length]))
+        except InvalidDataError as err:
+            raise h2.exceptions.ProtocolError("Received frame with non-compliant data") from err
+        except InvalidFrameError as err:
+            raise h2.exceptions.FrameDataMissingError("Frame data missing or invalid") from err
+        del data[: 9 + length]
+        return frame
 
 
 _CLIENT_OPEN = h2.connection.ConnectionState.CLIENT_OPEN
@@ -336,6 +372,7 @@ def new_client_state(in_flight: dict[int, Any]) -> CountingH2Connection:
     )
     state = CountingH2Connection(config=config)
     state.state_machine = ClientConnectionStateMachine()
+    state.incoming_buffer = ResponseFrameBuffer(server=False)
     state.encoder = BlockCachingEncoder()
     state.decoder = BlockCachingDecoder()
     state.local_settings = h2.settings.Settings(

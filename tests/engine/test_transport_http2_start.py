@@ -219,8 +219,9 @@ def test_client_connection_state_machine_agrees_with_h2_for_every_state_and_inpu
             assert ours == plain, (state, input_)
 
 
-def test_client_state_refuses_streams_beyond_the_servers_limit_and_serves_responses():
-    """Sans-I/O: the client state against an h2 server state allowing two streams."""
+def test_client_state_refuses_streams_beyond_the_servers_limit_and_reads_responses():
+    """Sans-I/O: the client state against an h2 server state allowing two streams; responses
+    with a header block in CONTINUATION frames and padded data, split across reads."""
     import h2.config
     import h2.connection
     import h2.events
@@ -252,11 +253,18 @@ def test_client_state_refuses_streams_beyond_the_servers_limit_and_serves_respon
         client.send_headers(client.get_next_available_stream_id(), request, end_stream=True)
     received = server.receive_data(client.data_to_send())
     assert [type(e) for e in received].count(h2.events.RequestReceived) == 2
-    for stream_id in (1, 3):
-        server.send_headers(stream_id, [(b":status", b"204")], end_stream=True)
-    events = client.receive_data(server.data_to_send())
+    big = b"x" * 40_000  # beyond one frame: HEADERS + CONTINUATION
+    server.send_headers(1, [(b":status", b"200"), (b"x-big", big)])
+    server.send_data(1, b"padded", pad_length=10, end_stream=True)
+    server.send_headers(3, [(b":status", b"204")], end_stream=True)
+    wire = server.data_to_send()
+    events = []
+    for offset in range(0, len(wire), 1000):  # frames split across reads
+        events += client.receive_data(wire[offset : offset + 1000])
     answered = [
         (e.stream_id, e.headers) for e in events if isinstance(e, h2.events.ResponseReceived)
     ]
-    assert answered == [(1, [(b":status", b"204")]), (3, [(b":status", b"204")])]
+    assert answered == [(1, [(b":status", b"200"), (b"x-big", big)]), (3, [(b":status", b"204")])]
+    data = [e for e in events if isinstance(e, h2.events.DataReceived)]
+    assert [(e.data, e.flow_controlled_length) for e in data] == [(b"padded", 6 + 10 + 1)]
     assert [e.stream_id for e in events if isinstance(e, h2.events.StreamEnded)] == [1, 3]
