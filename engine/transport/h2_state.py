@@ -175,10 +175,13 @@ class ResponseFrameBuffer(h2.frame_buffer.FrameBuffer):
             return super().__next__()
         high, low, kind, flags, stream_id = _FRAME_HEADER.unpack_from(data)
         length = (high << 8) + low
+        stream_id &= 0x7FFFFFFF
+        if not stream_id:  # not a response frame (or an illegal one): h2 says which
+            return super().__next__()
         if kind == _DATA_TYPE:
-            frame: Frame = DataFrame(stream_id & 0x7FFFFFFF)
+            frame: Frame = DataFrame(stream_id)
         elif kind == _HEADERS_TYPE and flags & _END_HEADERS:
-            frame = HeadersFrame(stream_id & 0x7FFFFFFF)
+            frame = HeadersFrame(stream_id)
         else:
             return super().__next__()
         if len(data) < length + 9:
