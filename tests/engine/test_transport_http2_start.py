@@ -1,4 +1,5 @@
-"""``Http2Client.start()``: results delivered by callback, once each, never from inside start()."""
+"""HTTP/2 ``start()``: results by callback, once each, never from inside start(); and the tuned
+h2 state (h2_state) checked against plain h2, sans I/O."""
 
 from __future__ import annotations
 
