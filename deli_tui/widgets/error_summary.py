@@ -37,14 +37,14 @@ class ErrorSummary(SnapshotText):
         counts = dict(snapshot.errors)
         text = Text(no_wrap=True, overflow="ellipsis")
         if not counts:
-            text.append("no errors", self.get_component_rich_style("error-summary--ok"))
+            text.append("no errors", self._styles.component("error-summary--ok"))
             return text
         order = [c for c in ERROR_CLASSES if c in counts] + sorted(
             c for c in counts if c not in ERROR_CLASSES
         )
         latest = latest_by_class(snapshot.recent_errors)
-        klass = self.get_component_rich_style("error-summary--class")
-        muted = self.get_component_rich_style("error-summary--message")
+        klass = self._styles.component("error-summary--class")
+        muted = self._styles.component("error-summary--message")
         share_of = snapshot.requests or 1
         for k, name in enumerate(order):
             if k:

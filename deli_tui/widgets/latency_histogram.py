@@ -17,6 +17,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from deli_tui.widgets.line_refresh import refresh_changed_lines
+from deli_tui.widgets.style_memo import StyleMemo
 from deli_tui.widgets.units import format_count, format_us
 from engine.metrics.histogram import bucket_value
 from engine.protocol import Snapshot
@@ -128,6 +129,7 @@ class LatencyHistogram(Widget):
         self._p99_us = 0.0
         self._strips: dict[int, Strip] = {}
         self._strip_width = -1
+        self._styles = StyleMemo(self)
 
     @property
     def rows(self) -> tuple[HistogramRow, ...]:
@@ -146,6 +148,7 @@ class LatencyHistogram(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self._strips.clear()
 
     def show(self, snapshot: Snapshot) -> None:
@@ -188,8 +191,8 @@ class LatencyHistogram(Widget):
         return strip
 
     def _render_row(self, y: int, width: int) -> Strip:
-        base = self.rich_style
-        label_style = self.get_component_rich_style("latency-histogram--label")
+        base = self._styles.base()
+        label_style = self._styles.component("latency-histogram--label")
         if not self._lines:
             if y == 0:
                 text = "waiting for results..." if self._snapshot is None else "no results yet"
@@ -198,7 +201,7 @@ class LatencyHistogram(Widget):
         if y >= len(self._lines):
             return Strip.blank(width, base)
         line = self._lines[y]
-        bar_style: Style = self.get_component_rich_style(
+        bar_style: Style = self._styles.component(
             "latency-histogram--tail" if line.tail else "latency-histogram--bar"
         )
         pad = width - (_LABEL_W + 2 + len(line.bar) + len(line.count))

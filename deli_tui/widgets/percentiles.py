@@ -96,11 +96,11 @@ class Percentiles(SnapshotText):
 
     def _verdict_style(self, passed: bool | None) -> Style:
         name = {True: "pass", False: "fail", None: "pending"}[passed]
-        return self.get_component_rich_style(f"percentiles--{name}")
+        return self._styles.component(f"percentiles--{name}")
 
     def build(self, snapshot: Snapshot) -> Text:
         snap = snapshot
-        head = self.get_component_rich_style("percentiles--head")
+        head = self._styles.component("percentiles--head")
         marks = threshold_marks(snap.thresholds)
         if snap.model == "open":
             columns: tuple[tuple[str, LatencyStats], ...] = (

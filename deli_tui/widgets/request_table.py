@@ -59,9 +59,9 @@ class RequestTable(SnapshotText):
         return self.sort_key
 
     def build(self, snapshot: Snapshot) -> Text:
-        head = self.get_component_rich_style("request-table--head")
-        sorted_style = self.get_component_rich_style("request-table--sorted")
-        err_style = self.get_component_rich_style("request-table--errors")
+        head = self._styles.component("request-table--head")
+        sorted_style = self._styles.component("request-table--sorted")
+        err_style = self._styles.component("request-table--errors")
         numbers_w = sum(w + 1 for _, w in _COLUMNS)
         name_w = max(8, self.content_size.width - numbers_w)
         text = Text(no_wrap=True, overflow="ellipsis")

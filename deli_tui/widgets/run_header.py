@@ -53,13 +53,11 @@ class RunHeader(SnapshotText):
 
     def build(self, snapshot: Snapshot) -> Text:
         s = snapshot
-        muted = self.get_component_rich_style("run-header--muted")
-        warn = self.get_component_rich_style("run-header--warn")
+        muted = self._styles.component("run-header--muted")
+        warn = self._styles.component("run-header--warn")
         width = max(20, self.content_size.width)
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(
-            f"{s.collection} / {s.scenario}", self.get_component_rich_style("run-header--title")
-        )
+        text.append(f"{s.collection} / {s.scenario}", self._styles.component("run-header--title"))
         text.append(f"  → {s.target}  ", muted)
         text.append(f"[{s.phase}] {s.model} model")
         text.append("\n")
@@ -67,11 +65,11 @@ class RunHeader(SnapshotText):
         planned = format_duration(s.planned_s) if s.planned_s > 0 else "?"
         suffix = f" {format_duration(s.elapsed_s)} / {planned}  {stage}"
         filled, empty = progress_cells(s.elapsed_s, s.planned_s, width - len(suffix))
-        text.append("━" * filled, self.get_component_rich_style("run-header--bar"))
-        text.append("─" * empty, self.get_component_rich_style("run-header--rest"))
+        text.append("━" * filled, self._styles.component("run-header--bar"))
+        text.append("─" * empty, self._styles.component("run-header--rest"))
         text.append(suffix)
         text.append("\n")
-        title = self.get_component_rich_style("run-header--title")
+        title = self._styles.component("run-header--title")
         text.append(f"{format_rate(s.rps)} req/s  ", title)
         if s.model == "open":
             text.append(f"rate {format_rate(s.target_rate)}/s  ")

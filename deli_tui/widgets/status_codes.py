@@ -35,14 +35,14 @@ class StatusCodes(SnapshotText):
         codes = sorted(snapshot.status_codes)
         text = Text(no_wrap=True, overflow="ellipsis")
         if not codes:
-            text.append("no responses yet", self.get_component_rich_style("status-codes--none"))
+            text.append("no responses yet", self._styles.component("status-codes--none"))
             return text
         total = sum(n for _, n in codes) or 1
         for k, (code, count) in enumerate(codes):
             if k:
                 text.append("\n")
             family = f"{code // 100}xx" if 200 <= code < 600 else "none"
-            style = self.get_component_rich_style(f"status-codes--{family}")
+            style = self._styles.component(f"status-codes--{family}")
             share = count / total
             bar = "█" * max(1, round(share * self.BAR_W))
             text.append(f"{code:>3} ", style)

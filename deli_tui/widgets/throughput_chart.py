@@ -9,6 +9,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from deli_tui.widgets.line_refresh import refresh_changed_lines
+from deli_tui.widgets.style_memo import StyleMemo
 from deli_tui.widgets.units import format_ms, format_rate
 from engine.protocol import Snapshot
 
@@ -60,6 +61,7 @@ class SeriesChart(Widget):
         self._lines: tuple[tuple[str, str], ...] = ()
         self._strips: dict[int, Strip] = {}
         self._peak = 0.0
+        self._styles = StyleMemo(self)
         self.border_title = title
 
     def show(self, snapshot: Snapshot) -> None:
@@ -95,6 +97,7 @@ class SeriesChart(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self._strips.clear()
 
     def render_line(self, y: int) -> Strip:
@@ -102,14 +105,14 @@ class SeriesChart(Widget):
         if strip is not None:
             return strip
         width = self.content_size.width
-        base = self.rich_style
+        base = self._styles.base()
         if y >= len(self._lines):
             strip = Strip.blank(width, base)
         else:
             axis, cells = self._lines[y]
             segments = [
-                Segment(axis, self.get_component_rich_style("series-chart--axis")),
-                Segment(cells, self.get_component_rich_style("series-chart--bar")),
+                Segment(axis, self._styles.component("series-chart--axis")),
+                Segment(cells, self._styles.component("series-chart--bar")),
             ]
             strip = Strip(segments).adjust_cell_length(width, base)
         self._strips[y] = strip

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
+import pytest
 from textual.app import App, ComposeResult
 
 from deli_tui.widgets import (
@@ -14,11 +16,13 @@ from deli_tui.widgets import (
     RunHeader,
     StatusCodes,
     ThroughputChart,
+    snapshot_text,
 )
 from deli_tui.widgets.latency_histogram import rebin
 from deli_tui.widgets.percentiles import threshold_marks, threshold_row, threshold_value
 from deli_tui.widgets.request_table import sort_requests
 from deli_tui.widgets.run_header import progress_cells
+from deli_tui.widgets.snapshot_text import line_strip
 from deli_tui.widgets.throughput_chart import column_levels
 from engine.metrics.histogram import bucket_index, bucket_value
 from engine.protocol import ThresholdResult
@@ -190,3 +194,43 @@ async def test_open_model_shows_corrected_and_uncorrected_with_scheduler_lag() -
         text = app.query_one(Percentiles).text
         assert "corrected" in text and "uncorrected" in text and "sched lag" in text
         assert "skipped 7" in app.query_one(RunHeader).text
+
+
+async def test_text_panel_converts_only_the_lines_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = Panels()
+    async with app.run_test(size=(100, 80)) as pilot:
+        snap = make_snapshot()
+        app.show(snap)
+        await pilot.pause()
+        header = app.query_one(RunHeader)
+        converted: list[tuple[str, int]] = []
+
+        def counting_line_strip(line, y, style, width):  # type: ignore[no-untyped-def]
+            converted.append((line.plain, y))
+            return line_strip(line, y, style, width)
+
+        monkeypatch.setattr(snapshot_text, "line_strip", counting_line_strip)
+        app.show(dataclasses.replace(snap, in_flight=snap.in_flight + 1))
+        await pilot.pause()
+        lines = header.text.splitlines()
+        gauges = next(y for y, line in enumerate(lines) if "in-flight" in line)
+        assert converted == [(lines[gauges], gauges)]
+        assert f"in-flight {snap.in_flight + 1}" in lines[gauges]
+
+
+async def test_text_panel_lines_carry_offsets_for_text_selection() -> None:
+    app = Panels()
+    async with app.run_test(size=(100, 80)) as pilot:
+        app.show(make_snapshot())
+        await pilot.pause()
+        header = app.query_one(RunHeader)
+        strip = header.render_line(2)
+        offsets = [segment.style.meta.get("offset") for segment in strip if segment.style]
+        assert offsets[0] == (0, 2)
+        x = 0
+        for segment, offset in zip(strip, offsets, strict=True):
+            assert offset == (x, 2)
+            x += len(segment.text)
+        assert "".join(segment.text for segment in strip) == header.text.splitlines()[2]
