@@ -7,6 +7,7 @@ newest ``Snapshot`` and redraws only when what it shows changed.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -215,6 +216,10 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The objects alive now (the app, its screens, this dashboard) stay for the whole run;
+        # frozen, the full collections that a live run triggers every ~20 s no longer scan them
+        # (measured at 160x48: ~90 ms each, a quarter of the dashboard's CPU). unmount thaws them.
+        gc.freeze()
         self.run_worker(
             self.bridge.run, thread=True, name="engine-bridge", group="engine", exit_on_error=False
         )
@@ -222,6 +227,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
     def on_unmount(self) -> None:
         # Stops a run we own (no orphan engine process) or only detaches a viewer.
         self.bridge.stop(wait=self.bridge.close_timeout + 8.0)
+        gc.unfreeze()
 
     # --- messages from the engine -------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import shutil
 import subprocess
@@ -209,6 +210,26 @@ async def test_escape_is_refused_while_running_and_goes_back_when_finished() -> 
         assert "FAILED" in str(screen.query_one("#verdict").render())
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is not screen, "going back")
+
+
+async def test_dashboard_freezes_the_objects_it_starts_with_and_thaws_them_when_left() -> None:
+    from engine.protocol import Finished
+
+    link = ReplayLink([make_snapshot()])
+    app = RunApp(lambda: RunScreen(lambda: link))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunScreen) and app.screen.snapshot is not None,
+            "the snapshot",
+        )
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        assert gc.get_freeze_count() > 0  # full collections during the run skip them
+        link.pending.append(Finished(make_snapshot(phase="finished"), True, "completed"))
+        await wait_for(pilot, lambda: screen.finished is not None, "the finish")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: gc.get_freeze_count() == 0, "the thaw on leaving")
 
 
 def test_run_file_name_is_timestamped_and_safe() -> None:
