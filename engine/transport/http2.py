@@ -240,6 +240,23 @@ class Http2Client:
         else:
             conn.pending.append((index, want_body, on_done, deadline_ns, connect_ns, tls_ns))
 
+    async def warm(self, connections: int) -> None:
+        """Open each endpoint's connection before a run starts, so the first sends of an
+        open-model run find it ready (one connection carries every stream: ``connections``
+        only says whether). Faults are left for the run's own requests to meet and count;
+        the connect time belongs to no request."""
+        if connections <= 0 or self.closing:
+            return
+        timeout = max(self._timeout, default=10.0)
+        await asyncio.gather(
+            *(
+                self._connect(ep, self.loop.time() + timeout, timeout)
+                for ep in self._endpoints
+                if ep.connection is None or not ep.connection.usable
+            ),
+            return_exceptions=True,
+        )
+
     async def _connect(
         self, ep: _Endpoint, deadline: float, timeout: float
     ) -> tuple[H2Connection, int, int]:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from time import perf_counter_ns
 
 from engine.plan import RunPlan
-from engine.transport import ERR_NONE, ERR_READ, ERR_TIMEOUT, Result, make_client
+from engine.transport import ERR_CONNECT, ERR_NONE, ERR_READ, ERR_TIMEOUT, Result, make_client
 from engine.transport.http2 import Http2Client
 from tests.servers.asgi import RunningServer
 
@@ -269,3 +269,23 @@ def test_client_state_refuses_streams_beyond_the_servers_limit_and_reads_respons
     data = [e for e in events if isinstance(e, h2.events.DataReceived)]
     assert [(e.data, e.flow_controlled_length) for e in data] == [(b"padded", 6 + 10 + 1)]
     assert [e.stream_id for e in events if isinstance(e, h2.events.StreamEnded)] == [1, 3]
+
+
+async def test_warm_opens_the_connection_before_the_first_send_and_leaves_faults_to_it(
+    h2c_server: RunningServer, closed_port: int, make_plan: MakePlan
+):
+    plan = make_plan(f"{h2c_server.url}/", f"http://127.0.0.1:{closed_port}/", http2=True)
+    client = make_client(plan, max_connections=10)
+    assert isinstance(client, Http2Client)
+    await asyncio.wait_for(client.warm(5), 10)  # the refused endpoint raises nothing here
+    seen = Deliveries()
+    for key in range(20):
+        seen.start(client, key, 0)
+    seen.start(client, 20, 1)
+    await asyncio.wait_for(seen.all_in.wait(), 10)
+    await client.aclose()
+    results = [seen.results[key][0][0] for key in range(20)]
+    assert all(r[:2] == (200, ERR_NONE) and r[5] == 0 for r in results)  # none paid a connect
+    assert seen.calls_inside_start == 0
+    refused = seen.results[20][0][0]
+    assert refused[1] == ERR_CONNECT and "refused" in refused[2]
