@@ -2,7 +2,9 @@
 
 Each line is ``frame;frame;...;frame COUNT`` with frames like ``func (path/file.py:LINE)``.
 Self time is charged to the innermost frame, inclusive time to every distinct function on
-the stack. Percentages are of the samples in which the process was running Python.
+the stack. Percentages are of the samples in which the process was running Python. Waiting is
+left out: with ``--native`` py-spy samples idle threads too (the pipe sender blocked on its
+queue, the loop blocked in ``epoll_pwait``), and those stacks are not CPU.
 Run alone: ``python benchmarks/profile_summary.py PROFILE.txt [TOP]``.
 """
 
@@ -13,6 +15,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+_IDLE_STACK = ("SimpleQueue_get", "PipeSender._run")  # a thread blocked on its queue
+_IDLE_LEAF = ("epoll_pwait", "epoll_wait")  # the loop waiting for I/O
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^:()]+)(?::\d+)?\)$")
 
 
@@ -39,8 +43,10 @@ def summarize(path: Path) -> tuple[int, Counter[str], Counter[str]]:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
+        if any(mark in stack for mark in _IDLE_STACK):
+            continue
         frames = [_function(f) for f in stack.split(";") if f]
-        if not frames:
+        if not frames or frames[-1].startswith(_IDLE_LEAF) or ":epoll_" in frames[-1]:
             continue
         total += count
         own[frames[-1]] += count
