@@ -95,6 +95,13 @@ class SnapshotText(Widget):
         self._styles.clear()
         self._strips.clear()
         self._selected_strips = None
+        # Component styles (the colours in the text) are updated after the widget itself:
+        # build when they are, or a theme change leaves the old colours in the text.
+        self.call_next(self._restyle)
+
+    def _restyle(self) -> None:
+        self._styles.clear()
+        self._strips.clear()
         self._rebuild(force=True)
 
     def selection_updated(self, selection: Selection | None) -> None:

@@ -234,3 +234,19 @@ async def test_text_panel_lines_carry_offsets_for_text_selection() -> None:
             assert offset == (x, 2)
             x += len(segment.text)
         assert "".join(segment.text for segment in strip) == header.text.splitlines()[2]
+
+
+async def test_text_panels_take_the_new_colours_when_the_theme_changes() -> None:
+    app = Panels()
+    async with app.run_test(size=(100, 80)) as pilot:
+        app.show(make_snapshot())
+        await pilot.pause()
+        header = app.query_one(RunHeader)
+        before = next(iter(header.render_line(0))).style.color
+        app.theme = "gruvbox"
+        await pilot.pause()
+        await pilot.pause()
+        title = next(iter(header.render_line(0)))
+        assert title.text == "demo / smoke"
+        assert title.style.color != before
+        assert title.style.color == header.get_component_rich_style("run-header--title").color
