@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 from time import perf_counter_ns
 
 from engine.plan import RunPlan
 from engine.transport import ERR_NONE, ERR_TIMEOUT, make_client
 from engine.transport.http1 import Http1Client
+from tests.engine.slot_waits import outcomes_past_the_slot_deadline
 from tests.servers.asgi import RunningServer
 
 MakePlan = Callable[..., RunPlan]
@@ -191,33 +191,9 @@ def test_a_wait_for_a_connection_past_its_timeout_is_a_timeout_under_uvloop(
     result, never a cancellation. The workers run uvloop, whose timers can fire while
     ``loop.time()`` (kept in whole ms) still reads just short of the deadline: a timeout
     of 10.2 ms waits 10 ms."""
-    import uvloop
-
     url = demo_server.url
     plan = make_plan(f"{url}/", f"{url}/delay/10000", f"{url}/", timeout_s=30.0)
-    short = replace(plan.requests[2], timeout_s=0.0102)
-    plan = replace(plan, requests=(*plan.requests[:2], short))
-
-    async def main() -> list[tuple[int, str] | str]:
-        client = make_client(plan, max_connections=1)
-        assert (await client.request(0, False))[0] == 200  # the one connection, kept alive
-        occupant = asyncio.ensure_future(client.request(1, False))  # busy for 10 s
-        outcomes: list[tuple[int, str] | str] = []
-        try:
-            await asyncio.sleep(0)  # the occupant's first step takes the slot
-            for i in range(30):
-                await asyncio.sleep(0.0003 * i)  # vary where the deadline falls in a ms
-                try:
-                    _, err, message, *_ = await client.request(2, False)
-                    outcomes.append((err, message))
-                except asyncio.CancelledError:
-                    outcomes.append("cancelled")
-        finally:
-            occupant.cancel()
-            await client.aclose()
-        return outcomes
-
-    outcomes = uvloop.run(main())
+    outcomes = outcomes_past_the_slot_deadline(plan)
     expected = (ERR_TIMEOUT, "timed out after 0.0102 s waiting for a connection")
     assert outcomes == [expected] * 30
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 
 from engine.plan import RunPlan
 from engine.transport import ERR_CONNECT, ERR_NONE, ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, make_client
 from engine.transport.http2 import Http2Client
+from tests.engine.slot_waits import outcomes_past_the_slot_deadline
 from tests.servers.asgi import RunningServer
 from tests.servers.faults import FaultServer
 
@@ -201,32 +201,8 @@ def test_a_wait_for_a_stream_past_its_timeout_is_a_timeout_under_uvloop(
 ):
     """At the stream cap, a request that waits past its timeout gets a timeout result, never
     a cancellation (uvloop's timers can fire just short of ``loop.time()``'s deadline)."""
-    import uvloop
-
     url = h2c_server.url
     plan = make_plan(f"{url}/", f"{url}/delay/10000", f"{url}/", timeout_s=30.0, http2=True)
-    short = replace(plan.requests[2], timeout_s=0.0102)
-    plan = replace(plan, requests=(*plan.requests[:2], short))
-
-    async def main() -> list[tuple[int, str] | str]:
-        client = make_client(plan, max_connections=1)  # one stream at a time
-        assert (await client.request(0, False))[0] == 200  # the connection is up
-        occupant = asyncio.ensure_future(client.request(1, False))  # busy for 10 s
-        outcomes: list[tuple[int, str] | str] = []
-        try:
-            await asyncio.sleep(0)  # the occupant's first step takes the slot
-            for i in range(30):
-                await asyncio.sleep(0.0003 * i)  # vary where the deadline falls in a ms
-                try:
-                    _, err, message, *_ = await client.request(2, False)
-                    outcomes.append((err, message))
-                except asyncio.CancelledError:
-                    outcomes.append("cancelled")
-        finally:
-            occupant.cancel()
-            await client.aclose()
-        return outcomes
-
-    outcomes = uvloop.run(main())
+    outcomes = outcomes_past_the_slot_deadline(plan)
     expected = (ERR_TIMEOUT, "timed out after 0.0102 s waiting for a stream")
     assert outcomes == [expected] * 30
