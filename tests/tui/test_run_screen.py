@@ -82,6 +82,18 @@ async def wait_for(pilot: Pilot, check: Callable[[], bool], what: str) -> None:
         await pilot.pause(0.1)
 
 
+async def wait_for_first_snapshot(pilot: Pilot) -> RunScreen:
+    """The run screen, once it shows its first snapshot."""
+    app = pilot.app
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, RunScreen) and app.screen.snapshot is not None,
+        "the snapshot",
+    )
+    assert isinstance(app.screen, RunScreen)
+    return app.screen
+
+
 def engine_processes() -> list[psutil.Process]:
     """Live descendants of this test process, apart from multiprocessing's resource tracker."""
     found = []
@@ -175,11 +187,7 @@ async def test_error_inspector_lists_recent_errors_with_messages() -> None:
     snap = make_snapshot()
     app = RunApp(lambda: RunScreen(lambda: ReplayLink([snap])))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, RunScreen) and app.screen.snapshot is not None,
-            "the snapshot",
-        )
+        await wait_for_first_snapshot(pilot)
         await pilot.press("e")
         assert isinstance(app.screen, ErrorInspector)
         assert app.screen.samples[0].message == "503 Service Unavailable"
@@ -196,13 +204,7 @@ async def test_escape_is_refused_while_running_and_goes_back_when_finished() -> 
     link = ReplayLink([running])
     app = RunApp(lambda: RunScreen(lambda: link))
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, RunScreen) and app.screen.snapshot is not None,
-            "the snapshot",
-        )
-        assert isinstance(app.screen, RunScreen)
-        screen: RunScreen = app.screen
+        screen = await wait_for_first_snapshot(pilot)
         await pilot.press("escape")
         assert app.screen is screen
         link.pending.append(Finished(make_snapshot(phase="finished"), False, "completed"))
@@ -218,13 +220,7 @@ async def test_dashboard_freezes_the_objects_it_starts_with_and_thaws_them_when_
     link = ReplayLink([make_snapshot()])
     app = RunApp(lambda: RunScreen(lambda: link))
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, RunScreen) and app.screen.snapshot is not None,
-            "the snapshot",
-        )
-        screen = app.screen
-        assert isinstance(screen, RunScreen)
+        screen = await wait_for_first_snapshot(pilot)
         assert gc.get_freeze_count() > 0  # full collections during the run skip them
         link.pending.append(Finished(make_snapshot(phase="finished"), True, "completed"))
         await wait_for(pilot, lambda: screen.finished is not None, "the finish")
