@@ -149,27 +149,37 @@ class Http1Client:
             if conn is not None:
                 conn.send(spec, want_body, deadline_ns, on_done)
                 return
+        try:
+            conn, connect_ns, tls_ns = await self._open(ep, deadline, timeout)
+        except ConnectFailed as exc:
+            on_done(exc.result, perf_counter_ns())
+            return
+        conn.connect_ns = connect_ns
+        conn.tls_ns = tls_ns
+        conn.send(spec, want_body, deadline_ns, on_done)
+
+    async def _open(
+        self, ep: Endpoint, deadline: float, timeout: float
+    ) -> tuple[H1Connection, int, int]:
+        """Open a connection to ``ep`` in a free slot of the cap: (connection, connect ns,
+        TLS ns). Raises ``ConnectFailed``; the slot is given back on failure or cancel."""
         self.open += 1
         try:
             conn, connect_ns, tls_ns = await open_connection(
                 self.loop, lambda: H1Connection(self, ep, self.loop), ep.host, ep.port,
                 ep.ssl_context, deadline, timeout, self._addresses,
             )  # fmt: skip
-        except ConnectFailed as exc:
+        except BaseException:  # ConnectFailed, or the caller was cancelled
             self.open -= 1
             self._wake_one()
-            on_done(exc.result, perf_counter_ns())
-            return
-        if conn.closed:
+            raise
+        if conn.closed:  # connection_lost has already given the slot back
             failed = error_result(ERR_READ, "connection closed by server right after connecting")
-            on_done(failed, perf_counter_ns())
-            return
+            raise ConnectFailed(failed)
         self._connections.add(conn)
         if self._sweep_handle is None:
             self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
-        conn.connect_ns = connect_ns
-        conn.tls_ns = tls_ns
-        conn.send(spec, want_body, deadline_ns, on_done)
+        return conn, connect_ns, tls_ns
 
     async def warm(self, connections: int) -> None:
         """Open up to ``connections`` idle keep-alive connections to each endpoint, within the
@@ -185,22 +195,8 @@ class Http1Client:
     async def _warm_one(self, ep: Endpoint) -> None:
         if self.open >= self.max_connections or self.closing:
             return
-        self.open += 1
-        try:
-            timeout = max(self._timeout, default=10.0)
-            conn, _, _ = await open_connection(
-                self.loop, lambda: H1Connection(self, ep, self.loop), ep.host, ep.port,
-                ep.ssl_context, self.loop.time() + timeout, timeout, self._addresses,
-            )  # fmt: skip
-        except BaseException:  # ConnectFailed, or the run started and cancelled the warm-up
-            self.open -= 1
-            self._wake_one()
-            raise
-        if conn.closed:
-            return  # connection_lost has already given the slot back
-        self._connections.add(conn)
-        if self._sweep_handle is None:
-            self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
+        timeout = max(self._timeout, default=10.0)
+        conn, _, _ = await self._open(ep, self.loop.time() + timeout, timeout)
         conn.reused = True  # a stale one is retried like any idle keep-alive connection
         conn.done_ns = perf_counter_ns()  # idle since (see IDLE_EXPIRY_NS)
         self.release(conn)
