@@ -72,22 +72,18 @@ class _User:
         self.pos = pos + 1
         run.in_flight.add(self)
         self.t0 = _clock()
-        run.start(index, run.want_body[index], self.on_done)
+        run.send(index, run.want_body[index], self.on_done)
 
     def response(self, result: Result, end_ns: int) -> None:
         """``on_done`` of the request in flight: record it, then carry on."""
         run = self.run
-        try:
-            run.in_flight.remove(self)
-        except KeyError:
-            return  # already cut off (and recorded) by the end of the run
+        if not run.landed(self):
+            return
         try:
             latency = end_ns - self.t0
             run.complete(self.index, result, latency, latency, -1, end_ns)
             if self.stop or run.stopping:
                 self.leave()
-                if not run.in_flight:
-                    run.poke()  # the drain waits for the last one
                 return
             if self.pos >= len(self.iteration):
                 self.iterations_done += 1
@@ -142,7 +138,6 @@ class ClosedLoad(LoadRun):
         self.users = []
         self.adjusted_users = None
         self.users_done = 0
-        self.start = self.client.start
         self.iterations = self.profile.iterations or 0
         self.think_bounds = self.profile.think_time_s
         self.thinks = self.think_bounds[1] > 0

@@ -80,6 +80,7 @@ class LoadRun:
         # sent, result not recorded yet: waited for at the end, then cut off
         self.in_flight: set[InFlight] = set()
         self.loop = asyncio.get_running_loop()
+        self.send = client.start
         # what a request cancelled before its response is recorded as (a timeout): set by
         # _drain() to say why, so a cut-off send is counted, never lost
         self.cut_off: Result = error_result(ERR_TIMEOUT, "cut off before its response")
@@ -164,6 +165,18 @@ class LoadRun:
         self.graceful = self.graceful and graceful
         self.on_stop()
         self.poke()
+
+    def landed(self, sent: InFlight) -> bool:
+        """A result for ``sent`` came: False if the end of the run already cut it off (and
+        recorded it). The last one landing while stopping wakes the drain."""
+        in_flight = self.in_flight
+        try:
+            in_flight.remove(sent)
+        except KeyError:
+            return False
+        if self.stopping and not in_flight:
+            self.poke()
+        return True
 
     def poke(self) -> None:
         """Wake ``pause()`` early (a command changed what the model should do)."""

@@ -44,7 +44,6 @@ class OpenLoad(LoadRun):
         self.backlog = deque()
         self.max_in_flight = max(1, int(self.share(self.profile.max_in_flight, integral=True)))
         self.timeout_ns = tuple(int(r.timeout_s * 1e9) for r in self.plan.requests)
-        self._send = self.client.start
         self._next_index = self.picker.next_index
 
     async def prepare(self) -> None:
@@ -118,16 +117,14 @@ class OpenLoad(LoadRun):
             return False
         sent = _Send(self, index, intended_ns, t0)
         self.in_flight.add(sent)
-        self._send(index, self.want_body[index], sent.done)
+        self.send(index, self.want_body[index], sent.done)
         return True
 
     def finished(self, sent: _Send, result: Result, end_ns: int) -> None:
         """Record a result (latency from the intended time, service time from the actual
         send, lag = actual - intended), then start queued sends into the freed slot."""
-        try:
-            self.in_flight.remove(sent)
-        except KeyError:
-            return  # already cut off (and recorded) by the end of the run
+        if not self.landed(sent):
+            return
         intended_ns = sent.intended_ns
         t0 = sent.t0
         try:
@@ -139,8 +136,6 @@ class OpenLoad(LoadRun):
                 pass
         except Exception as exc:  # a bug in recording: the run fails, it does not hang
             self.fail(exc)
-        if self.stopping and not self.in_flight:
-            self.poke()  # the drain waits for the last one
 
 
 class _Send:
