@@ -23,6 +23,7 @@ from engine.protocol import (
     ErrorSample,
     Finished,
     LatencyStats,
+    RequestStats,
     Snapshot,
     ThresholdResult,
 )
@@ -207,6 +208,22 @@ def write_junit(
 # --- the end-of-test summary table ------------------------------------------------------------
 
 
+def request_cells(r: RequestStats) -> tuple[str, ...]:
+    """One request's row of the per-request tables (summary and HTML): name, requests,
+    req/s, errors, p50, p95, p99, max."""
+    lat = r.latency
+    return (
+        r.name,
+        str(r.requests),
+        f"{r.rps:.1f}",
+        str(r.errors),
+        format_ms(lat.p50_ms),
+        format_ms(lat.p95_ms),
+        format_ms(lat.p99_ms),
+        format_ms(lat.max_ms),
+    )
+
+
 def format_ms(ms: float) -> str:
     """A latency for people: 850us, 12.34ms, 1.50s."""
     if ms < 1.0:
@@ -359,19 +376,7 @@ def summary_table(
     if len(s.per_request) > 1 or (s.per_request and s.per_request[0].errors):
         lines.append("")
         header = ("request", "reqs", "rps", "errors", "p50", "p95", "p99", "max")
-        table_rows = [
-            (
-                r.name,
-                str(r.requests),
-                f"{r.rps:.1f}",
-                str(r.errors),
-                format_ms(r.latency.p50_ms),
-                format_ms(r.latency.p95_ms),
-                format_ms(r.latency.p99_ms),
-                format_ms(r.latency.max_ms),
-            )
-            for r in s.per_request
-        ]
+        table_rows = [request_cells(r) for r in s.per_request]
         lines += _table(header, table_rows)
     lines += ["", f"  {good if ok else bad} {'passed' if ok else 'FAILED'}"]
     return "\n".join(line.rstrip() for line in lines)

@@ -22,6 +22,7 @@ from engine.report import (
     _write_atomic,
     format_bytes,
     format_ms,
+    request_cells,
 )
 
 HIST_BINS = 48
@@ -275,17 +276,7 @@ def html_report(snapshot: Snapshot, passed: bool, reason: str = "", window_s: fl
     per_request = _table(
         ("request", "requests", "req/s", "errors", "p50", "p95", "p99", "max", "statuses"),
         [
-            (
-                r.name,
-                str(r.requests),
-                f"{r.rps:.1f}",
-                str(r.errors),
-                format_ms(r.latency.p50_ms),
-                format_ms(r.latency.p95_ms),
-                format_ms(r.latency.p99_ms),
-                format_ms(r.latency.max_ms),
-                ", ".join(f"{code} x{n}" for code, n in r.status_codes),
-            )
+            (*request_cells(r), ", ".join(f"{code} x{n}" for code, n in r.status_codes))
             for r in s.per_request
         ],
     )
