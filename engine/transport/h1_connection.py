@@ -213,7 +213,7 @@ class H1Connection(asyncio.Protocol):
         except HttpParserError as exc:
             self._fail(ERR_PROTOCOL, f"malformed response: {exc}")
         done = self.done_cb
-        if done is not None:  # the response ended in this chunk: hand it over
+        if done is not None:  # the response ended in this chunk: _hand_over(), inlined (hot path)
             self.done_cb = None
             done(self.done_result, self.done_ns)  # type: ignore[arg-type]
 
