@@ -156,8 +156,14 @@ class _StopRequests:
             self._previous[signum] = signal.signal(signum, self._handle)
 
     def restore(self) -> None:
+        """Give the signals back, unless one has stopped the run. The process is then on its
+        way out with that signal's exit code, and a repeated Ctrl-C while it closes the engine,
+        prints the summary or exits must not kill it on the way (exit -2 instead of 130, or no
+        summary). So repeats are ignored from here on: SIG_IGN, because the interpreter resets
+        Python-level handlers to the default action during its own shutdown, and SIG_IGN is
+        the one it leaves alone."""
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, handler if self.signum is None else signal.SIG_IGN)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is None:

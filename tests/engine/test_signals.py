@@ -3,6 +3,7 @@ the run cleanly, print the summary of what was measured, and leave no process be
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -107,6 +108,31 @@ def test_second_ctrl_c_still_ends_cleanly(
     _out, err = proc.communicate(timeout=SAFETY_S)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
+    _, alive = psutil.wait_procs(engine, timeout=10)
+    assert not alive, f"left behind: {alive}"
+
+
+def test_ctrl_c_held_down_until_exit_still_gives_the_summary_and_130(
+    demo_server: RunningServer, tracked: list[subprocess.Popen[str]]
+) -> None:
+    """Ctrl-C repeated every few milliseconds until the process is gone: whatever it is doing
+    when one arrives (draining, closing the engine, printing the summary, exiting), it ends
+    with the summary and exit code 130, not killed by the signal."""
+    proc = start_headless(f"{demo_server.url}/delay/20")
+    tracked.append(proc)
+    engine = wait_for_load(proc)
+    sent = 0
+    deadline = time.monotonic() + SAFETY_S
+    while proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGINT)
+            sent += 1
+        time.sleep(0.005)
+    out, err = proc.communicate(timeout=SAFETY_S)
+    assert sent >= 2, sent
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "requests" in out.lower(), out
     _, alive = psutil.wait_procs(engine, timeout=10)
     assert not alive, f"left behind: {alive}"
 
