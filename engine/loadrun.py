@@ -23,14 +23,7 @@ from engine.metrics.recorder import WindowRecorder
 from engine.metrics.window import WindowData
 from engine.plan import RunPlan
 from engine.protocol import Adjust, Stop
-from engine.transport.base import (
-    ERR_CHECK,
-    ERR_HTTP_STATUS,
-    ERR_TIMEOUT,
-    Client,
-    Result,
-    error_result,
-)
+from engine.transport.base import ERR_TIMEOUT, Client, Result, error_result
 from engine.workerproto import share_of
 
 TICK_S = 0.1  # how often slow loops (user count, graceful wait) look again
@@ -72,7 +65,11 @@ class LoadRun:
         self.rng = random.Random()
         self.picker = RequestPicker(plan.requests, plan.flow, self.rng)
         self.want_body = tuple(needs_body(r.checks) for r in plan.requests)
-        self.complete: Complete = self._make_complete()
+        recorder.start_ns = self.start_ns
+        # the per-result step: classify (transport error, checks, HTTP status), then record
+        self.complete: Complete = recorder.completer(
+            [compile_checks(r.checks) for r in plan.requests]
+        )
         self.stopping = False
         self.graceful = True
         self.reason = ""
@@ -118,44 +115,6 @@ class LoadRun:
 
     def share(self, total: float, integral: bool) -> float:
         return share_of(total, self.worker_id, self.n_workers, integral)
-
-    def _make_complete(self) -> Complete:
-        """Build the per-result step (classify, then record) as a closure over locals."""
-        record = self.recorder.record
-        judges = tuple(compile_checks(r.checks) for r in self.plan.requests)
-        start_ns = self.start_ns
-
-        def complete(
-            index: int, result: Result, latency_ns: int, service_ns: int, lag_ns: int, end_ns: int
-        ) -> None:
-            status, err, message, b_in, b_out, conn_ns, tls_ns, ttfb_ns, body = result
-            if not err:
-                judge = judges[index]
-                if judge is not None:
-                    failure = judge(status, body)
-                    if failure is not None:
-                        err = ERR_HTTP_STATUS if status >= 400 else ERR_CHECK
-                        message = failure
-                elif status >= 400:
-                    err = ERR_HTTP_STATUS
-                    message = f"HTTP {status}"
-            record(
-                index,
-                status,
-                err,
-                latency_ns,
-                service_ns,
-                lag_ns,
-                b_in,
-                b_out,
-                conn_ns,
-                tls_ns,
-                ttfb_ns,
-                message or None,
-                (end_ns - start_ns) / 1e9,
-            )
-
-        return complete
 
     def stop(self, graceful: bool, reason: str = "stopped") -> None:
         """End the run: no new requests; in-flight ones finish if ``graceful``."""

@@ -1,26 +1,42 @@
-"""Per-worker recording of results into preallocated window arrays (the engine's hot path).
+"""Per-worker recording of results (the engine's hot path): raw columns now, histograms in bulk.
 
-``WindowRecorder.record()`` runs once per request: integer bucket increments into flat
-preallocated lists and a write into the column-wise ``ResultRing``; no object is made for a
-successful result. ``flush()`` turns the arrays into a sparse ``WindowData`` once a window and
-zeroes them in place.
+A result costs a handful of integer stores into preallocated ``array`` columns (``_Pending``)
+and nothing else; every ``FOLD_EVERY`` results, and when a window closes, numpy turns the
+buffered columns into the window's histograms, counts, sums and the raw-result ring at once
+(``_fold``). ``flush()`` turns the window's arrays into a sparse ``WindowData`` and zeroes them.
+
+Measured on this machine, per result with checks on (classification included): the former
+per-result histogram updates took 1.27 us; the stores take ~0.5 us, the bulk fold ~0.03 us.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from engine.metrics.histogram import BUCKETS, MAX_US, bucket_index
+import numpy as np
+
+from engine.metrics.histogram import BUCKETS, MAX_US
 from engine.metrics.ring import ResultRing
-from engine.metrics.window import N_ERROR_CODES, RequestWindow, WindowData, error_class_name
+from engine.metrics.window import (
+    ERR_CHECK,
+    ERR_HTTP_STATUS,
+    N_ERROR_CODES,
+    RequestWindow,
+    WindowData,
+    error_class_name,
+)
 from engine.protocol import ErrorSample
 
 STATUS_SLOTS = 1000  # HTTP status 0..999; 0 (no response, or not a status) is not reported
 ERROR_SAMPLES_PER_WINDOW = 5
+FOLD_EVERY = 16_384  # results buffered before they are folded into the window (1.7 MB)
 _NO_MIN = 1 << 62
 _REDACT_CACHE = 256
+_SAME = -(1 << 63)  # "service time equals latency" in the pending service column
+_I64_MAX = (1 << 63) - 1
 
 
 class RecordFn(Protocol):
@@ -42,9 +58,71 @@ class RecordFn(Protocol):
     ) -> None: ...
 
 
-def _pairs(counts: list[int], start: int, stop: int) -> tuple[tuple[int, int], ...]:
-    """Sparse (offset, count) pairs of counts[start:stop]."""
-    return tuple((i, c) for i, c in enumerate(counts[start:stop]) if c)
+# A transport result: (status, err, message, bytes in, bytes out, connect ns, tls ns, ttfb ns,
+# body); the same shape as ``engine.transport.base.Result``.
+Judge = Callable[[int, Any], "str | None"]
+CompleteFn = Callable[[int, tuple[Any, ...], int, int, int, int], None]
+
+
+def buckets(us: np.ndarray) -> np.ndarray:
+    """``histogram.bucket_index`` over an array of microseconds (int64, already >= 0)."""
+    us = np.minimum(us, MAX_US)
+    shift = np.frexp(us.astype(np.float64))[1].astype(np.int64) - 7  # bit_length - 7
+    np.maximum(shift, 0, out=shift)
+    return np.where(us < 128, us, (shift << 6) + (us >> shift))
+
+
+def _int64_column() -> array[int]:
+    return array("q", bytes(8 * FOLD_EVERY))
+
+
+class _Pending:
+    """Results recorded since the last fold, one preallocated int64 column per field."""
+
+    __slots__ = (
+        "bytes_in",
+        "bytes_out",
+        "connect",
+        "end",
+        "err",
+        "index",
+        "lag",
+        "latency",
+        "message",
+        "n",
+        "service",
+        "status",
+        "tls",
+        "ttfb",
+    )
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.index = _int64_column()
+        self.status = _int64_column()
+        self.err = _int64_column()
+        self.latency = _int64_column()
+        self.service = _int64_column()
+        self.lag = _int64_column()
+        self.bytes_in = _int64_column()
+        self.bytes_out = _int64_column()
+        self.connect = _int64_column()
+        self.tls = _int64_column()
+        self.ttfb = _int64_column()
+        self.end = _int64_column()
+        self.message = _int64_column()
+        self.clear(FOLD_EVERY)
+
+    def view(self, name: str, n: int) -> np.ndarray:
+        return np.frombuffer(getattr(self, name), np.int64, n)
+
+    def clear(self, n: int) -> None:
+        """Put the defaults back in the first ``n`` rows: columns the hot path writes only
+        when they differ from these (service = latency, no lag, no error, no phases)."""
+        self.view("service", n).fill(_SAME)
+        self.view("lag", n).fill(-1)
+        for name in ("err", "message", "connect", "tls", "index"):
+            self.view(name, n).fill(0)
 
 
 class WindowRecorder:
@@ -54,23 +132,28 @@ class WindowRecorder:
     connect_ns, tls_ns, ttfb_ns, message, elapsed_s)``: ``err`` is an error code
     (``engine.metrics.window.ERR_*``, 0 = none); ``lag_ns`` < 0 means "not applicable" and
     phase times <= 0 mean the phase did not happen (e.g. a reused connection).
+    ``completer()`` builds the load models' faster entry, which also classifies.
     """
 
     __slots__ = (
         "_arrays",
-        "_drain",
+        "_pending",
         "_redact",
         "_redacted",
+        "_ring",
         "_samples",
         "active_users",
+        "bytes_in",
+        "bytes_out",
         "in_flight",
         "n_requests",
         "record",
         "request_names",
-        "ring",
+        "service_delta",
         "skipped",
         "stage_index",
         "stage_label",
+        "start_ns",
         "target_rate",
         "target_users",
         "window_s",
@@ -89,7 +172,7 @@ class WindowRecorder:
         self.worker_id = worker_id
         self.n_requests = n_requests
         self.window_s = window_s
-        self.ring = ResultRing(ring_capacity)
+        self._ring = ResultRing(ring_capacity)
         # names let error samples say which request failed; without them the index is used
         self.request_names = tuple(request_names) or tuple(str(i) for i in range(n_requests))
         self.skipped = 0
@@ -99,51 +182,27 @@ class WindowRecorder:
         self.target_rate = 0.0
         self.stage_index = 0
         self.stage_label = ""
+        self.start_ns = 0  # results' elapsed times count from here (perf_counter_ns)
+        self.bytes_in = self.bytes_out = self.service_delta = 0  # the window's totals
         self._redact = redact
         self._redacted: dict[str, str] = {}
         self._samples: deque[tuple[float, int, int, int, str]] = deque(
             maxlen=ERROR_SAMPLES_PER_WINDOW
         )
         self._arrays = _WindowArrays(n_requests)
-        self.record, self._drain = self._make_record()
+        self._pending = _Pending()
+        self.record: RecordFn = self._make_record()
 
-    def _make_record(self) -> tuple[RecordFn, Callable[[], tuple[int, int, int]]]:
-        """Build ``record`` (and ``drain`` for its scalar totals) as closures over the arrays.
+    @property
+    def ring(self) -> ResultRing:
+        """The newest raw results (everything recorded so far folded in)."""
+        self._fold()
+        return self._ring
 
-        Closure cells instead of ``self.`` attribute loads, ``nonlocal`` ints for the window
-        totals, bucket_index() inlined (a call costs ~60 ns here, and this runs up to three
-        times a result). Measured per call on this machine (best of 300 x 2,000 calls): 0.80 us
-        closed model, 1.06 us open model, 1.18 us for an error with a message; the same body
-        as a method calling bucket_index() took 0.87 / 1.21 us.
-        """
-        a = self._arrays
-        hist = a.hist
-        service = a.service
-        lag = a.lag
-        connect = a.connect
-        tls = a.tls
-        ttfb = a.ttfb
-        mins = a.mins
-        maxs = a.maxs
-        sums = a.sums
-        statuses = a.statuses
-        errors = a.errors
-        samples_append = self._samples.append
-        ring = self.ring
-        cap = ring.capacity
-        r_elapsed = ring.elapsed_s
-        r_request = ring.request
-        r_status = ring.status
-        r_error = ring.error
-        r_latency = ring.latency_us
-        r_service = ring.service_us
-        r_in = ring.bytes_in
-        r_out = ring.bytes_out
-        keep_message = self._keep_message
-        max_us = MAX_US
-        n_buckets = BUCKETS
-        n_codes = N_ERROR_CODES
-        total_in = total_out = service_delta = 0
+    def _make_record(self) -> RecordFn:
+        """The general entry: every field given, written to the pending columns."""
+        p = self._pending
+        error = self._error
 
         def record(
             index: int,
@@ -160,95 +219,165 @@ class WindowRecorder:
             message: str | None,
             elapsed_s: float,
         ) -> None:
-            nonlocal total_in, total_out, service_delta
-            us = latency_ns // 1000
-            if us < 128:
-                if us < 0:
-                    us = 0
-                b = us
-            else:
-                if us > max_us:
-                    us = max_us
-                s = us.bit_length() - 7
-                b = (s << 6) + (us >> s)
-            hist[index * n_buckets + b] += 1
-            sums[index] += latency_ns
-            if latency_ns > maxs[index]:
-                maxs[index] = latency_ns
-            if latency_ns < mins[index]:
-                mins[index] = latency_ns
-            if status > 999:  # not an HTTP status; parsers never give a negative one
-                status = 0
-            statuses[index * 1000 + status] += 1
-            if service_ns == latency_ns:
-                sus = us
-                service[b] += 1
-            else:
-                service_delta += service_ns - latency_ns
-                sus = service_ns // 1000
-                if sus < 128:
-                    if sus < 0:
-                        sus = 0
-                    service[sus] += 1
-                else:
-                    if sus > max_us:
-                        sus = max_us
-                    s = sus.bit_length() - 7
-                    service[(s << 6) + (sus >> s)] += 1
-            if lag_ns >= 0:
-                lus = lag_ns // 1000
-                if lus < 128:
-                    lag[lus] += 1
-                else:
-                    if lus > max_us:
-                        lus = max_us
-                    s = lus.bit_length() - 7
-                    lag[(s << 6) + (lus >> s)] += 1
-            if ttfb_ns > 0:
-                tus = ttfb_ns // 1000
-                if tus < 128:
-                    ttfb[tus] += 1
-                else:
-                    if tus > max_us:
-                        tus = max_us
-                    s = tus.bit_length() - 7
-                    ttfb[(s << 6) + (tus >> s)] += 1
-            if connect_ns > 0:
-                connect[bucket_index(connect_ns // 1000)] += 1
-                if tls_ns > 0:
-                    tls[bucket_index(tls_ns // 1000)] += 1
-            total_in += bytes_in
-            total_out += bytes_out
-            c = ring.count
-            i = c % cap
-            try:
-                r_elapsed[i] = elapsed_s
-                r_request[i] = index
-                r_status[i] = status
-                r_error[i] = err
-                r_latency[i] = us
-                r_service[i] = sus
-                r_in[i] = bytes_in
-                r_out[i] = bytes_out
-            except OverflowError:  # e.g. a body over 4 GiB: clamp rather than fail the run
-                ring.store(i, elapsed_s, index, status, err, us, sus, bytes_in, bytes_out)
-            ring.count = c + 1
+            i = p.n
+            end_ns = self.start_ns + round(elapsed_s * 1e9)
+            row = (index, status, latency_ns, service_ns, lag_ns, bytes_in, bytes_out)
+            index, status, latency_ns, service_ns, lag_ns, bytes_in, bytes_out = map(_i64, row)
+            p.index[i] = index
+            p.status[i] = status
+            p.latency[i] = latency_ns
+            p.service[i] = service_ns
+            p.lag[i] = lag_ns
+            p.bytes_in[i] = bytes_in
+            p.bytes_out[i] = bytes_out
+            p.connect[i] = _i64(connect_ns)
+            p.tls[i] = _i64(tls_ns)
+            p.ttfb[i] = _i64(ttfb_ns)
+            p.end[i] = _i64(end_ns)
+            p.n = i + 1
             if err:
-                errors[index * n_codes + err] += 1
-                message = keep_message(c, message or "")
-                samples_append((elapsed_s, index, err, status, message))
+                error(i, index, status, err, message or "", end_ns)
+            if i + 1 == FOLD_EVERY:
+                self._fold()
 
-        def drain() -> tuple[int, int, int]:
-            """(bytes in, bytes out, service - latency ns summed) of the window; resets them."""
-            nonlocal total_in, total_out, service_delta
-            out = (total_in, total_out, service_delta)
-            total_in = total_out = service_delta = 0
-            return out
+        return record
 
-        return record, drain
+    def completer(self, judges: Sequence[Judge | None]) -> CompleteFn:
+        """The load models' per-result step: classify ``result`` (transport error, the
+        request's checks, or an HTTP error status), then record it.
 
-    def _keep_message(self, seq: int, message: str) -> str:
-        """Redact an error message (cached: error storms repeat the same text) and ring it."""
+        ``complete(index, result, latency_ns, service_ns, lag_ns, end_ns)``; ``lag_ns`` < 0
+        when there is none (closed model). Only the fields that vary are stored per result
+        (service time and lag only when they apply); ``_fold`` does the rest in bulk."""
+        p = self._pending
+        error = self._error
+        fold = self._fold
+        p_index = p.index
+        p_status = p.status
+        p_latency = p.latency
+        p_service = p.service
+        p_lag = p.lag
+        p_in = p.bytes_in
+        p_out = p.bytes_out
+        p_connect = p.connect
+        p_tls = p.tls
+        p_ttfb = p.ttfb
+        p_end = p.end
+        judges = tuple(judges)
+        last = FOLD_EVERY - 1
+
+        def complete(
+            index: int,
+            result: tuple[Any, ...],
+            latency_ns: int,
+            service_ns: int,
+            lag_ns: int,
+            end_ns: int,
+        ) -> None:
+            status, err, message, b_in, b_out, conn_ns, tls_ns, ttfb_ns, body = result
+            if not err:
+                judge = judges[index]
+                if judge is not None:
+                    failure = judge(status, body)
+                    if failure is not None:
+                        err = ERR_HTTP_STATUS if status >= 400 else ERR_CHECK
+                        message = failure
+                elif status >= 400:
+                    err = ERR_HTTP_STATUS
+                    message = f"HTTP {status}"
+            i = p.n
+            try:
+                p_index[i] = index
+                p_status[i] = status
+                p_latency[i] = latency_ns
+                p_in[i] = b_in
+                p_out[i] = b_out
+                p_ttfb[i] = ttfb_ns
+                p_end[i] = end_ns
+                if service_ns != latency_ns:
+                    p_service[i] = service_ns
+                if lag_ns >= 0:
+                    p_lag[i] = lag_ns
+                if conn_ns:
+                    p_connect[i] = conn_ns
+                    p_tls[i] = tls_ns
+            except OverflowError:  # beyond int64 (e.g. a bogus status): clamp, slow path
+                _store_clamped(p, i, index, status, latency_ns, service_ns, lag_ns, b_in,
+                               b_out, conn_ns, tls_ns, ttfb_ns, end_ns)  # fmt: skip
+            p.n = i + 1
+            if err:
+                error(i, index, status, err, message or "", end_ns)
+            if i == last:
+                fold()
+
+        return complete
+
+    def _error(self, i: int, index: int, status: int, err: int, message: str, end_ns: int) -> None:
+        """The rare half of recording an error: its code, its message (redacted, interned in
+        the ring's table) and a sample for the window."""
+        p = self._pending
+        p.err[i] = min(max(err, 0), 0xFF)
+        message = self._clean(message)
+        p.message[i] = self._ring.intern(message) if message else 0
+        if not 0 <= status <= 999:
+            status = 0
+        self._samples.append(((end_ns - self.start_ns) / 1e9, index, err, status, message))
+
+    def _fold(self) -> None:
+        """Fold the pending results into the window's arrays and the ring, in bulk."""
+        p = self._pending
+        n = p.n
+        if n == 0:
+            return
+        a = self._arrays
+        nr = a.n
+        index = np.clip(p.view("index", n), 0, nr - 1)
+        latency = p.view("latency", n)
+        service = p.view("service", n).copy()
+        same = service == _SAME
+        service[same] = latency[same]
+        lat_us = np.clip(latency // 1000, 0, MAX_US)
+        svc_us = np.clip(service // 1000, 0, MAX_US)
+        lat_b = buckets(lat_us)
+        a.hist += np.bincount(index * BUCKETS + lat_b, minlength=a.hist.size)
+        a.service += np.bincount(buckets(svc_us), minlength=BUCKETS)
+        for phase, hist, values in (
+            ("lag", a.lag, p.view("lag", n)),
+            ("ttfb", a.ttfb, p.view("ttfb", n)),
+            ("connect", a.connect, p.view("connect", n)),
+        ):
+            happened = values >= 0 if phase == "lag" else values > 0
+            if happened.any():
+                hist += np.bincount(buckets(values[happened] // 1000), minlength=BUCKETS)
+        tls = p.view("tls", n)
+        with_tls = (tls > 0) & (p.view("connect", n) > 0)
+        if with_tls.any():
+            a.tls += np.bincount(buckets(tls[with_tls] // 1000), minlength=BUCKETS)
+        np.add.at(a.sums, index, latency)
+        np.maximum.at(a.maxs, index, latency)
+        np.minimum.at(a.mins, index, latency)
+        status = p.view("status", n)
+        status = np.where((status < 0) | (status > 999), 0, status)
+        a.statuses += np.bincount(index * STATUS_SLOTS + status, minlength=a.statuses.size)
+        err = p.view("err", n)
+        failed = err > 0
+        if failed.any():
+            codes = index[failed] * N_ERROR_CODES + err[failed]
+            a.errors += np.bincount(codes, minlength=a.errors.size)
+        b_in = p.view("bytes_in", n)
+        b_out = p.view("bytes_out", n)
+        self.bytes_in += int(b_in.sum())
+        self.bytes_out += int(b_out.sum())
+        self.service_delta += int((service - latency).sum())
+        elapsed = (p.view("end", n) - self.start_ns) / 1e9
+        self._ring.extend(
+            elapsed, index, status, err, lat_us, svc_us, b_in, b_out, p.view("message", n)
+        )
+        p.clear(n)
+        p.n = 0
+
+    def _clean(self, message: str) -> str:
+        """Redact an error message (cached: error storms repeat the same text)."""
         if message and self._redact is not None:
             redacted = self._redacted.get(message)
             if redacted is None:
@@ -256,56 +385,38 @@ class WindowRecorder:
                 if len(self._redacted) < _REDACT_CACHE:
                     self._redacted[message] = redacted
             message = redacted
-        self.ring.add_message(seq, message)
         return message
 
     def flush(self, seq: int, start_s: float, end_s: float) -> WindowData:
         """Close the window: return its data and zero the arrays for the next one."""
+        self._fold()
         a = self._arrays
+        hist = a.hist.reshape(a.n, BUCKETS)
+        statuses = a.statuses.reshape(a.n, STATUS_SLOTS)
+        errors = a.errors.reshape(a.n, N_ERROR_CODES)
+        counts = hist.sum(axis=1)
+        error_counts = errors.sum(axis=1)
         per_request: list[RequestWindow] = []
-        total_hist = a.scratch
-        statuses: dict[int, int] = {}
-        error_codes = [0] * N_ERROR_CODES
-        n_total = errors_total = sum_total = max_total = 0
-        min_total = _NO_MIN
         for r in range(self.n_requests):
-            hist_pairs = _pairs(a.hist, r * BUCKETS, (r + 1) * BUCKETS)
-            if not hist_pairs:
+            if not counts[r]:
                 per_request.append(_EMPTY_REQUEST)
                 continue
-            n = 0
-            for b, c in hist_pairs:
-                total_hist[b] += c
-                n += c
-            # status 0 (no response) is left out: those results are counted as errors
-            st_pairs = _pairs(a.statuses, r * STATUS_SLOTS + 1, (r + 1) * STATUS_SLOTS)
-            st_pairs = tuple((code + 1, c) for code, c in st_pairs)
-            for code, c in st_pairs:
-                statuses[code] = statuses.get(code, 0) + c
-            err_pairs = _pairs(a.errors, r * N_ERROR_CODES + 1, (r + 1) * N_ERROR_CODES)
-            err_pairs = tuple((e + 1, c) for e, c in err_pairs)
-            n_err = 0
-            for e, c in err_pairs:
-                error_codes[e] += c
-                n_err += c
             per_request.append(
                 RequestWindow(
-                    requests=n,
-                    errors=n_err,
-                    latency_hist=hist_pairs,
-                    status_codes=st_pairs,
-                    error_codes=err_pairs,
-                    min_ns=a.mins[r],
-                    max_ns=a.maxs[r],
-                    sum_ns=a.sums[r],
+                    requests=int(counts[r]),
+                    errors=int(error_counts[r]),
+                    latency_hist=_pairs(hist[r]),
+                    # status 0 (no response) is left out: those results are counted as errors
+                    status_codes=_pairs(statuses[r], skip_zero=True),
+                    error_codes=_pairs(errors[r], skip_zero=True),
+                    min_ns=int(a.mins[r]),
+                    max_ns=int(a.maxs[r]),
+                    sum_ns=int(a.sums[r]),
                 )
             )
-            n_total += n
-            errors_total += n_err
-            sum_total += a.sums[r]
-            max_total = max(max_total, a.maxs[r])
-            min_total = min(min_total, a.mins[r])
-        bytes_in, bytes_out, service_delta = self._drain()
+        n_total = int(counts.sum())
+        errors_total = int(error_counts.sum())
+        sum_total = int(a.sums.sum())
         window = WindowData(
             worker_id=self.worker_id,
             seq=seq,
@@ -314,16 +425,16 @@ class WindowRecorder:
             requests=n_total,
             successes=n_total - errors_total,
             per_request=tuple(per_request),
-            latency_hist=_pairs(total_hist, 0, BUCKETS),
-            service_hist=_pairs(a.service, 0, BUCKETS),
-            lag_hist=_pairs(a.lag, 0, BUCKETS),
-            connect_hist=_pairs(a.connect, 0, BUCKETS),
-            tls_hist=_pairs(a.tls, 0, BUCKETS),
-            ttfb_hist=_pairs(a.ttfb, 0, BUCKETS),
-            status_codes=tuple(sorted(statuses.items())),
-            errors=tuple((e, c) for e, c in enumerate(error_codes) if c),
-            bytes_in=bytes_in,
-            bytes_out=bytes_out,
+            latency_hist=_pairs(hist.sum(axis=0)),
+            service_hist=_pairs(a.service),
+            lag_hist=_pairs(a.lag),
+            connect_hist=_pairs(a.connect),
+            tls_hist=_pairs(a.tls),
+            ttfb_hist=_pairs(a.ttfb),
+            status_codes=_pairs(statuses.sum(axis=0), skip_zero=True),
+            errors=_pairs(errors.sum(axis=0), skip_zero=True),
+            bytes_in=self.bytes_in,
+            bytes_out=self.bytes_out,
             skipped=self.skipped,
             active_users=self.active_users,
             target_users=self.target_users,
@@ -331,15 +442,16 @@ class WindowRecorder:
             target_rate=self.target_rate,
             stage_index=self.stage_index,
             stage_label=self.stage_label,
-            min_ns=min_total if n_total else 0,
-            max_ns=max_total,
+            min_ns=int(a.mins.min()) if n_total else 0,
+            max_ns=int(a.maxs.max()),
             sum_ns=sum_total,
             error_samples=self._error_samples(),
-            service_sum_ns=sum_total + service_delta,
+            service_sum_ns=sum_total + self.service_delta,
         )
         a.reset()
         self._samples.clear()
         self.skipped = 0
+        self.bytes_in = self.bytes_out = self.service_delta = 0
         return window
 
     def _error_samples(self) -> tuple[ErrorSample, ...]:
@@ -359,14 +471,42 @@ class WindowRecorder:
 _EMPTY_REQUEST = RequestWindow()
 
 
-_ZEROED = (
-    *("hist", "service", "lag", "connect", "tls", "ttfb"),
-    *("maxs", "sums", "statuses", "errors", "scratch"),
-)
+def _pairs(counts: np.ndarray, skip_zero: bool = False) -> tuple[tuple[int, int], ...]:
+    """Sparse (index, count) pairs of the non-zero counts, as Python ints; ``skip_zero``
+    leaves index 0 out (status 0 and error code 0 are not reported)."""
+    where = np.flatnonzero(counts)
+    if skip_zero and where.size and where[0] == 0:
+        where = where[1:]
+    return tuple(zip(where.tolist(), counts[where].tolist(), strict=True))
+
+
+def _i64(value: int) -> int:
+    """``value`` clamped into int64 (above the "same as latency" marker)."""
+    return min(max(int(value), _SAME + 1), _I64_MAX)
+
+
+def _store_clamped(p: _Pending, i: int, *values: int) -> None:
+    """Row ``i`` of the hot path's columns with each value clamped into int64."""
+    (index, status, latency_ns, service_ns, lag_ns, b_in, b_out, conn_ns, tls_ns, ttfb_ns,
+     end_ns) = map(_i64, values)  # fmt: skip
+    p.index[i] = index
+    p.status[i] = status
+    p.latency[i] = latency_ns
+    p.bytes_in[i] = b_in
+    p.bytes_out[i] = b_out
+    p.ttfb[i] = ttfb_ns
+    p.end[i] = end_ns
+    if service_ns != latency_ns:
+        p.service[i] = service_ns
+    if lag_ns >= 0:
+        p.lag[i] = lag_ns
+    if conn_ns:
+        p.connect[i] = conn_ns
+        p.tls[i] = tls_ns
 
 
 class _WindowArrays:
-    """The preallocated flat arrays of one window; per-request arrays are strided by index."""
+    """One window's accumulated arrays; per-request arrays are strided by index."""
 
     __slots__ = (
         "connect",
@@ -376,7 +516,6 @@ class _WindowArrays:
         "maxs",
         "mins",
         "n",
-        "scratch",
         "service",
         "statuses",
         "sums",
@@ -386,22 +525,22 @@ class _WindowArrays:
 
     def __init__(self, n_requests: int) -> None:
         n = self.n = max(n_requests, 1)
-        self.hist = [0] * (n * BUCKETS)
-        self.service = [0] * BUCKETS
-        self.lag = [0] * BUCKETS
-        self.connect = [0] * BUCKETS
-        self.tls = [0] * BUCKETS
-        self.ttfb = [0] * BUCKETS
-        self.mins = [_NO_MIN] * n
-        self.maxs = [0] * n
-        self.sums = [0] * n
-        self.statuses = [0] * (n * STATUS_SLOTS)
-        self.errors = [0] * (n * N_ERROR_CODES)
-        self.scratch = [0] * BUCKETS
+        self.hist = np.zeros(n * BUCKETS, np.int64)
+        self.service = np.zeros(BUCKETS, np.int64)
+        self.lag = np.zeros(BUCKETS, np.int64)
+        self.connect = np.zeros(BUCKETS, np.int64)
+        self.tls = np.zeros(BUCKETS, np.int64)
+        self.ttfb = np.zeros(BUCKETS, np.int64)
+        self.mins = np.full(n, _NO_MIN, np.int64)
+        self.maxs = np.zeros(n, np.int64)
+        self.sums = np.zeros(n, np.int64)
+        self.statuses = np.zeros(n * STATUS_SLOTS, np.int64)
+        self.errors = np.zeros(n * N_ERROR_CODES, np.int64)
 
     def reset(self) -> None:
-        """Zero every array in place (the record closure holds references to them)."""
-        for name in _ZEROED:
-            arr = getattr(self, name)
-            arr[:] = [0] * len(arr)
-        self.mins[:] = [_NO_MIN] * self.n
+        """Zero every array in place."""
+        for name in ("hist", "service", "lag", "connect", "tls", "ttfb", "maxs", "sums"):
+            getattr(self, name).fill(0)
+        self.statuses.fill(0)
+        self.errors.fill(0)
+        self.mins.fill(_NO_MIN)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.metrics.window import error_class_name
 
 # (field name, array typecode). Order is the CSV column order.
@@ -32,7 +34,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("bytes_out", "I"),
     ("message_id", "H"),  # index into the ring's message table, 0 = no message
 )
+_DTYPES: dict[str, type[np.generic]] = {
+    "f": np.float32,
+    "H": np.uint16,
+    "B": np.uint8,
+    "I": np.uint32,
+}
 _U32 = 0xFFFFFFFF
+_LIMITS = {"H": (0, 0xFFFF), "B": (0, 0xFF), "I": (0, _U32)}
 MAX_DISTINCT_MESSAGES = 4096
 DEFAULT_MAX_MESSAGES = MAX_DISTINCT_MESSAGES  # the former name
 TABLE_FULL = "(message table full)"
@@ -142,6 +151,46 @@ class ResultRing:
         )
         self.add_message(self.count, message)
         self.count += 1
+
+    def extend(
+        self,
+        elapsed_s: np.ndarray,
+        request: np.ndarray,
+        status: np.ndarray,
+        error: np.ndarray,
+        latency_us: np.ndarray,
+        service_us: np.ndarray,
+        bytes_in: np.ndarray,
+        bytes_out: np.ndarray,
+        message_id: np.ndarray,
+    ) -> None:
+        """Store many results at once (equal-length arrays, oldest first), each value clamped
+        into its column's range; ``message_id`` are ids from ``intern()``."""
+        n = len(elapsed_s)
+        values = {
+            "elapsed_s": np.maximum(elapsed_s, 0.0),
+            "request": request,
+            "status": status,
+            "error": error,
+            "latency_us": latency_us,
+            "service_us": service_us,
+            "bytes_in": bytes_in,
+            "bytes_out": bytes_out,
+            "message_id": message_id,
+        }
+        cap = self.capacity
+        skip = max(0, n - cap)  # only the newest ``capacity`` can be kept
+        first = (self.count + skip) % cap
+        kept = n - skip
+        head = min(kept, cap - first)  # from ``first`` to the end, then from slot 0
+        for name, code in COLUMNS:
+            column = np.frombuffer(getattr(self, name), _DTYPES[code])
+            data = values[name][skip:]
+            if code in _LIMITS:
+                data = np.clip(data, *_LIMITS[code])
+            column[first : first + head] = data[:head]
+            column[: kept - head] = data[head:]
+        self.count += n
 
     def store(
         self,

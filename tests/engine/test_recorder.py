@@ -6,10 +6,21 @@ import math
 import pickle
 import random
 from collections import Counter
+from collections.abc import Sequence
 
-from engine.metrics.histogram import bucket_index
-from engine.metrics.recorder import ERROR_SAMPLES_PER_WINDOW, WindowRecorder
-from engine.metrics.window import ERR_CONNECT, ERR_HTTP_STATUS, ERR_TIMEOUT, WindowData
+import numpy as np
+
+from engine.checks import compile_checks
+from engine.metrics.histogram import MAX_US, bucket_index
+from engine.metrics.recorder import ERROR_SAMPLES_PER_WINDOW, FOLD_EVERY, WindowRecorder, buckets
+from engine.metrics.window import (
+    ERR_CHECK,
+    ERR_CONNECT,
+    ERR_HTTP_STATUS,
+    ERR_TIMEOUT,
+    WindowData,
+)
+from engine.plan import Check
 
 NAMES = ("Get user", "List items", "Post order")
 
@@ -211,3 +222,103 @@ def test_out_of_range_values_are_clamped_not_fatal() -> None:
     rows = list(rec.ring.rows())
     assert rows[0].bytes_in == 2**32 - 1 and rows[0].latency_us == 60_000_000
     assert rows[1].latency_us == 0
+
+
+def test_bulk_bucketing_matches_bucket_index_at_every_boundary() -> None:
+    values = set(range(0, 300))
+    for bits in range(7, 27):
+        for delta in (-1, 0, 1):
+            values.add((1 << bits) + delta)
+    values |= {MAX_US - 1, MAX_US, MAX_US + 1, 10 * MAX_US}
+    ordered = sorted(values)
+    got = buckets(np.array(ordered, dtype=np.int64)).tolist()
+    assert got == [bucket_index(v) for v in ordered]
+
+
+def _reference_window(results: Sequence[tuple[int, ...]]) -> dict[str, Counter[int]]:
+    """Per-result Python arithmetic (bucket_index one by one): what the bulk fold must equal."""
+    out: dict[str, Counter[int]] = {k: Counter() for k in ("lat", "svc", "lag", "ttfb", "conn")}
+    for _index, _status, latency, service, lag, ttfb, conn in results:
+        out["lat"][bucket_index(max(latency // 1000, 0))] += 1
+        out["svc"][bucket_index(max(service // 1000, 0))] += 1
+        if lag >= 0:
+            out["lag"][bucket_index(lag // 1000)] += 1
+        if ttfb > 0:
+            out["ttfb"][bucket_index(ttfb // 1000)] += 1
+        if conn > 0:
+            out["conn"][bucket_index(conn // 1000)] += 1
+    return out
+
+
+def test_completer_records_across_several_folds_what_per_result_arithmetic_gives() -> None:
+    """More results than one fold holds, open-model style (service and lag apart), with
+    phases now and then: histograms, counts and the ring agree with a per-result reference
+    and with the general ``record()`` entry."""
+    rng = random.Random(11)
+    results = []
+    for k in range(2 * FOLD_EVERY + 123):
+        latency = int(rng.lognormvariate(math.log(3e6), 1.5))
+        lag = int(rng.expovariate(1 / 40_000)) if k % 3 else -1
+        service = latency - max(lag, 0)
+        conn = rng.randrange(1, 5_000_000) if k % 97 == 0 else 0
+        results.append(
+            (rng.randrange(len(NAMES)), rng.choice((200, 201, 302)), latency, service, lag,
+             latency // 2, conn)
+        )  # fmt: skip
+    fast = WindowRecorder(0, len(NAMES), 0.5, 100_000)
+    slow = WindowRecorder(0, len(NAMES), 0.5, 100_000)
+    complete = fast.completer([None] * len(NAMES))
+    for k, (index, status, latency, service, lag, ttfb, conn) in enumerate(results):
+        end_ns = 1_000_000 * k
+        result = (status, 0, "", 100 + k % 7, 60, conn, conn // 2, ttfb, None)
+        complete(index, result, latency, service, lag, end_ns)
+        slow.record(index, status, 0, latency, service, lag, 100 + k % 7, 60, conn, conn // 2,
+                    ttfb, None, end_ns / 1e9)  # fmt: skip
+    w = fast.flush(0, 0.0, 0.5)
+    assert w == slow.flush(0, 0.0, 0.5)
+    want = _reference_window(results)
+    assert pairs_counter(w.latency_hist) == want["lat"]
+    assert pairs_counter(w.service_hist) == want["svc"]
+    assert pairs_counter(w.lag_hist) == want["lag"]
+    assert pairs_counter(w.ttfb_hist) == want["ttfb"]
+    assert pairs_counter(w.connect_hist) == want["conn"]
+    assert w.requests == w.successes == len(results)
+    assert w.sum_ns == sum(r[2] for r in results)
+    assert w.service_sum_ns == sum(r[3] for r in results)
+    assert w.max_ns == max(r[2] for r in results)
+    assert dict(w.status_codes) == Counter(r[1] for r in results)
+    rows = list(fast.ring.rows())
+    assert rows == list(slow.ring.rows())
+    assert [(row.request, row.status, row.latency_us) for row in rows] == [
+        (r[0], r[1], min(r[2] // 1000, 60_000_000)) for r in results
+    ]
+    assert rows[-1].elapsed_s == np.float32((len(results) - 1) / 1000)
+
+
+def test_completer_classifies_with_the_checks_then_by_status() -> None:
+    rec = WindowRecorder(0, 2, 0.5, 100, request_names=("checked", "plain"))
+    judge = compile_checks((Check("status", (200,)), Check("body_contains", "ok")))
+    complete = rec.completer([judge, None])
+
+    def result(status: int, body: bytes | None = b"ok", err: int = 0, msg: str = "") -> tuple:
+        return (status, err, msg, 10, 10, 0, 0, 1_000, body)
+
+    complete(0, result(200), 1_000_000, 1_000_000, -1, 1)
+    complete(0, result(200, b"nope"), 1_000_000, 1_000_000, -1, 2)  # a check fails
+    complete(0, result(500), 1_000_000, 1_000_000, -1, 3)  # a status check fails, >= 400
+    complete(1, result(503), 1_000_000, 1_000_000, -1, 4)  # no checks: an HTTP error status
+    complete(1, result(204), 1_000_000, 1_000_000, -1, 5)
+    complete(1, result(0, None, ERR_CONNECT, "refused"), 1_000_000, 1_000_000, -1, 6)
+    w = rec.flush(0, 0.0, 0.5)
+    assert w.requests == 6 and w.successes == 2
+    assert dict(w.per_request[0].error_codes) == {ERR_CHECK: 1, ERR_HTTP_STATUS: 1}
+    assert dict(w.per_request[1].error_codes) == {ERR_HTTP_STATUS: 1, ERR_CONNECT: 1}
+    assert [(s.request, s.message) for s in w.error_samples] == [
+        ("checked", "body does not contain 'ok'"),
+        ("checked", "status 500 not in (200,)"),
+        ("plain", "HTTP 503"),
+        ("plain", "refused"),
+    ]
+    assert [row.message for row in rec.ring.rows()] == [
+        "", "body does not contain 'ok'", "status 500 not in (200,)", "HTTP 503", "", "refused",
+    ]  # fmt: skip

@@ -7,6 +7,7 @@ import pickle
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.metrics.ring import (
@@ -185,3 +186,34 @@ def test_measured_memory_of_a_full_ring_with_errors_is_under_five_megabytes() ->
         tracemalloc.stop()
     assert len(ring) == 100_000
     assert used <= 5_000_000
+
+
+@pytest.mark.parametrize("batches", [(7, 30, 5), (120,), (49, 1, 50, 3)])
+def test_extend_in_batches_keeps_what_appending_one_by_one_keeps(batches: tuple[int, ...]) -> None:
+    """Batches that wrap around the end, fill it exactly, or hold more than it can keep."""
+    one_by_one = ResultRing(50)
+    fill(one_by_one, sum(batches))
+    bulk = ResultRing(50)
+    start = 0
+    for n in batches:
+        ks = np.arange(start, start + n)
+        errs = np.where(ks % 10 == 0, ERR_CONNECT, 0)
+        mids = np.array([bulk.intern(f"refused #{k}") if k % 10 == 0 else 0 for k in ks])
+        bulk.extend(
+            (ks / 100).astype(np.float32), ks % 3, np.where(errs, 0, 200), errs, 1_000 + ks,
+            900 + ks, ks, 2 * ks, mids,
+        )  # fmt: skip
+        start += n
+    assert bulk.count == one_by_one.count
+    assert list(bulk.rows()) == list(one_by_one.rows())
+
+
+def test_extend_clamps_values_into_the_columns() -> None:
+    ring = ResultRing(4)
+    big = np.array([-5, 70_000, 5 * 2**32, 3], dtype=np.int64)
+    ring.extend(np.array([-1.0, 0.5, 1.0, 2.0]), big, big, big, big, big, big, big, np.zeros(4))
+    rows = list(ring.rows())
+    assert [r.elapsed_s for r in rows] == [0.0, 0.5, 1.0, 2.0]
+    assert [r.status for r in rows] == [0, 0xFFFF, 0xFFFF, 3]
+    assert [r.error for r in rows] == [0, 0xFF, 0xFF, 3]
+    assert [r.latency_us for r in rows] == [0, 70_000, 2**32 - 1, 3]
