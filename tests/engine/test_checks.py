@@ -87,6 +87,7 @@ CHECK_SETS = [
     (Check("body_contains", "ok"),),
     (Check("status", (200,)), Check("body_contains", "ok")),
     (Check("body_contains", "ok"), Check("status", (404,))),
+    (Check("status", (200, 404)), Check("body_contains", "ok"), Check("body_contains", "all")),
     (Check("status", (200,)), Check("json_path", 42, "$.id")),
     (Check("json_path", None, "$.tags[1]"),),
 ]
