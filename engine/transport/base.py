@@ -49,7 +49,7 @@ def error_result(code: int, message: str, bytes_out: int = 0, connect_ns: int = 
 
 
 # on_done(result, end_ns): end_ns is ``perf_counter_ns()`` when the response ended (stamped by
-# the protocol as the last byte is parsed, not when a task got round to looking)
+# the protocol as the last byte is read, not when a task got round to looking)
 OnResult = Callable[[Result, int], None]
 
 

@@ -6,9 +6,9 @@ body is wanted, no timer per request (the client sweeps deadlines), no future pe
 result goes to the sender's ``on_done``), completion inlined in ``on_message_complete`` rather
 than split into helpers (a Python call is ~0.1 us).
 
-The end time is stamped in ``on_message_complete``, as the last byte is parsed, and the result
-is handed over once ``feed_data`` has returned: the parser is never re-entered, and an
-exception in ``on_done`` is not mistaken for a malformed response.
+The end time is when the chunk holding the last byte was read (stamped in ``data_received``,
+before parsing it), and the result is handed over once ``feed_data`` has returned: the parser
+is never re-entered, and an exception in ``on_done`` is not mistaken for a malformed response.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class H1Connection(asyncio.Protocol):
     __slots__ = (
         "body_parts",
         "bytes_in",
+        "chunk_ns",
         "closed",
         "connect_ns",
         "deadline_ns",
@@ -112,6 +113,7 @@ class H1Connection(asyncio.Protocol):
         self.body_parts: list[bytes] | None = None
         self.spec: RequestSpec = ([], b"", False, 0, 0, 0)
         self.bytes_in = 0
+        self.chunk_ns = 0
         self.connect_ns = 0
         self.tls_ns = 0
         self.ttfb_ns = 0
@@ -204,8 +206,11 @@ class H1Connection(asyncio.Protocol):
             self.closed = True
             self.transport.abort()  # type: ignore[union-attr]
             return
+        # the time this chunk arrived: also the end of the response when it holds the last
+        # byte (one clock read a chunk, not one more a response)
+        self.chunk_ns = now = perf_counter_ns()
         if self.bytes_in == 0:
-            self.ttfb_ns = perf_counter_ns() - self.t_written
+            self.ttfb_ns = now - self.t_written
             self.first_chunk = data  # kept by reference: read only on the rare paths
         self.bytes_in += len(data)
         try:
@@ -241,6 +246,7 @@ class H1Connection(asyncio.Protocol):
         elif not self._headers_done():
             self._fail(ERR_READ, f"connection {reason} mid-headers after {self.bytes_in} bytes")
         elif self._delimited_by_close():
+            self.chunk_ns = perf_counter_ns()  # the close ended the body
             self.on_message_complete()
             self._hand_over()
         else:
@@ -267,7 +273,7 @@ class H1Connection(asyncio.Protocol):
         status = parser.get_status_code()
         if status < 200 and status != 101:
             return  # an informational response (100 Continue): the real one follows
-        self.done_ns = perf_counter_ns()
+        self.done_ns = self.chunk_ns
         self.on_done = None
         self.done_cb = on_done
         parts = self.body_parts
