@@ -85,19 +85,13 @@ class EngineRun:
         return float(self.report.get("latency_ms", {}).get(key, float("nan")))
 
     def cores(self, prefix: str = "", user_only: bool = False) -> float:
-        """Mean CPU (in cores) of the processes whose role starts with ``prefix``, between
-        each one's first and last sample, so start-up imports are left out."""
-        first: dict[str, tuple[float, float]] = {}
-        last: dict[str, tuple[float, float]] = {}
-        for sample in self.samples:
-            values = sample.user if user_only else {r: c for r, (c, _) in sample.by_role.items()}
-            for role, cpu in values.items():
-                if role.startswith(prefix):
-                    first.setdefault(role, (sample.t, cpu))
-                    last[role] = (sample.t, cpu)
+        """Mean CPU (in cores) of the processes whose role starts with ``prefix`` while the
+        load ran: each one's first and last sampling intervals are left out (start-up imports
+        and waiting for the start; the end of the run and the final report), which had
+        lowered the figure by up to ~5% of a 10 s run."""
         total = 0.0
-        for role, (t1, cpu1) in last.items():
-            t0, cpu0 = first[role]
+        for series in self._series(prefix, "user" if user_only else "cpu").values():
+            (t0, cpu0), (t1, cpu1) = series[0], series[-1]
             if t1 > t0:
                 total += (cpu1 - cpu0) / (t1 - t0)
         return total
@@ -106,19 +100,30 @@ class EngineRun:
         """Share of the run the matching processes spent runnable but waiting for a CPU
         (another process had it): a high figure means the machine, not the engine, set the
         pace."""
-        first: dict[str, tuple[float, float]] = {}
-        last: dict[str, tuple[float, float]] = {}
-        for sample in self.samples:
-            for role, wait in sample.waited.items():
-                if role.startswith(prefix):
-                    first.setdefault(role, (sample.t, wait))
-                    last[role] = (sample.t, wait)
         shares = [
-            (w1 - first[r][1]) / (t1 - first[r][0])
-            for r, (t1, w1) in last.items()
-            if t1 > first[r][0]
+            (w1 - w0) / (t1 - t0)
+            for (t0, w0), *_, (t1, w1) in self._series(prefix, "waited").values()
+            if t1 > t0
         ]
         return max(shares) if shares else float("nan")
+
+    def _series(self, prefix: str, what: str) -> dict[str, list[tuple[float, float]]]:
+        """(time, value) samples of ``what`` ("cpu", "user", "waited") per matching role,
+        without each role's first and last sample when it has four or more."""
+        series: dict[str, list[tuple[float, float]]] = {}
+        for sample in self.samples:
+            if what == "cpu":
+                values = {r: c for r, (c, _) in sample.by_role.items()}
+            else:
+                values = sample.user if what == "user" else sample.waited
+            for role, value in values.items():
+                if role.startswith(prefix):
+                    series.setdefault(role, []).append((sample.t, value))
+        return {
+            role: points[1:-1] if len(points) >= 4 else points
+            for role, points in series.items()
+            if len(points) >= 2
+        }
 
     def us_per_request(self, prefix: str = "worker", user_only: bool = False) -> float:
         """CPU microseconds per request spent in the processes matching ``prefix``
