@@ -57,27 +57,9 @@ class _User:
         self.think: asyncio.TimerHandle | None = None  # the timer while thinking
         self.on_done = self.response  # bound once, not per request
 
-    def send_next(self) -> None:
-        """Send the next request of the flow (a new iteration when this one is done)."""
-        run = self.run
-        if self.stop or run.stopping:
-            self.leave()
-            return
-        pos = self.pos
-        iteration = self.iteration
-        if pos >= len(iteration):
-            if run.weighted:  # a sequence flow repeats the same iteration: nothing to pick
-                iteration = self.iteration = run.picker.iteration()
-            pos = 0
-        index = self.index = iteration[pos]
-        self.pos = pos + 1
-        run.in_flight.add(self)
-        self.t0 = _clock()
-        run.send(index, run.want_body[index], self.on_done)
-
     def after_think(self) -> None:
         self.think = None
-        self.send_next()
+        self.run.queue(self)
 
     def response(self, result: Result, end_ns: int) -> None:
         """``on_done`` of the request in flight: record it, then carry on."""
@@ -108,7 +90,7 @@ class _User:
                     think_time(run.rng, run.think_bounds), self.after_think
                 )
             else:
-                ready = run.ready
+                ready = run.ready  # run.queue(self), inlined (hot path)
                 if not ready:
                     run.loop.call_soon(run.send_ready)
                 ready.append(self)
@@ -154,12 +136,38 @@ class ClosedLoad(LoadRun):
         self.weighted = self.picker.weighted
         self.ready: list[_User] = []  # users whose next send goes out after this poll
 
+    def queue(self, user: _User) -> None:
+        """Send ``user``'s next request with the others of this poll, once it is handled."""
+        ready = self.ready
+        if not ready:
+            self.loop.call_soon(self.send_ready)
+        ready.append(user)
+
     def send_ready(self) -> None:
-        """Send the next request of every user that got its response in the last poll."""
+        """Send the next request of every queued user (a new iteration when one is done).
+
+        The one place a closed-model request is sent from: a user's own method per send
+        measured ~70 ns a request more."""
         ready, self.ready = self.ready, []
+        send = self.send
+        want_body = self.want_body
+        in_flight = self.in_flight
         try:
             for user in ready:
-                user.send_next()
+                if user.stop or self.stopping:
+                    user.leave()
+                    continue
+                pos = user.pos
+                iteration = user.iteration
+                if pos >= len(iteration):
+                    if self.weighted:  # a sequence flow repeats its iteration: nothing to pick
+                        iteration = user.iteration = self.picker.iteration()
+                    pos = 0
+                index = user.index = iteration[pos]
+                user.pos = pos + 1
+                in_flight.add(user)
+                user.t0 = _clock()
+                send(index, want_body[index], user.on_done)
         except Exception as exc:  # a bug: the run fails, it does not hang
             self.fail(exc)
 
@@ -206,6 +214,6 @@ class ClosedLoad(LoadRun):
         for _ in range(want - len(running)):
             user = _User(self)
             self.users.append(user)
-            self.loop.call_soon(user.send_next)
+            self.queue(user)
         for user in running[max(want, 0) :][::-1]:
             user.retire()
