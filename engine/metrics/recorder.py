@@ -32,7 +32,7 @@ from engine.protocol import ErrorSample
 
 STATUS_SLOTS = 1000  # HTTP status 0..999; 0 (no response, or not a status) is not reported
 ERROR_SAMPLES_PER_WINDOW = 5
-FOLD_EVERY = 16_384  # results buffered before they are folded into the window (1.7 MB)
+FOLD_EVERY = 8192  # results between folds: 64 KiB temporaries stay off mmap (0.85 MB)
 _NO_MIN = 1 << 62
 _REDACT_CACHE = 256
 _SAME = -(1 << 63)  # "service time equals latency" in the pending service column
@@ -64,12 +64,32 @@ Judge = Callable[[int, Any], "str | None"]
 CompleteFn = Callable[[int, tuple[Any, ...], int, int, int, int], None]
 
 
-def buckets(us: np.ndarray) -> np.ndarray:
-    """``histogram.bucket_index`` over an array of microseconds (int64, already >= 0)."""
-    us = np.minimum(us, MAX_US)
+def _bucket_formula(us: np.ndarray) -> np.ndarray:
     shift = np.frexp(us.astype(np.float64))[1].astype(np.int64) - 7  # bit_length - 7
     np.maximum(shift, 0, out=shift)
     return np.where(us < 128, us, (shift << 6) + (us >> shift))
+
+
+_TABLE_SIZE = 1 << 16  # up to 65 ms: a lookup (~1 ns a value) rather than the formula (~6 ns)
+_TABLE = _bucket_formula(np.arange(_TABLE_SIZE, dtype=np.int64))
+
+
+def buckets(us: np.ndarray) -> np.ndarray:
+    """``histogram.bucket_index`` over an array of microseconds (int64, from 0 to MAX_US)."""
+    if us.size == 0 or us.max() < _TABLE_SIZE:
+        return _TABLE[us]
+    small = us < _TABLE_SIZE
+    out = _bucket_formula(us)
+    out[small] = _TABLE[us[small]]
+    return out
+
+
+def _micros(ns: np.ndarray) -> np.ndarray:
+    """Nanoseconds to whole microseconds, clamped to [0, MAX_US] (as ``bucket_index``)."""
+    us = ns // 1000
+    np.maximum(us, 0, out=us)
+    np.minimum(us, MAX_US, out=us)
+    return us
 
 
 def _int64_column() -> array[int]:
@@ -223,6 +243,7 @@ class WindowRecorder:
             end_ns = self.start_ns + round(elapsed_s * 1e9)
             row = (index, status, latency_ns, service_ns, lag_ns, bytes_in, bytes_out)
             index, status, latency_ns, service_ns, lag_ns, bytes_in, bytes_out = map(_i64, row)
+            index = min(max(index, 0), self._arrays.n - 1)
             p.index[i] = index
             p.status[i] = status
             p.latency[i] = latency_ns
@@ -324,51 +345,70 @@ class WindowRecorder:
         self._samples.append(((end_ns - self.start_ns) / 1e9, index, err, status, message))
 
     def _fold(self) -> None:
-        """Fold the pending results into the window's arrays and the ring, in bulk."""
+        """Fold the pending results into the window's arrays and the ring, in bulk (~20 ns a
+        result; ufuncs rather than np.clip, whose Python wrapper cost ~10 us a call)."""
         p = self._pending
         n = p.n
         if n == 0:
             return
         a = self._arrays
-        nr = a.n
-        index = np.clip(p.view("index", n), 0, nr - 1)
+        single = a.n == 1  # one request: no per-request scatter
+        index = p.view("index", n)
         latency = p.view("latency", n)
-        service = p.view("service", n).copy()
+        service = p.view("service", n)
         same = service == _SAME
-        service[same] = latency[same]
-        lat_us = np.clip(latency // 1000, 0, MAX_US)
-        svc_us = np.clip(service // 1000, 0, MAX_US)
+        all_same = bool(same.all())  # the closed model: service time is the latency
+        if all_same:
+            service = latency
+        else:
+            service = np.where(same, latency, service)
+            self.service_delta += int((service - latency).sum())
+        lat_us = _micros(latency)
         lat_b = buckets(lat_us)
-        a.hist += np.bincount(index * BUCKETS + lat_b, minlength=a.hist.size)
-        a.service += np.bincount(buckets(svc_us), minlength=BUCKETS)
-        for phase, hist, values in (
-            ("lag", a.lag, p.view("lag", n)),
-            ("ttfb", a.ttfb, p.view("ttfb", n)),
-            ("connect", a.connect, p.view("connect", n)),
-        ):
-            happened = values >= 0 if phase == "lag" else values > 0
-            if happened.any():
-                hist += np.bincount(buckets(values[happened] // 1000), minlength=BUCKETS)
-        tls = p.view("tls", n)
-        with_tls = (tls > 0) & (p.view("connect", n) > 0)
-        if with_tls.any():
-            a.tls += np.bincount(buckets(tls[with_tls] // 1000), minlength=BUCKETS)
-        np.add.at(a.sums, index, latency)
-        np.maximum.at(a.maxs, index, latency)
-        np.minimum.at(a.mins, index, latency)
+        if single:
+            total = np.bincount(lat_b, minlength=BUCKETS)
+            a.hist += total
+            a.sums[0] += latency.sum()
+            a.maxs[0] = max(a.maxs[0], latency.max())
+            a.mins[0] = min(a.mins[0], latency.min())
+        else:
+            a.hist += np.bincount(index * BUCKETS + lat_b, minlength=a.hist.size)
+            total = a.hist.reshape(a.n, BUCKETS)  # any array: only used when not all_same
+            np.add.at(a.sums, index, latency)
+            np.maximum.at(a.maxs, index, latency)
+            np.minimum.at(a.mins, index, latency)
+        if all_same:
+            svc_us = lat_us
+            a.service += total if single else np.bincount(lat_b, minlength=BUCKETS)
+        else:
+            svc_us = _micros(service)
+            a.service += np.bincount(buckets(svc_us), minlength=BUCKETS)
+        lag = p.view("lag", n)
+        if lag.max() >= 0:
+            a.lag += np.bincount(buckets(_micros(lag[lag >= 0])), minlength=BUCKETS)
+        ttfb = p.view("ttfb", n)
+        a.ttfb += np.bincount(buckets(_micros(ttfb[ttfb > 0])), minlength=BUCKETS)
+        connect = p.view("connect", n)
+        if connect.max() > 0:
+            a.connect += np.bincount(buckets(_micros(connect[connect > 0])), minlength=BUCKETS)
+            tls = p.view("tls", n)
+            tls = tls[(tls > 0) & (connect > 0)]
+            a.tls += np.bincount(buckets(_micros(tls)), minlength=BUCKETS)
         status = p.view("status", n)
-        status = np.where((status < 0) | (status > 999), 0, status)
-        a.statuses += np.bincount(index * STATUS_SLOTS + status, minlength=a.statuses.size)
+        if status.min() < 0 or status.max() > 999:
+            status = np.where((status < 0) | (status > 999), 0, status)
+        a.statuses += np.bincount(
+            status if single else index * STATUS_SLOTS + status, minlength=a.statuses.size
+        )
         err = p.view("err", n)
-        failed = err > 0
-        if failed.any():
-            codes = index[failed] * N_ERROR_CODES + err[failed]
+        if err.max() > 0:
+            failed = err > 0
+            codes = err[failed] if single else index[failed] * N_ERROR_CODES + err[failed]
             a.errors += np.bincount(codes, minlength=a.errors.size)
         b_in = p.view("bytes_in", n)
         b_out = p.view("bytes_out", n)
         self.bytes_in += int(b_in.sum())
         self.bytes_out += int(b_out.sum())
-        self.service_delta += int((service - latency).sum())
         elapsed = (p.view("end", n) - self.start_ns) / 1e9
         self._ring.extend(
             elapsed, index, status, err, lat_us, svc_us, b_in, b_out, p.view("message", n)

@@ -12,7 +12,13 @@ import numpy as np
 
 from engine.checks import compile_checks
 from engine.metrics.histogram import MAX_US, bucket_index
-from engine.metrics.recorder import ERROR_SAMPLES_PER_WINDOW, FOLD_EVERY, WindowRecorder, buckets
+from engine.metrics.recorder import (
+    ERROR_SAMPLES_PER_WINDOW,
+    FOLD_EVERY,
+    WindowRecorder,
+    _micros,
+    buckets,
+)
 from engine.metrics.window import (
     ERR_CHECK,
     ERR_CONNECT,
@@ -225,13 +231,14 @@ def test_out_of_range_values_are_clamped_not_fatal() -> None:
 
 
 def test_bulk_bucketing_matches_bucket_index_at_every_boundary() -> None:
-    values = set(range(0, 300))
+    values = set(range(-3, 300))
     for bits in range(7, 27):
         for delta in (-1, 0, 1):
             values.add((1 << bits) + delta)
     values |= {MAX_US - 1, MAX_US, MAX_US + 1, 10 * MAX_US}
     ordered = sorted(values)
-    got = buckets(np.array(ordered, dtype=np.int64)).tolist()
+    nanos = np.array([v * 1000 + 999 for v in ordered], dtype=np.int64)
+    got = buckets(_micros(nanos)).tolist()
     assert got == [bucket_index(v) for v in ordered]
 
 
