@@ -153,7 +153,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="80x24,160x48")
     parser.add_argument("--passes", type=int, default=1, help="measurements of each size")
     args = parser.parse_args()
-    deli = shutil.which("deli-tui")
+    beside = Path(sys.executable).parent / "deli-tui"  # the venv's, when it is not on PATH
+    deli = shutil.which("deli-tui") or (str(beside) if beside.exists() else None)
     if deli is None:
         print("deli-tui is not installed (pip install -e .)", file=sys.stderr)
         return 2
