@@ -11,14 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.checks import compile_checks
+from engine.metrics.columns import FOLD_EVERY, buckets, micros
 from engine.metrics.histogram import MAX_US, bucket_index
-from engine.metrics.recorder import (
-    ERROR_SAMPLES_PER_WINDOW,
-    FOLD_EVERY,
-    WindowRecorder,
-    _micros,
-    buckets,
-)
+from engine.metrics.recorder import ERROR_SAMPLES_PER_WINDOW, WindowRecorder
 from engine.metrics.window import (
     ERR_CHECK,
     ERR_CONNECT,
@@ -238,7 +233,7 @@ def test_bulk_bucketing_matches_bucket_index_at_every_boundary() -> None:
     values |= {MAX_US - 1, MAX_US, MAX_US + 1, 10 * MAX_US}
     ordered = sorted(values)
     nanos = np.array([v * 1000 + 999 for v in ordered], dtype=np.int64)
-    got = buckets(_micros(nanos)).tolist()
+    got = buckets(micros(nanos)).tolist()
     assert got == [bucket_index(v) for v in ordered]
 
 
@@ -329,3 +324,16 @@ def test_completer_classifies_with_the_checks_then_by_status() -> None:
     assert [row.message for row in rec.ring.rows()] == [
         "", "body does not contain 'ok'", "status 500 not in (200,)", "HTTP 503", "", "refused",
     ]  # fmt: skip
+
+
+def test_completer_clamps_values_beyond_64_bits_instead_of_failing() -> None:
+    rec = WindowRecorder(0, 1, 0.5, 10)
+    complete = rec.completer([None])
+    huge = 2**70
+    complete(0, (huge, 0, "", huge, 10, 0, 0, 1_000, None), 2_000_000, 2_000_000, -1, 1)
+    complete(0, (200, 0, "", 5, 10, 0, 0, 1_000, None), 3_000_000, 3_000_000, -1, 2)
+    w = rec.flush(0, 0.0, 0.5)
+    assert w.requests == 2 and dict(w.status_codes) == {200: 1}  # 2**70 is no status
+    assert w.bytes_in == 2**63 - 1 + 5
+    rows = list(rec.ring.rows())
+    assert [(r.status, r.bytes_in) for r in rows] == [(0, 2**32 - 1), (200, 5)]
