@@ -133,7 +133,6 @@ class ClosedLoad(LoadRun):
         self.iterations = self.profile.iterations or 0
         self.think_bounds = self.profile.think_time_s
         self.thinks = self.think_bounds[1] > 0
-        self.weighted = self.picker.weighted
         self.ready: list[_User] = []  # users whose next send goes out after this poll
 
     def queue(self, user: _User) -> None:
@@ -152,6 +151,7 @@ class ClosedLoad(LoadRun):
         send = self.send
         want_body = self.want_body
         in_flight = self.in_flight
+        weighted = self.picker.weighted
         try:
             for user in ready:
                 if user.stop or self.stopping:
@@ -160,7 +160,7 @@ class ClosedLoad(LoadRun):
                 pos = user.pos
                 iteration = user.iteration
                 if pos >= len(iteration):
-                    if self.weighted:  # a sequence flow repeats its iteration: nothing to pick
+                    if weighted:  # a sequence flow repeats its iteration: nothing to pick
                         iteration = user.iteration = self.picker.iteration()
                     pos = 0
                 index = user.index = iteration[pos]

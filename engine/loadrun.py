@@ -19,7 +19,7 @@ from typing import Protocol
 
 from engine.checks import compile_checks, needs_body
 from engine.loadmodel import RequestPicker, target_at
-from engine.metrics.recorder import WindowRecorder
+from engine.metrics.recorder import Complete, WindowRecorder
 from engine.metrics.window import WindowData
 from engine.plan import RunPlan
 from engine.protocol import Adjust, Stop
@@ -28,7 +28,6 @@ from engine.workerproto import share_of
 
 TICK_S = 0.1  # how often slow loops (user count, graceful wait) look again
 OnWindow = Callable[[WindowData], None]
-Complete = Callable[[int, Result, int, int, int, int], None]
 
 
 class InFlight(Protocol):

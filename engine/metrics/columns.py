@@ -189,7 +189,9 @@ def i64(value: int) -> int:
 
 
 def store_clamped(p: PendingColumns, i: int, *values: int) -> None:
-    """Row ``i`` of the hot path's columns with each value clamped into int64."""
+    """Write row ``i``, each value clamped into int64, the way the hot path does (columns
+    left at their defaults when service time equals latency, there is no lag, no connect):
+    ``record()`` and the hot path's fallback for values beyond int64."""
     (index, status, latency_ns, service_ns, lag_ns, b_in, b_out, conn_ns, tls_ns, ttfb_ns,
      end_ns) = map(i64, values)  # fmt: skip
     p.index[i] = index

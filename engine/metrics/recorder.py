@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from engine.checks import Judge
 from engine.metrics.columns import (
     FOLD_EVERY,
     STATUS_SLOTS,
     PendingColumns,
     WindowArrays,
-    i64,
     store_clamped,
 )
 from engine.metrics.histogram import BUCKETS
@@ -37,6 +37,7 @@ from engine.metrics.window import (
     error_class_name,
 )
 from engine.protocol import ErrorSample
+from engine.transport.base import Result
 
 ERROR_SAMPLES_PER_WINDOW = 5
 _REDACT_CACHE = 256
@@ -61,10 +62,8 @@ class RecordFn(Protocol):
     ) -> None: ...
 
 
-# A transport result: (status, err, message, bytes in, bytes out, connect ns, tls ns, ttfb ns,
-# body); the same shape as ``engine.transport.base.Result``.
-Judge = Callable[[int, Any], "str | None"]
-CompleteFn = Callable[[int, tuple[Any, ...], int, int, int, int], None]
+# complete(index, result, latency_ns, service_ns, lag_ns, end_ns)
+Complete = Callable[[int, Result, int, int, int, int], None]
 
 
 class WindowRecorder:
@@ -159,20 +158,9 @@ class WindowRecorder:
         ) -> None:
             i = p.n
             end_ns = self.start_ns + round(elapsed_s * 1e9)
-            row = (index, status, latency_ns, service_ns, lag_ns, bytes_in, bytes_out)
-            index, status, latency_ns, service_ns, lag_ns, bytes_in, bytes_out = map(i64, row)
-            index = min(max(index, 0), self._arrays.n - 1)
-            p.index[i] = index
-            p.status[i] = status
-            p.latency[i] = latency_ns
-            p.service[i] = service_ns
-            p.lag[i] = lag_ns
-            p.bytes_in[i] = bytes_in
-            p.bytes_out[i] = bytes_out
-            p.connect[i] = i64(connect_ns)
-            p.tls[i] = i64(tls_ns)
-            p.ttfb[i] = i64(ttfb_ns)
-            p.end[i] = i64(end_ns)
+            index = min(max(int(index), 0), self._arrays.n - 1)
+            store_clamped(p, i, index, status, latency_ns, service_ns, lag_ns, bytes_in,
+                          bytes_out, connect_ns, tls_ns, ttfb_ns, end_ns)  # fmt: skip
             p.n = i + 1
             if err:
                 error(i, index, status, err, message or "", end_ns)
@@ -181,7 +169,7 @@ class WindowRecorder:
 
         return record
 
-    def completer(self, judges: Sequence[Judge | None]) -> CompleteFn:
+    def completer(self, judges: Sequence[Judge | None]) -> Complete:
         """The load models' per-result step: classify ``result`` (transport error, the
         request's checks, or an HTTP error status), then record it.
 
@@ -207,7 +195,7 @@ class WindowRecorder:
 
         def complete(
             index: int,
-            result: tuple[Any, ...],
+            result: Result,
             latency_ns: int,
             service_ns: int,
             lag_ns: int,
