@@ -124,21 +124,21 @@ class PendingColumns:
             a.service_delta += int((service - latency).sum())
         lat_us = micros(latency)
         lat_b = buckets(lat_us)
+        lat_hist = None  # the one request's latency histogram, when there is one request
         if single:
-            total = np.bincount(lat_b, minlength=BUCKETS)
-            a.hist += total
+            lat_hist = np.bincount(lat_b, minlength=BUCKETS)
+            a.hist += lat_hist
             a.sums[0] += latency.sum()
             a.maxs[0] = max(a.maxs[0], latency.max())
             a.mins[0] = min(a.mins[0], latency.min())
         else:
             a.hist += np.bincount(index * BUCKETS + lat_b, minlength=a.hist.size)
-            total = a.hist.reshape(a.n, BUCKETS)  # any array: only used when not all_same
             np.add.at(a.sums, index, latency)
             np.maximum.at(a.maxs, index, latency)
             np.minimum.at(a.mins, index, latency)
         if all_same:
             svc_us = lat_us
-            a.service += total if single else np.bincount(lat_b, minlength=BUCKETS)
+            a.service += lat_hist if lat_hist is not None else np.bincount(lat_b, minlength=BUCKETS)
         else:
             svc_us = micros(service)
             a.service += np.bincount(buckets(svc_us), minlength=BUCKETS)
