@@ -72,7 +72,7 @@ def measure(args: argparse.Namespace) -> None:
             keep_csv=csv_path,
             cpus={0} if args.pin else None,
         )
-    report = engine.report
+    report = engine.reports.summary
     warm = min(1.0, args.duration / 4)
     steady_rate, lag50, lag99, rows_used = steady_state(csv_path, warm, args.duration - 0.5)
     csv_path.unlink(missing_ok=True)

@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.plan import LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.plan.model import LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.transport import make_client
 
 try:
-    from engine.worker import GC_THRESHOLDS
+    from engine.run.worker import GC_THRESHOLDS
 except ImportError:
     GC_THRESHOLDS = (100_000, 50, 50)
 

@@ -68,12 +68,12 @@ def measure(args: argparse.Namespace) -> None:
         ["process", "first MiB", "last MiB", "max MiB", "last/first", "2nd half", "within 10%"],
         rows,
     )
-    print(f"errors {engine.errors}, skipped {engine.report.get('skipped', 0)}")
+    print(f"errors {engine.errors}, skipped {engine.reports.summary.get('skipped', 0)}")
     # a stall shows here: the server's (service time) or the engine's own (scheduler lag); in
     # the open model each request in flight holds a connection, so a stall opens more of them
     fds = [n for s in engine.samples for role, n in s.fds.items() if "worker" in role]
     for key in ("service_latency_ms", "scheduler_lag_ms"):
-        figures = engine.report.get(key) or {}
+        figures = engine.reports.summary.get(key) or {}
         if figures:
             print(f"{key}: p99 {figures.get('p99')}, max {figures.get('max')}")
     if fds:

@@ -1,5 +1,5 @@
 import sys
 
-from deli_tui.cli import main
+from deli_tui.cli.main import main
 
 sys.exit(main())

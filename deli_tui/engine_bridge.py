@@ -16,7 +16,7 @@ from typing import Protocol
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from engine import protocol
+from engine.run import protocol
 
 
 class EngineLink(Protocol):

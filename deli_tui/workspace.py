@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from engine.collection.model import Collection, RequestDef, ScenarioDef
-from engine.plan import PreparedRequest, RunPlan
+from engine.plan.model import PreparedRequest, RunPlan
 
 COLLECTION_KEY = "collection.yaml"
 _SEND_SCENARIO = "__send_one__"
@@ -166,7 +166,7 @@ class Workspace:
     def plan_for(self, scenario_name: str | None, draft: ScenarioDef | None = None) -> RunPlan:
         """The run plan for a scenario (``draft``: an unsaved version of it). Raises
         ``CollectionError`` when it cannot be built."""
-        from engine.collection.planning import build_plan
+        from engine.plan.build import build_plan
 
         collection = self.collection
         if draft is not None:
@@ -183,7 +183,7 @@ class Workspace:
 
     def prepare_single(self, req: RequestDef) -> PreparedRequest:
         """``req`` (possibly unsaved) with every variable resolved, ready for one send."""
-        from engine.collection.planning import build_plan
+        from engine.plan.build import build_plan
 
         scenario = ScenarioDef(name=_SEND_SCENARIO, users=1, duration_s=1.0, requests=[])
         one = dataclasses.replace(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from engine.durations import parse_duration
-from engine.protocol import LatencyStats, RequestStats, Snapshot, ThresholdResult
+from engine.run.protocol import LatencyStats, RequestStats, Snapshot, ThresholdResult
 
 # Latency metric -> LatencyStats attribute.
 LATENCY_METRICS: dict[str, str] = {

@@ -35,7 +35,7 @@ from engine.errors import CollectionError
 
 if TYPE_CHECKING:
     from deli_tui.workspace import Workspace
-    from engine.plan import PreparedRequest
+    from engine.plan.model import PreparedRequest
 
 RECOVERY_DELAY_S = 0.5
 
@@ -372,7 +372,7 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
         self.notify(f"Send uses {what}", timeout=2)
 
     def show_result(self, prepared: PreparedRequest, result: Any) -> None:
-        from engine.checks import run_checks
+        from engine.load.checks import run_checks
 
         if getattr(result, "error_class", None):
             self.response.show_error(result.error_class, result.error or "")

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from deli_tui.widgets.units import format_duration
-from engine.protocol import ErrorSample
+from engine.run.protocol import ErrorSample
 
 
 class ErrorInspector(ModalScreen[None]):

@@ -51,8 +51,8 @@ from deli_tui.widgets import (
     ThroughputChart,
 )
 from deli_tui.widgets.units import format_count, format_duration, format_ms, format_rate
-from engine.plan import RunPlan
-from engine.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
+from engine.plan.model import RunPlan
+from engine.run.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
 
 ADJUST_STEP = 0.1  # +/- changes users or rate by 10% (at least 1)
 
@@ -107,7 +107,7 @@ def start_engine(log_path: str | None = None) -> EngineLink:
     """
     from multiprocessing import resource_tracker
 
-    from engine.process import EngineHandle
+    from engine.run.process import EngineHandle
 
     captured = sys.stderr
     try:
@@ -194,7 +194,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
     @classmethod
     def for_attach(cls, socket_path: str) -> RunScreen:
         """Watch the run listening on ``socket_path``; ``d`` detaches and leaves it going."""
-        from engine.attach import AttachHandle
+        from engine.run.attach import AttachHandle
 
         return cls(partial(AttachHandle.connect, socket_path), attached=True, close_timeout=0.0)
 
@@ -302,7 +302,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         if self.runs_dir is None or self.attached:
             return
         try:
-            from engine.report import write_json
+            from engine.reports.summary import write_json
 
             self.runs_dir.mkdir(parents=True, exist_ok=True)
             path = self.runs_dir / run_file_name(finished.snapshot.scenario)

@@ -142,7 +142,7 @@ class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
         if scenario is None:
             self.preview.show(None, unit, "Preview waits for valid values.")
             return None
-        from engine.collection.planning import profile_from_scenario
+        from engine.plan.build import profile_from_scenario
 
         try:
             profile = profile_from_scenario(scenario)

@@ -10,8 +10,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from engine.durations import format_duration
-from engine.loadmodel import target_at
-from engine.plan import LoadProfile
+from engine.load.shapes import target_at
+from engine.plan.model import LoadProfile
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from deli_tui.widgets.snapshot_text import SnapshotText
 from deli_tui.widgets.units import format_ms
-from engine.protocol import LatencyStats, Snapshot, ThresholdResult
+from engine.run.protocol import LatencyStats, Snapshot, ThresholdResult
 
 ROWS: tuple[tuple[str, str], ...] = (
     ("p50", "p50_ms"),

@@ -12,7 +12,7 @@ from deli_tui.widgets.units import (
     format_ms,
     format_rate,
 )
-from engine.protocol import Snapshot
+from engine.run.protocol import Snapshot
 
 
 def progress_cells(elapsed_s: float, planned_s: float, width: int) -> tuple[int, int]:

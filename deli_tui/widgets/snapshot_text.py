@@ -19,7 +19,7 @@ from textual.widget import Widget
 
 from deli_tui.widgets.line_refresh import refresh_changed_lines
 from deli_tui.widgets.style_memo import StyleMemo
-from engine.protocol import Snapshot
+from engine.run.protocol import Snapshot
 
 
 def line_strip(line: Text, y: int, style: VisualStyle, width: int) -> Strip:

@@ -6,7 +6,7 @@ from rich.text import Text
 
 from deli_tui.widgets.snapshot_text import SnapshotText
 from deli_tui.widgets.units import format_count
-from engine.protocol import Snapshot
+from engine.run.protocol import Snapshot
 
 
 class StatusCodes(SnapshotText):

@@ -11,7 +11,7 @@ from textual.widget import Widget
 from deli_tui.widgets.line_refresh import refresh_changed_lines
 from deli_tui.widgets.style_memo import StyleMemo
 from deli_tui.widgets.units import format_ms, format_rate
-from engine.protocol import Snapshot
+from engine.run.protocol import Snapshot
 
 _LEVELS = " ▁▂▃▄▅▆▇█"
 _AXIS_W = 7

@@ -6,9 +6,9 @@ from typing import Any
 
 import yaml
 
-from engine.checks import JsonNull
 from engine.collection.model import MISSING, Collection, RequestDef, ScenarioDef
 from engine.durations import exact_duration_text
+from engine.load.checks import JsonNull
 
 
 class _Dumper(yaml.SafeDumper):

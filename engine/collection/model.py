@@ -1,7 +1,7 @@
 """In-memory form of a collection, as loaded from disk and as edited by the app.
 
 These are plain mutable dataclasses: the editor changes them and the saver writes them back.
-They still hold ``{{variables}}`` unresolved; ``engine.collection.planning`` resolves them
+They still hold ``{{variables}}`` unresolved; ``engine.plan.build`` resolves them
 once per run into a ``RunPlan``.
 """
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from yaml.nodes import Node, SequenceNode
 
-from engine.checks import parse_json_path
 from engine.collection.model import HTTP_METHODS, MISSING, CheckDef, RequestDef
 from engine.collection.nodes import (
     NodeReader,
@@ -19,6 +18,7 @@ from engine.collection.nodes import (
     type_name,
 )
 from engine.errors import ProblemList
+from engine.load.checks import parse_json_path
 
 REQUEST_KEYS = (
     "name",

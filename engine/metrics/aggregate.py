@@ -34,8 +34,8 @@ from engine.metrics.histogram import (
     value_range_us,
 )
 from engine.metrics.window import WindowData, error_class_name
-from engine.plan import RunPlan
-from engine.protocol import (
+from engine.plan.model import RunPlan
+from engine.run.protocol import (
     ERROR_CLASSES,
     ErrorSample,
     LatencyStats,

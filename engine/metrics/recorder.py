@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from engine.checks import Judge
+from engine.load.checks import Judge
 from engine.metrics.columns import (
     FOLD_EVERY,
     STATUS_SLOTS,
@@ -36,7 +36,7 @@ from engine.metrics.window import (
     WindowData,
     error_class_name,
 )
-from engine.protocol import ErrorSample
+from engine.run.protocol import ErrorSample
 from engine.transport.base import Result
 
 ERROR_SAMPLES_PER_WINDOW = 5

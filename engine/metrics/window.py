@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.protocol import ERROR_CLASSES, ErrorSample
+from engine.run.protocol import ERROR_CLASSES, ErrorSample
 
 # Error codes carried in windows and the ring buffer: 0 = no error, then 1..7 in the order of
-# ``engine.protocol.ERROR_CLASSES`` (engine.transport.base defines the same numbers).
+# ``engine.run.protocol.ERROR_CLASSES`` (engine.transport.base defines the same numbers).
 ERR_NONE = 0
 ERR_CONNECT = ERROR_CLASSES.index("connect") + 1
 ERR_TIMEOUT = ERROR_CLASSES.index("timeout") + 1

@@ -15,10 +15,10 @@ from functools import partial
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Protocol
 
-from engine.protocol import ERROR_CLASSES
+from engine.run.protocol import ERROR_CLASSES
 
 if TYPE_CHECKING:
-    from engine.plan import RunPlan
+    from engine.plan.model import RunPlan
 
 ERR_NONE = 0
 ERR_CONNECT = ERROR_CLASSES.index("connect") + 1

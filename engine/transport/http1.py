@@ -33,7 +33,7 @@ from engine.transport.h1_connection import Endpoint, H1Connection, RequestSpec
 from engine.transport.tls import ConnectFailed, open_connection
 
 if TYPE_CHECKING:
-    from engine.plan import PreparedRequest, RunPlan
+    from engine.plan.model import PreparedRequest, RunPlan
 
 _SKIPPED_REQUEST_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 # A keep-alive connection idle this long is closed by the sweep: the pool shrinks back after a

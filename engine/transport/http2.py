@@ -34,7 +34,7 @@ from engine.transport.h2_connection import H2Connection, H2Stream, PendingStart
 from engine.transport.tls import ConnectFailed, open_connection
 
 if TYPE_CHECKING:
-    from engine.plan import PreparedRequest, RunPlan
+    from engine.plan.model import PreparedRequest, RunPlan
 
 Headers = list[tuple[bytes, bytes]]
 _CONNECTION_HEADERS = frozenset(

@@ -28,7 +28,7 @@ from engine.transport.base import (
 )
 
 if TYPE_CHECKING:
-    from engine.plan import RunPlan
+    from engine.plan.model import RunPlan
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

@@ -13,7 +13,7 @@ from engine.transport.base import USER_AGENT, error_class_name, make_ssl_context
 from engine.transport.httpx_client import classify_httpx_error
 
 if TYPE_CHECKING:
-    from engine.plan import PreparedRequest
+    from engine.plan.model import PreparedRequest
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.protocol import LatencyStats, PhaseTimings, RequestStats, Snapshot, ThresholdResult
+from engine.run.protocol import LatencyStats, PhaseTimings, RequestStats, Snapshot, ThresholdResult
 from engine.thresholds import Threshold, evaluate_thresholds, parse_threshold, thresholds_passed
 
 LAT = LatencyStats(

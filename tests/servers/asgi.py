@@ -42,7 +42,7 @@ def uvicorn_server(app: Any = None) -> Iterator[RunningServer]:
     """HTTP/1.1 server (uvicorn, httptools parser) serving ``app`` (default: a new DemoApp)."""
     import uvicorn
 
-    from engine.demo_server import DemoApp
+    from deli_tui.demo_server import DemoApp
 
     sock = _bound_socket()
     port = sock.getsockname()[1]
@@ -73,7 +73,7 @@ def hypercorn_server(
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
-    from engine.demo_server import DemoApp
+    from deli_tui.demo_server import DemoApp
 
     sock = _bound_socket()
     port = sock.getsockname()[1]

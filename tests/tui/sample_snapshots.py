@@ -6,7 +6,7 @@ import math
 from collections import deque
 
 from engine.metrics.histogram import bucket_index
-from engine.protocol import (
+from engine.run.protocol import (
     Command,
     ErrorSample,
     LatencyStats,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from deli_tui.screens.run import RunScreen
-from engine.plan import LoadProfile, RunPlan, Stage
-from engine.protocol import EngineError, Log
+from engine.plan.model import LoadProfile, RunPlan, Stage
+from engine.run.protocol import EngineError, Log
 from tests.tui.sample_snapshots import ReplayLink, make_snapshot
 from tests.tui.test_run_screen import RunApp, wait_for
 

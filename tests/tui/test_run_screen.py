@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 from deli_tui.screens.error_inspector import ErrorInspector
 from deli_tui.screens.run import RunScreen, run_file_name
 from deli_tui.widgets import LatencyHistogram, Percentiles, RunHeader
-from engine.plan import LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.plan.model import LoadProfile, PreparedRequest, RunPlan, Stage
 from tests.servers.asgi import RunningServer
 from tests.tui.sample_snapshots import ReplayLink, make_snapshot
 
@@ -164,7 +164,7 @@ async def test_live_run_moves_adjusts_toggles_stops_saves_and_leaves_no_process(
         saved = screen.saved_path
         assert saved is not None and saved.parent == runs_dir
         assert saved.name.endswith("-smoke-test.json")
-        assert json.loads(saved.read_text())  # a JSON document, written by engine.report
+        assert json.loads(saved.read_text())  # a JSON document, written by engine.reports.summary
         assert len(list(runs_dir.iterdir())) == 1
         await pilot.press("ctrl+q")
     await asyncio.sleep(0)
@@ -198,7 +198,7 @@ async def test_error_inspector_lists_recent_errors_with_messages() -> None:
 
 
 async def test_escape_is_refused_while_running_and_goes_back_when_finished() -> None:
-    from engine.protocol import Finished
+    from engine.run.protocol import Finished
 
     running = make_snapshot()
     link = ReplayLink([running])
@@ -215,7 +215,7 @@ async def test_escape_is_refused_while_running_and_goes_back_when_finished() -> 
 
 
 async def test_dashboard_freezes_the_objects_it_starts_with_and_thaws_them_when_left() -> None:
-    from engine.protocol import Finished
+    from engine.run.protocol import Finished
 
     link = ReplayLink([make_snapshot()])
     app = RunApp(lambda: RunScreen(lambda: link))

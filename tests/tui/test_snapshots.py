@@ -14,7 +14,7 @@ import pytest
 from textual.app import App
 
 from deli_tui.screens.run import RunScreen
-from engine.protocol import Finished, Message
+from engine.run.protocol import Finished, Message
 from tests.tui.sample_snapshots import ReplayLink, make_snapshot
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from deli_tui.widgets import Percentiles
-from engine.protocol import ThresholdResult
+from engine.run.protocol import ThresholdResult
 from tests.tui.sample_snapshots import make_snapshot
 
 

@@ -25,7 +25,7 @@ from deli_tui.widgets.run_header import progress_cells
 from deli_tui.widgets.snapshot_text import line_strip
 from deli_tui.widgets.throughput_chart import column_levels
 from engine.metrics.histogram import bucket_index, bucket_value
-from engine.protocol import ThresholdResult
+from engine.run.protocol import ThresholdResult
 from tests.tui.sample_snapshots import make_snapshot
 
 

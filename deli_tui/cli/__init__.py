@@ -1,0 +1,1 @@
+"""The ``deli-tui`` command line: the TUI by default, and its subcommands."""

@@ -1,0 +1,334 @@
+"""``deli-tui run``: a scenario without the TUI, for CI and soak tests.
+
+A live line per second goes to stderr, the summary table to stdout, reports to files. Exit
+codes: 0 thresholds passed, 1 a threshold failed (or the engine failed), 2 bad input, 130 on
+Ctrl-C (after the summary of what was measured). SIGTERM and SIGHUP stop the run the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from engine.errors import CollectionError, Problem
+from engine.plan.model import RunPlan
+from engine.redact import redact_text
+from engine.run.process import EngineHandle
+from engine.run.protocol import EngineError, Finished, Log, Snapshot, Start, Stop
+
+EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+LIVE_LINE_EVERY_S = 1.0
+URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+ENGINE_START_TIMEOUT_S = 30.0
+
+
+class BadArgument(Exception):
+    """A command-line value that cannot be used; the message names the option."""
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``deli-tui run``."""
+    parser.add_argument("path", metavar="PATH", help="collection dir, collection.yaml, or a URL")
+    parser.add_argument("--scenario", metavar="NAME", help="scenario to run (default: first)")
+    parser.add_argument("--users", metavar="N", help="virtual users (closed model)")
+    parser.add_argument("--rate", metavar="R", help="requests per second (open model)")
+    parser.add_argument("--duration", metavar="D", help="run length, e.g. 30s, 5m")
+    parser.add_argument("--ramp-up", metavar="D", help="time to reach the target load")
+    parser.add_argument("--workers", metavar="N", help="worker processes (default 1)")
+    parser.add_argument("--http2", action="store_true", default=None, help="use HTTP/2")
+    parser.add_argument("--client", choices=("fast", "httpx"), help="engine HTTP client")
+    parser.add_argument(
+        "--insecure", action="store_true", default=None, help="skip TLS verification"
+    )
+    parser.add_argument("--env-file", metavar="F", help="variables file (KEY=value lines)")
+    parser.add_argument("--json", metavar="FILE", help="write the full JSON report")
+    parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    parser.add_argument("--csv", metavar="FILE", help="write raw results as CSV")
+    parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    parser.add_argument("--listen", metavar="SOCKET", help="serve the run for `deli-tui attach`")
+    parser.add_argument("--quiet", action="store_true", help="no live lines")
+
+
+def _count(option: str, text: str | None, minimum: int) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadArgument(f"{option} {text!r}: expected a whole number") from None
+    if value < minimum:
+        raise BadArgument(f"{option} {text}: must be at least {minimum}")
+    return value
+
+
+def _rate(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadArgument(f"--rate {text!r}: expected requests per second, e.g. 100") from None
+    if not value > 0 or value == float("inf"):
+        raise BadArgument(f"--rate {text}: must be a positive number")
+    return value
+
+
+def _duration(option: str, text: str | None) -> float | None:
+    if text is None:
+        return None
+    from engine.durations import parse_duration
+
+    try:
+        value = float(parse_duration(text))
+    except ValueError as exc:
+        raise BadArgument(f"{option}: {exc}") from None
+    if value < 0:
+        raise BadArgument(f"{option} {text}: must not be negative")
+    return value
+
+
+def build_plan_from_args(args: argparse.Namespace) -> RunPlan:
+    """The run plan for these arguments. Raises ``BadArgument`` or ``CollectionError``."""
+    from engine.plan.build import PlanOverrides
+
+    overrides = PlanOverrides(
+        users=_count("--users", args.users, 1),
+        rate=_rate(args.rate),
+        duration_s=_duration("--duration", args.duration),
+        ramp_up_s=_duration("--ramp-up", args.ramp_up),
+        workers=_count("--workers", args.workers, 1),
+        http2=args.http2,
+        client=args.client,
+        insecure=args.insecure,
+    )
+    if URL_LIKE.match(args.path):
+        from engine.plan.build import plan_for_url
+
+        return plan_for_url(args.path, overrides)
+    from engine.collection.loader import load_collection
+    from engine.plan.build import build_plan
+
+    collection = load_collection(Path(args.path))
+    env_file = Path(args.env_file) if args.env_file else None
+    return build_plan(
+        collection, args.scenario, overrides, env_file=env_file, environ=dict(os.environ)
+    )
+
+
+def live_line(s: Snapshot) -> str:
+    """One progress line: time, throughput, latency percentiles, errors, load."""
+    total = f"/{s.planned_s:.0f}s" if s.planned_s else "s"
+    load = (
+        f"rate {s.target_rate:.0f}/s in-flight {s.in_flight} skipped {s.skipped}"
+        if s.model == "open"
+        else f"users {s.active_users} in-flight {s.in_flight}"
+    )
+    lat = s.latency
+    return (
+        f"[{s.elapsed_s:5.1f}{total}] {s.rps:8.1f} req/s  "
+        f"p50 {lat.p50_ms:.2f}ms p95 {lat.p95_ms:.2f}ms p99 {lat.p99_ms:.2f}ms  "
+        f"requests {s.requests} errors {s.error_count}  {load}"
+    )
+
+
+class _StopRequests:
+    """Turns SIGINT/SIGTERM/SIGHUP into a clean stop; remembers the first signal."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.count = 0
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals are delivered to the main thread only
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        """Give the signals back, unless one has stopped the run. The process is then on its
+        way out with that signal's exit code, and a repeated Ctrl-C while it closes the engine,
+        prints the summary or exits must not kill it on the way (exit -2 instead of 130, or no
+        summary). So repeats are ignored from here on: SIG_IGN, because the interpreter resets
+        Python-level handlers to the default action during its own shutdown, and SIG_IGN is
+        the one it leaves alone."""
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler if self.signum is None else signal.SIG_IGN)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+        self.count += 1
+
+
+def say(text: str, stream: TextIO) -> None:
+    """Print, ignoring a terminal that went away (an SSH session that dropped)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream, flush=True)
+
+
+def _print_problems(problems: list[Problem], err: TextIO) -> None:
+    for problem in problems:
+        say(f"error: {problem}", err)
+
+
+def _write_reports(
+    args: argparse.Namespace, plan: RunPlan, finished: Finished, err: TextIO
+) -> bool:
+    """Write the reports asked for; False (and a message) when one could not be written."""
+    ok = True
+    writers: list[tuple[str, Callable[[], object]]] = []
+    if args.json or args.junit:
+        from engine.reports import summary as report
+
+        if args.json:
+            writers.append((args.json, lambda: report.write_json(args.json, plan, finished)))
+        if args.junit:
+            writers.append((args.junit, lambda: report.write_junit(args.junit, plan, finished)))
+    if args.csv:
+        writers.append((args.csv, lambda: _write_csv(args.csv, plan, finished)))
+    if args.html:
+        from engine.reports.html import write_html
+
+        writers.append((args.html, lambda: write_html(args.html, plan, finished)))
+    for path, write in writers:
+        try:
+            write()
+        except OSError as exc:
+            say(f"error: cannot write {path}: {exc.strerror or exc}", err)
+            ok = False
+    return ok
+
+
+def _write_csv(path: str, plan: RunPlan, finished: Finished) -> None:
+    from engine.metrics.ring import ResultRing, write_results_csv
+
+    rings = [ResultRing.from_columns(columns) for columns in finished.results]
+    secrets = plan.redact_values
+    write_results_csv(
+        path, rings, [r.name for r in plan.requests], redact=lambda t: redact_text(t, secrets)
+    )
+
+
+def _summary_table(plan: RunPlan, finished: Finished) -> str:
+    from engine.reports.summary import summary_table
+
+    return str(summary_table(plan, finished))
+
+
+def run_plan_headless(
+    plan: RunPlan,
+    args: argparse.Namespace,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Run ``plan`` on a fresh engine, print progress and the summary, return the exit code."""
+    stops = _StopRequests()
+    stops.install()
+    finished: Finished | None = None
+    latest: Snapshot | None = None
+    failed_engine = False
+    sent_stop = 0
+    secrets = plan.redact_values
+    try:
+        engine = EngineHandle.start(listen=args.listen)
+    except OSError as exc:
+        stops.restore()
+        say(f"error: cannot start the engine: {exc}", err)
+        return EXIT_FAILED
+    try:
+        engine.send(Start(plan))
+        if args.listen:
+            say(f"listening on {args.listen} (deli-tui attach {args.listen})", err)
+        next_line = time.monotonic() + LIVE_LINE_EVERY_S
+        while finished is None:
+            if stops.count > sent_stop:
+                engine.send(Stop(graceful=sent_stop == 0))
+                sent_stop += 1
+            if not engine.poll(0.1):
+                if not engine.alive:
+                    say("error: the engine process ended unexpectedly", err)
+                    failed_engine = True
+                    break
+                continue
+            try:
+                message = engine.recv()
+            except EOFError:
+                say("error: the engine process ended unexpectedly", err)
+                failed_engine = True
+                break
+            if isinstance(message, Snapshot):
+                latest = message
+                due = time.monotonic() >= next_line and message.phase != "starting"
+                if due and not args.quiet:
+                    next_line = time.monotonic() + LIVE_LINE_EVERY_S
+                    say(live_line(message), err)
+            elif isinstance(message, Log):
+                if message.level != "info" or not args.quiet:
+                    say(f"{message.level}: {redact_text(message.message, secrets)}", err)
+            elif isinstance(message, EngineError):
+                say(f"error: {redact_text(message.message, secrets)}", err)
+                failed_engine = failed_engine or message.fatal
+            elif isinstance(message, Finished):
+                finished = message
+    except ConnectionError as exc:
+        say(f"error: lost the engine: {exc}", err)
+        failed_engine = True
+    finally:
+        engine.close(timeout=10.0)
+        stops.restore()
+    if finished is None:
+        if latest is None:
+            return EXIT_INTERRUPTED if stops.signum == signal.SIGINT else EXIT_FAILED
+        # The summary of what was measured up to the last snapshot, marked as failed.
+        finished = Finished(latest, False, "the engine process ended unexpectedly")
+    from engine.reports.summary import redact_finished
+
+    finished = redact_finished(finished, secrets)
+    reports_ok = _write_reports(args, plan, finished, err)
+    say(_summary_table(plan, finished), out)
+    if stops.signum is not None:
+        return EXIT_INTERRUPTED if stops.signum == signal.SIGINT else 128 + stops.signum
+    if not finished.passed or failed_engine or not reports_ok:
+        return EXIT_FAILED
+    return EXIT_PASSED
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Entry of ``deli-tui run``: build the plan, run it, report. Returns the exit code."""
+    err = sys.stderr
+    try:
+        plan = build_plan_from_args(args)
+    except BadArgument as exc:
+        say(f"error: {exc}", err)
+        return EXIT_BAD_INPUT
+    except CollectionError as exc:
+        _print_problems(exc.problems, err)
+        return EXIT_BAD_INPUT
+    except FileNotFoundError as exc:
+        say(f"error: {exc.filename or args.path}: no such file or directory", err)
+        return EXIT_BAD_INPUT
+    reports = (("--json", args.json), ("--junit", args.junit), ("--csv", args.csv))
+    for option, value in (*reports, ("--html", args.html)):
+        if value and not Path(value).resolve().parent.is_dir():
+            say(f"error: {option} {value}: the directory does not exist", err)
+            return EXIT_BAD_INPUT
+    if args.listen:
+        from engine.run.listen import claim_socket_path
+
+        try:
+            claim_socket_path(Path(args.listen))
+        except OSError as exc:
+            say(f"error: --listen {args.listen}: {exc}", err)
+            return EXIT_BAD_INPUT
+    return run_plan_headless(plan, args)

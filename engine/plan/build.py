@@ -1,0 +1,389 @@
+"""From a loaded collection and a scenario to a ``RunPlan``: variables resolved, bytes prepared.
+
+This is the last place that knows about YAML-level concepts; workers get only the plan.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+from engine.collection.model import MISSING, Collection, RequestDef, ScenarioDef
+from engine.collection.nodes import did_you_mean
+from engine.collection.variables import (
+    VariableScope,
+    build_scope,
+    read_env_file,
+    references,
+    substitute_value,
+    unknown_variable,
+)
+from engine.durations import parse_think_time
+from engine.errors import CollectionError, Problem
+from engine.load.checks import JsonNull
+from engine.plan.model import Check, LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.redact import DEFAULT_REDACT, is_sensitive_header, redact_text
+
+DEFAULT_USERS = 10
+DEFAULT_DURATION_S = 10.0
+SPIKE_EDGE_S = 1.0  # how long the jump to and from the spike takes, at most
+# Characters left as they are in a path or query; anything else (spaces...) is %-encoded.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+@dataclass(slots=True)
+class PlanOverrides:
+    """Command-line (or run dialog) values that replace the scenario's; None keeps it."""
+
+    users: int | None = None
+    rate: float | None = None
+    duration_s: float | None = None
+    ramp_up_s: float | None = None
+    workers: int | None = None
+    http2: bool | None = None
+    client: str | None = None
+    max_results: int | None = None
+    insecure: bool | None = None
+    model: str | None = None
+
+
+def default_scenario() -> ScenarioDef:
+    """What runs when the collection has no scenario: 10 users for 10 s."""
+    return ScenarioDef(name="default", users=DEFAULT_USERS, duration_s=DEFAULT_DURATION_S)
+
+
+def apply_overrides(s: ScenarioDef, o: PlanOverrides) -> ScenarioDef:
+    """The scenario with the overrides applied; ``rate`` implies the open model."""
+    s = replace(s, stages=list(s.stages), requests=list(s.requests), thresholds=list(s.thresholds))
+    if o.model is not None:
+        s.model = o.model
+    if o.rate is not None:
+        s.model, s.rate = "open", float(o.rate)
+    elif o.users is not None and o.model is None:
+        s.model = "closed"
+    if o.users is not None:
+        s.users = int(o.users)
+    if o.duration_s is not None:
+        s.duration_s = float(o.duration_s)
+        if s.profile in ("stages", "spike"):
+            s.profile = "constant"
+    if o.ramp_up_s is not None:
+        s.ramp_up_s = float(o.ramp_up_s)
+    for key in ("workers", "http2", "client"):
+        value = getattr(o, key)
+        if value is not None:
+            setattr(s, key, value)
+    if o.insecure:
+        s.insecure = True
+    return s
+
+
+def _spike_stages(s: ScenarioDef, base: float) -> list[Stage]:
+    edge = min(SPIKE_EDGE_S, s.spike_duration_s / 4) if s.spike_duration_s else SPIKE_EDGE_S
+    around = max(0.0, s.duration_s - s.spike_duration_s - 2 * edge) / 2
+    stages = [
+        Stage(around, base, "before spike"),
+        Stage(edge, s.spike_to, "spike"),
+        Stage(s.spike_duration_s, s.spike_to, "spike"),
+        Stage(edge, base, "after spike"),
+        Stage(around, base, "after spike"),
+    ]
+    return [stage for stage in stages if stage.duration_s > 0]
+
+
+def profile_from_scenario(s: ScenarioDef) -> LoadProfile:
+    """The scenario's load shape as stages (targets: users, or req/s in the open model)."""
+    target = float(s.rate if s.model == "open" else s.users)
+    start = 0.0
+    if s.profile == "stages":
+        stages = [Stage(d, t, f"stage {i}") for i, (d, t) in enumerate(s.stages, start=1)]
+    elif s.profile == "spike":
+        start = target
+        stages = _spike_stages(s, target)
+    elif s.profile == "ramp" or s.ramp_up_s > 0:
+        ramp = s.ramp_up_s if s.ramp_up_s > 0 else s.duration_s
+        stages = [Stage(ramp, target, "ramp-up")]
+        if s.ramp_up_s > 0 and s.duration_s > 0:
+            stages.append(Stage(s.duration_s, target, "hold"))
+    else:
+        start = target
+        stages = [Stage(s.duration_s, target, "constant")]
+    return LoadProfile(
+        model="open" if s.model == "open" else "closed",
+        stages=tuple(stages),
+        start_target=start,
+        think_time_s=parse_think_time(s.think_time),
+        iterations=s.iterations,
+        max_in_flight=s.max_in_flight,
+        graceful_stop_s=s.graceful_stop_s,
+    )
+
+
+def _pick_scenario(collection: Collection, name: str | None) -> ScenarioDef:
+    if name is None:
+        return next(iter(collection.scenarios.values()), None) or default_scenario()
+    if name in collection.scenarios:
+        return collection.scenarios[name]
+    names = list(collection.scenarios)
+    hint = did_you_mean(name, names) if names else "the collection defines no scenarios"
+    raise CollectionError.single(
+        collection.collection_file, None, f"no scenario named {name!r}", hint
+    )
+
+
+def _selected(collection: Collection, s: ScenarioDef) -> list[RequestDef]:
+    if not s.requests:
+        return list(collection.requests)
+    out = []
+    for ref in s.requests:
+        req = collection.find_request(ref)
+        if req is None:
+            names = [r.name for r in collection.requests]
+            raise CollectionError.single(
+                collection.collection_file,
+                None,
+                f"scenario {s.name!r} names request {ref!r}, which does not exist",
+                did_you_mean(ref, names) if names else "add request files to the collection",
+            )
+        out.append(req)
+    return out
+
+
+def _scope(
+    collection: Collection,
+    requests: list[RequestDef],
+    env_file: Path | None,
+    environ: Mapping[str, str] | None,
+) -> VariableScope:
+    env_path: Path | None = None
+    env_values: dict[str, str] = {}
+    if env_file is not None:
+        env_path = Path(env_file)
+        env_values = read_env_file(env_path)
+    elif collection.env_file:
+        env_path = collection.root / collection.env_file
+        if env_path.is_file():
+            env_values = read_env_file(env_path)
+    wanted = references(collection.base_url) | references(collection.headers)
+    for req in requests:
+        wanted |= references([req.url, req.headers, req.params, req.body, req.checks.body_contains])
+    environ = os.environ if environ is None else environ
+    return build_scope(collection.variables, env_values, environ, wanted, env_path)
+
+
+def join_url(base_url: str, url: str) -> str:
+    """A relative url appended to base_url (``/api`` + ``/users`` -> ``/api/users``)."""
+    if "://" in url or not base_url:
+        return url
+    if not url:
+        return base_url
+    return base_url.rstrip("/") + "/" + url.lstrip("/")
+
+
+def _json_check(path: str, expected: Any) -> Check:
+    if expected is MISSING:
+        return Check("json_path", None, path)
+    return Check("json_path", JsonNull.NULL if expected is None else expected, path)
+
+
+class _Preparer:
+    """Turns request definitions into ``PreparedRequest``s, collecting unknown variables."""
+
+    def __init__(self, collection: Collection, s: ScenarioDef, scope: VariableScope) -> None:
+        self.collection = collection
+        self.scenario = s
+        self.scope = scope
+        self.problems: list[Problem] = []
+        self.base_url = self.sub(collection.base_url, collection.collection_file)
+        self.headers = {
+            self.sub(k, collection.collection_file): self.sub(v, collection.collection_file)
+            for k, v in collection.headers.items()
+        }
+
+    def sub(self, value: Any, path: Path | None) -> Any:
+        missing: set[str] = set()
+        out = substitute_value(value, self.scope.values, missing)
+        for name in sorted(missing):
+            problem = unknown_variable(path, name, self.scope)
+            if problem not in self.problems:
+                self.problems.append(problem)
+        return out
+
+    def prepare(self, req: RequestDef) -> PreparedRequest | None:
+        path = self.collection.request_path(req)
+        url = join_url(self.base_url, self.sub(req.url, path))
+        params = {self.sub(k, path): self.sub(v, path) for k, v in req.params.items()}
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params)
+        headers = dict(self.headers)
+        for name, value in req.headers.items():
+            name, value = self.sub(name, path), self.sub(value, path)
+            for existing in [h for h in headers if h.lower() == name.lower()]:
+                del headers[existing]
+            headers[name] = value
+        body = b""
+        if isinstance(req.body, dict | list):
+            body = json.dumps(self.sub(req.body, path), separators=(",", ":")).encode()
+            if not any(h.lower() == "content-type" for h in headers):
+                headers["Content-Type"] = "application/json"
+        elif isinstance(req.body, str):
+            body = self.sub(req.body, path).encode()
+        checks: list[Check] = []
+        if req.checks.status:
+            checks.append(Check("status", tuple(req.checks.status)))
+        checks += [Check("body_contains", self.sub(t, path)) for t in req.checks.body_contains]
+        checks += [_json_check(p, e) for p, e in req.checks.json]
+        if self.problems:
+            return None  # the run cannot start; keep collecting unknown variables only
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if scheme not in ("http", "https") or not parts.hostname or port == -1:
+            why = "only http:// and https:// URLs with a host can be requested"
+            if port == -1:
+                why = "the port is not a number from 0 to 65535"
+            self.problems.append(
+                Problem(
+                    path,
+                    None,
+                    f"request {req.name!r}: cannot send to {url!r}: {why}",
+                    "check base_url in collection.yaml and the request's url",
+                )
+            )
+            return None
+        target = quote(parts.path or "/", safe=_PATH_SAFE)
+        if parts.query:
+            target += "?" + quote(parts.query, safe=_QUERY_SAFE)
+        netloc = parts.netloc
+        if parts.username is not None:  # user:password@host becomes a Basic header
+            netloc = netloc.rpartition("@")[2]
+            if not any(h.lower() == "authorization" for h in headers):
+                pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        url = f"{parts.scheme}://{netloc}{target}"
+        timeout = req.timeout_s or self.scenario.timeout_s or self.collection.timeout_s
+        return PreparedRequest(
+            name=req.name,
+            method=req.method,
+            url=url,
+            scheme="https" if scheme == "https" else "http",
+            host=parts.hostname,
+            port=port or (443 if scheme == "https" else 80),
+            target=target,
+            headers=tuple(headers.items()),
+            body=body,
+            timeout_s=float(timeout),
+            weight=req.weight,
+            checks=tuple(checks),
+            insecure=req.insecure or self.scenario.insecure,
+        )
+
+
+def build_plan(
+    collection: Collection,
+    scenario: str | None = None,
+    overrides: PlanOverrides | None = None,
+    *,
+    env_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> RunPlan:
+    """The plan for one run of ``scenario``; raises CollectionError listing every problem."""
+    o = overrides or PlanOverrides()
+    s = apply_overrides(_pick_scenario(collection, scenario), o)
+    if s.model == "open" and s.rate <= 0 and s.profile in ("constant", "ramp"):
+        raise CollectionError.single(
+            collection.collection_file,
+            None,
+            f"scenario {s.name!r}: the open model needs a rate",
+            "add rate: 100 to the scenario, or pass --rate 100",
+        )
+    requests = _selected(collection, s)
+    if not requests:
+        raise CollectionError.single(
+            collection.root,
+            None,
+            "the collection has no requests to run",
+            "add a request file, e.g. home.yaml with name: Home and url: /",
+        )
+    scope = _scope(collection, requests, env_file, environ)
+    preparer = _Preparer(collection, s, scope)
+    prepared = [p for p in (preparer.prepare(r) for r in requests) if p is not None]
+    if preparer.problems:
+        raise CollectionError(preparer.problems)
+    sensitive = {n.lower() for p in prepared for n, _ in p.headers if is_sensitive_header(n)}
+    secrets = secret_values(scope, prepared)
+    return RunPlan(
+        collection_name=collection.name,
+        scenario_name=s.name,
+        # the target shown in every snapshot and report: secrets (user:password@) left out
+        base_url=redact_text(
+            preparer.base_url or f"{prepared[0].scheme}://{prepared[0].host}:{prepared[0].port}",
+            secrets,
+        ),
+        requests=tuple(prepared),
+        profile=profile_from_scenario(s),
+        flow="weighted" if s.flow == "weighted" else "sequence",
+        thresholds=tuple(s.thresholds),
+        workers=s.workers,
+        http2=s.http2,
+        client="httpx" if s.client == "httpx" else "fast",
+        max_results=o.max_results if o.max_results is not None else 100_000,
+        redact_headers=tuple(dict.fromkeys([*DEFAULT_REDACT, *sorted(sensitive)])),
+        redact_values=secrets,
+    )
+
+
+def _plain_address(name: str, value: str) -> bool:
+    """A variable holding only where to send (``baseUrl=http://host:port``): shown as the
+    target, not hidden. Credentials inside a URL are still caught by ``redact_text``."""
+    if is_sensitive_header(name):
+        return False
+    parts = urlsplit(value)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not parts.query
+    )
+
+
+def secret_values(scope: VariableScope, prepared: list[PreparedRequest]) -> tuple[str, ...]:
+    """Values never to be shown: variables from the env file or the process environment (but
+    plain base URLs), and sensitive header values (whole, and the ``Bearer x`` credential)."""
+    values = [
+        v
+        for k, v in scope.values.items()
+        if v and scope.origins.get(k) != "collection" and not _plain_address(k, v)
+    ]
+    for req in prepared:
+        for name, value in req.headers:
+            if is_sensitive_header(name) and value:
+                values.append(value)
+                scheme, _, credential = value.partition(" ")
+                if credential.strip() and scheme.isalpha():
+                    values.append(credential.strip())
+                if name.lower() == "cookie":
+                    values += [pair.partition("=")[2].strip() for pair in value.split(";")]
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def plan_for_url(url: str, overrides: PlanOverrides | None = None) -> RunPlan:
+    """A plan for a single GET of ``url`` (as ``oha URL``): 10 users for 10 s unless overridden."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise CollectionError.single(
+            None, None, f"{url!r} is not an http(s) URL", "e.g. http://127.0.0.1:8089/"
+        )
+    collection = Collection(root=Path.cwd(), name=url)
+    collection.requests.append(RequestDef(relpath=Path("url.yaml"), name=url, url=url))
+    return build_plan(collection, None, overrides, environ={})

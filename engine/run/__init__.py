@@ -1,0 +1,1 @@
+"""Running a plan: the pipe protocol, the engine processes (supervisor, workers), attach."""

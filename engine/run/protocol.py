@@ -1,0 +1,238 @@
+"""The pipe protocol between a caller (TUI, headless CLI, attached viewer) and the engine.
+
+Commands go down, messages come up. Everything is a small frozen dataclass of plain data, so
+it pickles cheaply and nothing live (socket, lock, widget) ever crosses the pipe. Bump
+``PROTOCOL_VERSION`` when a field changes meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.plan.model import RunPlan
+
+PROTOCOL_VERSION = 1
+
+# Error classes, in the order reports show them.
+ERROR_CLASSES: tuple[str, ...] = (
+    "connect",
+    "timeout",
+    "tls",
+    "read",
+    "protocol",
+    "http_status",
+    "check",
+)
+
+# --- commands: caller -> engine ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    plan: RunPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Stop the run. graceful: let in-flight requests finish (bounded by graceful_stop_s)."""
+
+    graceful: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Adjust:
+    """Change the load live: closed model ``users``, open model ``rate`` (req/s).
+
+    Once adjusted, the value holds until the end of the run (stages no longer drive it).
+    """
+
+    users: int | None = None
+    rate: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    token: int = 0
+
+
+Command = Start | Stop | Adjust | Ping
+
+# --- data carried up ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyStats:
+    """Latency summary in milliseconds. All None-free: an empty set has count 0 and zeros."""
+
+    count: int = 0
+    min_ms: float = 0.0
+    mean_ms: float = 0.0
+    p50_ms: float = 0.0
+    p75_ms: float = 0.0
+    p90_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    p99_9_ms: float = 0.0
+    max_ms: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "min": self.min_ms,
+            "mean": self.mean_ms,
+            "p50": self.p50_ms,
+            "p75": self.p75_ms,
+            "p90": self.p90_ms,
+            "p95": self.p95_ms,
+            "p99": self.p99_ms,
+            "p99_9": self.p99_9_ms,
+            "max": self.max_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStats:
+    """Per request name (cumulative)."""
+
+    name: str
+    requests: int
+    rps: float
+    errors: int
+    latency: LatencyStats
+    status_codes: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdResult:
+    """A threshold as evaluated now. value is None and passed None while there is no data."""
+
+    expr: str
+    value: float | None
+    passed: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSample:
+    """One recent failed result, with sensitive headers already redacted."""
+
+    elapsed_s: float
+    request: str
+    error_class: str
+    status: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseTimings:
+    """Mean and p99 of connection phases in ms (only for results where the phase happened)."""
+
+    connect_mean_ms: float = 0.0
+    connect_p99_ms: float = 0.0
+    tls_mean_ms: float = 0.0
+    tls_p99_ms: float = 0.0
+    ttfb_mean_ms: float = 0.0
+    ttfb_p99_ms: float = 0.0
+    new_connections: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The cached aggregate the engine publishes every window (0.5 s). Widgets render only this.
+
+    Histograms are sparse ``(bucket index, count)`` pairs in the layout of
+    ``engine.metrics.histogram``. Series are per window, oldest first, bounded in length.
+    In the open model ``latency`` is measured from the intended send time (coordinated
+    omission corrected) and ``service_latency`` from the actual send; in the closed model
+    both are the same.
+    """
+
+    seq: int
+    phase: str  # "starting" | "running" | "stopping" | "finished"
+    model: str  # "closed" | "open"
+    collection: str
+    scenario: str
+    target: str  # base URL
+    elapsed_s: float
+    planned_s: float
+    stage_index: int
+    stage_label: str
+    # counts (cumulative)
+    requests: int
+    successes: int
+    rps: float  # over the last window
+    mean_rps: float  # over the whole run
+    bytes_in: int
+    bytes_out: int
+    status_codes: tuple[tuple[int, int], ...]
+    errors: tuple[tuple[str, int], ...]  # (error class, count), classes with count > 0
+    skipped: int
+    # live gauges
+    active_users: int
+    target_users: float
+    in_flight: int
+    target_rate: float
+    # latency
+    latency: LatencyStats
+    service_latency: LatencyStats
+    window_latency: LatencyStats
+    scheduler_lag_ms: LatencyStats  # open model: how late sends started vs intended
+    window_hist: tuple[tuple[int, int], ...]
+    cumulative_hist: tuple[tuple[int, int], ...]
+    phases: PhaseTimings
+    # series, one value per window (bounded)
+    rps_series: tuple[float, ...]
+    p99_series: tuple[float, ...]
+    error_series: tuple[int, ...]
+    users_series: tuple[float, ...]
+    per_request: tuple[RequestStats, ...]
+    recent_errors: tuple[ErrorSample, ...]
+    thresholds: tuple[ThresholdResult, ...]
+    version: int = PROTOCOL_VERSION
+
+    @property
+    def error_count(self) -> int:
+        return sum(n for _, n in self.errors)
+
+    @property
+    def error_rate(self) -> float:
+        return self.error_count / self.requests if self.requests else 0.0
+
+
+# --- messages: engine -> caller ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    level: str  # "info" | "warning" | "error"
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineError:
+    """Something went wrong in the engine. fatal: the run cannot continue (a Finished follows)."""
+
+    message: str
+    fatal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The run is over. ``snapshot`` is final; ``passed`` is the thresholds' verdict
+    (True when there are no thresholds); ``reason`` says why it ended
+    ("completed", "stopped", "worker died", ...).
+
+    ``results`` holds each worker's raw-result ring as columns (``ResultRing.to_columns()``)
+    for CSV export and the error inspector; only the caller that started the run gets them.
+    """
+
+    snapshot: Snapshot
+    passed: bool
+    reason: str
+    results: tuple[dict[str, bytes], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    token: int
+
+
+Message = Snapshot | Log | EngineError | Finished | Pong

@@ -1,0 +1,194 @@
+"""Aggregator: cumulative and current-window figures, TTL cache, series, per-request stats."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from engine.metrics.aggregate import Aggregator
+from engine.metrics.recorder import WindowRecorder
+from engine.metrics.window import ERR_CONNECT, ERR_HTTP_STATUS, WindowData
+from engine.plan.model import LoadProfile, PreparedRequest, RunPlan, Stage
+
+NAMES = ("Get user", "List items")
+
+
+def make_plan(
+    *, workers: int = 1, model: str = "closed", thresholds: tuple[str, ...] = ()
+) -> RunPlan:
+    requests = tuple(
+        PreparedRequest(
+            name=name,
+            method="GET",
+            url="http://127.0.0.1:8089/",
+            scheme="http",
+            host="127.0.0.1",
+            port=8089,
+            target="/",
+            headers=(),
+        )
+        for name in NAMES
+    )
+    return RunPlan(
+        collection_name="demo",
+        scenario_name="smoke",
+        base_url="http://127.0.0.1:8089",
+        requests=requests,
+        profile=LoadProfile(model=model, stages=(Stage(10.0, 10.0),)),  # type: ignore[arg-type]
+        thresholds=thresholds,
+        workers=workers,
+    )
+
+
+def window_of(
+    rec: WindowRecorder, seq: int, latencies_ns: list[int], index: int = 0, status: int = 200
+) -> WindowData:
+    for k, ns in enumerate(latencies_ns):
+        rec.record(index, status, 0, ns, ns, -1, 100, 10, 0, 0, ns, None, seq * 0.5 + k * 1e-6)
+    return rec.flush(seq, seq * 0.5, seq * 0.5 + 0.5)
+
+
+def exact_percentile(values: list[int], q: float) -> int:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q / 100.0 * len(ordered))) - 1]
+
+
+def test_cumulative_percentiles_match_raw_samples_within_one_percent() -> None:
+    rng = random.Random(9)
+    agg = Aggregator(make_plan())
+    rec = WindowRecorder(0, len(NAMES), 0.5, 1_000)
+    everything: list[int] = []
+    for seq in range(20):
+        values = [int(rng.lognormvariate(math.log(8e6), 0.9)) + 1_000_000 for _ in range(2_000)]
+        everything += values
+        agg.add(window_of(rec, seq, values))
+    snap = agg.final_snapshot(10.0, "completed")
+    lat = snap.latency
+    for q, got in ((50, lat.p50_ms), (90, lat.p90_ms), (99, lat.p99_ms), (99.9, lat.p99_9_ms)):
+        exact = exact_percentile(everything, q) / 1e6
+        assert abs(got - exact) / exact < 0.01, (q, got, exact)
+    assert lat.min_ms == min(everything) / 1e6 and lat.max_ms == max(everything) / 1e6
+    assert math.isclose(lat.mean_ms, sum(everything) / len(everything) / 1e6)
+    assert lat.count == snap.requests == 40_000
+
+
+def test_tdigest_is_fed_once_per_window_with_every_request_counted() -> None:
+    agg = Aggregator(make_plan())
+    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    for seq in range(5):
+        agg.add(window_of(rec, seq, [2_000_000 + 1_000 * k for k in range(300)]))
+    assert agg.windows_added == 5
+    assert agg.digest.n == 1_500
+    assert 2.0 < agg.digest.percentile(50) < 2.4
+
+
+def test_snapshot_is_cached_for_the_ttl_and_adding_does_not_invalidate_it() -> None:
+    agg = Aggregator(make_plan(), ttl_s=60.0)
+    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    agg.add(window_of(rec, 0, [1_000_000] * 10))
+    first = agg.snapshot(0.5, "running")
+    agg.add(window_of(rec, 1, [1_000_000] * 10))
+    assert agg.snapshot(1.0, "running") is first
+    assert first.requests == 10
+    forced = agg.snapshot(1.0, "running", force=True)
+    assert forced is not first and forced.requests == 20
+    assert agg.snapshot(1.0, "stopping").phase == "stopping"  # a new phase is never stale
+    assert Aggregator(make_plan(), ttl_s=0.0).snapshot(0.0, "starting").seq == 1
+
+
+def test_snapshot_refreshes_after_the_ttl() -> None:
+    agg = Aggregator(make_plan(), ttl_s=0.0)
+    a = agg.snapshot(0.0, "running")
+    b = agg.snapshot(0.0, "running")
+    assert a is not b and b.seq == a.seq + 1
+
+
+def test_series_are_bounded_to_series_len() -> None:
+    agg = Aggregator(make_plan(), series_len=8)
+    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    for seq in range(30):
+        agg.add(window_of(rec, seq, [1_000_000] * (seq + 1)))
+    snap = agg.snapshot(15.0, "running", force=True)
+    assert len(snap.rps_series) == len(snap.p99_series) == 8
+    assert len(snap.error_series) == len(snap.users_series) == 8
+    assert snap.rps_series == tuple(2.0 * n for n in range(23, 31))
+    assert snap.rps == 60.0 and snap.requests == sum(range(1, 31))
+
+
+def test_per_request_stats_status_codes_and_errors_by_class() -> None:
+    agg = Aggregator(make_plan())
+    rec = WindowRecorder(0, len(NAMES), 0.5, 100)  # no names: samples carry the index
+    for _ in range(8):
+        rec.record(0, 200, 0, 3_000_000, 3_000_000, -1, 500, 50, 0, 0, 2_000_000, None, 0.1)
+    rec.record(1, 500, ERR_HTTP_STATUS, 9_000_000, 9_000_000, -1, 20, 50, 0, 0, 0, "HTTP 500", 0.2)
+    rec.record(1, 0, ERR_CONNECT, 100_000, 100_000, -1, 0, 0, 0, 0, 0, "refused", 0.3)
+    agg.add(rec.flush(0, 0.0, 0.5))
+    snap = agg.final_snapshot(2.0, "completed")
+    get_user, list_items = snap.per_request
+    assert (get_user.name, get_user.requests, get_user.errors) == ("Get user", 8, 0)
+    assert get_user.rps == 4.0 and get_user.status_codes == ((200, 8),)
+    assert abs(get_user.latency.p99_ms - 3.0) / 3.0 < 0.01
+    assert (list_items.requests, list_items.errors) == (2, 2)
+    assert list_items.latency.max_ms == 9.0 and list_items.latency.min_ms == 0.1
+    assert snap.status_codes == ((200, 8), (500, 1))
+    assert snap.errors == (("connect", 1), ("http_status", 1))
+    assert snap.error_rate == 0.2 and snap.successes == 8
+    assert [e.request for e in snap.recent_errors] == ["List items", "List items"]
+    assert [e.error_class for e in snap.recent_errors] == ["http_status", "connect"]
+    assert (snap.bytes_in, snap.bytes_out) == (8 * 500 + 20, 9 * 50)
+    assert snap.phase == "finished" and snap.mean_rps == 5.0
+
+
+def test_current_window_waits_for_every_worker_and_sums_them() -> None:
+    agg = Aggregator(make_plan(workers=2))
+    rec_a = WindowRecorder(0, len(NAMES), 0.5, 100)
+    rec_b = WindowRecorder(1, len(NAMES), 0.5, 100)
+    rec_a.active_users, rec_b.active_users = 3, 4
+    agg.add(window_of(rec_a, 0, [1_000_000] * 10))
+    assert agg.snapshot(0.5, "running", force=True).rps_series == ()  # worker 1 not in yet
+    agg.add(window_of(rec_b, 0, [4_000_000] * 30))
+    snap = agg.snapshot(0.5, "running", force=True)
+    assert snap.rps == 80.0 and snap.rps_series == (80.0,)
+    assert snap.window_latency.count == 40 and snap.window_latency.max_ms == 4.0
+    assert sum(c for _, c in snap.window_hist) == 40
+    assert snap.users_series == (7.0,) and snap.active_users == 7
+    # a worker that stops reporting holds the series back by two windows at most
+    for seq in (1, 2, 3):
+        agg.add(window_of(rec_a, seq, [1_000_000] * 5))
+    assert agg.snapshot(2.0, "running", force=True).rps_series == (80.0, 10.0)
+    final = agg.final_snapshot(2.0, "completed")
+    assert final.rps_series == (80.0, 10.0, 10.0, 10.0)
+    assert final.requests == 55
+
+
+def test_open_model_reports_service_time_and_scheduler_lag() -> None:
+    agg = Aggregator(make_plan(model="open"))
+    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    rec.target_rate = 100.0
+    for _ in range(50):
+        rec.record(0, 200, 0, 30_000_000, 10_000_000, 20_000_000, 1, 1, 0, 0, 0, None, 0.1)
+    agg.add(rec.flush(0, 0.0, 0.5))
+    snap = agg.snapshot(0.5, "running")
+    assert snap.model == "open" and snap.target_rate == 100.0
+    assert abs(snap.latency.p50_ms - 30.0) / 30.0 < 0.01
+    assert abs(snap.service_latency.p50_ms - 10.0) / 10.0 < 0.01
+    assert snap.service_latency.mean_ms == 10.0
+    assert abs(snap.scheduler_lag_ms.p99_ms - 20.0) / 20.0 < 0.01
+
+
+def test_thresholds_are_judged_on_each_snapshot() -> None:
+    agg = Aggregator(make_plan(thresholds=("p95 < 300ms", "error_rate < 1%")))
+    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    agg.add(window_of(rec, 0, [400_000_000] * 10, status=200))
+    snap = agg.final_snapshot(1.0, "completed")
+    assert [t.expr for t in snap.thresholds] == ["p95 < 300ms", "error_rate < 1%"]
+    assert [t.passed for t in snap.thresholds] == [False, True]
+    assert snap.thresholds[0].value is not None and abs(snap.thresholds[0].value - 400.0) < 4.0
+
+
+def test_empty_run_gives_a_complete_snapshot_of_zeros() -> None:
+    snap = Aggregator(make_plan()).final_snapshot(0.0, "stopped")
+    assert snap.requests == 0 and snap.rps == 0.0 and snap.mean_rps == 0.0
+    assert snap.latency.count == 0 and snap.window_hist == () and snap.cumulative_hist == ()
+    assert [r.requests for r in snap.per_request] == [0, 0]
+    assert snap.planned_s == 10.0 and snap.target == "http://127.0.0.1:8089"
