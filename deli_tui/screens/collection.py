@@ -25,7 +25,7 @@ from deli_tui.drafts import (
     request_from_draft,
 )
 from deli_tui.recovery import RecoveryStore
-from deli_tui.screens.collection_ops import CollectionOps
+from deli_tui.screens.collection_ops import CollectionOps, TreeChange
 from deli_tui.screens.confirm import ChoiceScreen
 from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets.collection_tree import CollectionTree, TreeEntry
@@ -91,7 +91,13 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
         self.drafts: dict[str, RequestDraft] = {}
         self._recovery_written: dict[str, dict[str, Any]] = {}
         self._recovery_timer: Any = None
-        self.ops = CollectionOps(self)
+        self.ops = CollectionOps(
+            workspace,
+            unsaved=self.drafts,
+            ask=lambda dialog, then: self.app.push_screen(dialog, then),
+            notify=self.notify,
+            changed=self.show_tree_change,
+        )
         self.send_http2 = False  # Send offers HTTP/2 (ALPN h2 over TLS) when on
 
     # -- layout -------------------------------------------------------------------------
@@ -404,3 +410,30 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
     @on(CollectionTree.Command)
     def _tree_command(self, event: CollectionTree.Command) -> None:
         self.ops.run(event.command, event.entry)
+
+    def show_tree_change(self, change: TreeChange) -> None:
+        """Show what a tree operation did on disk: drafts of deleted requests go, drafts of
+        moved ones follow them, the tree is redrawn and the editor shows what still exists."""
+        if change.deleted is not None:
+            gone = change.deleted
+            for key in [k for k in self.drafts if Path(k) == gone or gone in Path(k).parents]:
+                self.drafts.pop(key, None)
+                self.recovery.clear("request", key)
+        self.refresh_tree(select=change.select)
+        for old, new in change.moved:
+            self._move_draft(old, new)
+        if self.current is not None and self.workspace.request(self.current) is None:
+            self.current = None
+            self.editor.disabled = True
+        target = change.show or (self.current if change.moved else None)
+        if target is not None:
+            self.open_request(target)
+
+    def _move_draft(self, old: Path, new: Path) -> None:
+        draft = self.drafts.pop(old.as_posix(), None)
+        self.recovery.clear("request", old.as_posix())
+        self._recovery_written.pop(old.as_posix(), None)
+        if self.current == old:
+            self.current = new
+        if draft is not None:
+            self.set_draft(new, draft)

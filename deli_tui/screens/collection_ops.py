@@ -1,23 +1,52 @@
 """New, duplicate, rename, move and delete of requests and folders, asked through dialogs.
 
-Each operation goes through the engine's saver, then the collection is reloaded from disk so
-the tree shows what the files say. Unsaved drafts follow a renamed or moved request.
+Each operation goes through the engine's saver, then the collection is reloaded from disk.
+The operations know the workspace and the keys of the unsaved drafts; they report what
+changed on disk as one ``TreeChange`` to a callback, and the screen shows it (the tree
+redrawn, drafts following a renamed or moved request, the editor on the new file).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.widgets.collection_tree import TreeEntry
 from engine.errors import CollectionError
 
 if TYPE_CHECKING:
-    from deli_tui.screens.collection import CollectionScreen
+    from textual.notifications import SeverityLevel
+    from textual.screen import Screen
+
+    from deli_tui.workspace import Workspace
+    from engine.collection.model import RequestDef
+
+T = TypeVar("T")
 
 _FOLDER_NAME = re.compile(r"^[\w.-]+(/[\w.-]+)*$")
+
+Ask = Callable[["Screen[Any]", Callable[[str | None], None]], object]
+"""Show a dialog and call back with its answer (``App.push_screen``)."""
+
+
+class Notify(Protocol):
+    """Tell the user something (``Screen.notify``)."""
+
+    def __call__(self, message: str, *, severity: SeverityLevel = "information") -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TreeChange:
+    """What one operation changed on disk, for the screen to show."""
+
+    select: Path | None = None  # the tree node to put the cursor on
+    show: Path | None = None  # the request to show in the editor (None: the current one)
+    moved: tuple[tuple[Path, Path], ...] = ()  # requests now at a new path: (old, new)
+    deleted: Path | None = None  # a request or folder gone, with everything under it
 
 
 def file_stem_for(name: str) -> str:
@@ -32,79 +61,87 @@ def folder_name_problem(text: str) -> str | None:
     return None
 
 
+def _folder_of(entry: TreeEntry | None) -> Path:
+    if entry is None:
+        return Path()
+    return entry.relpath if entry.kind == "folder" else entry.relpath.parent
+
+
 class CollectionOps:
-    """The tree commands of one collection screen."""
+    """The tree commands on one workspace. ``unsaved`` holds the keys (relpaths) of the
+    requests with unsaved drafts; ``changed`` receives what each operation did on disk."""
 
-    def __init__(self, screen: CollectionScreen) -> None:
-        self.screen = screen
-
-    @property
-    def workspace(self) -> Any:
-        return self.screen.workspace
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        unsaved: Collection[str],
+        ask: Ask,
+        notify: Notify,
+        changed: Callable[[TreeChange], None],
+    ) -> None:
+        self.workspace = workspace
+        self._unsaved = unsaved
+        self._ask_with = ask
+        self._notify = notify
+        self._changed = changed
+        self._commands: dict[str, Callable[[TreeEntry | None], None]] = {
+            "new_request": self.new_request,
+            "new_folder": self.new_folder,
+            "duplicate": self.duplicate,
+            "rename": self.rename,
+            "move": self.move,
+            "delete": self.delete,
+        }
 
     def run(self, command: str, entry: TreeEntry | None) -> None:
-        handler = getattr(self, f"do_{command}", None)
-        if handler is not None:
-            handler(entry)
+        """Do the tree command ``command`` (a ``CollectionTree.Command``) on ``entry``."""
+        operation = self._commands.get(command)
+        if operation is not None:
+            operation(entry)
 
-    @staticmethod
-    def _folder_of(entry: TreeEntry | None) -> Path:
-        if entry is None:
-            return Path()
-        return entry.relpath if entry.kind == "folder" else entry.relpath.parent
-
-    def _request_of(self, entry: TreeEntry | None) -> Any:
+    def _request_of(self, entry: TreeEntry | None) -> RequestDef | None:
         if entry is None or entry.kind != "request":
-            self.screen.notify("Select a request first", severity="warning")
+            self._notify("Select a request first", severity="warning")
             return None
         return self.workspace.request(entry.relpath)
 
-    def _apply(self, what: str, action: Any, select: Path | None = None) -> Any:
-        """Run ``action()``, reload from disk, redraw the tree; report problems."""
+    def _apply(self, what: str, action: Callable[[], T]) -> T | None:
+        """Run ``action()`` and reload from disk; None (and the problem shown) if it failed."""
         try:
             result = action()
         except (OSError, CollectionError, ValueError) as exc:
-            self.screen.notify(f"Could not {what}: {exc}", severity="error")
+            self._notify(f"Could not {what}: {exc}", severity="error")
             return None
         self._reload()
-        relpath = getattr(result, "relpath", None)
-        self.screen.refresh_tree(select=relpath or select)
         return result
 
-    def _open(self, relpath: Path | None) -> None:
-        """Show ``relpath`` (or what is current, if it still exists) in the editor."""
-        target = relpath or self.screen.current
-        if target is not None and self.workspace.request(target) is not None:
-            self.screen.open_request(target)
-
     def _reload(self) -> None:
-        """Reload from disk, keeping the open-time mtimes of dirty requests (so a file changed
-        by someone else is still caught at save)."""
-        kept = {k: v for k, v in self.workspace.mtimes.items() if k in self.screen.drafts}
+        """Reload from disk, keeping the open-time mtimes of requests with unsaved drafts (so
+        a file changed by someone else is still caught at save)."""
+        kept = {k: v for k, v in self.workspace.mtimes.items() if k in self._unsaved}
         try:
             self.workspace.load()
         except CollectionError as exc:
-            self.screen.notify(f"The collection no longer loads: {exc}", severity="error")
+            self._notify(f"The collection no longer loads: {exc}", severity="error")
             return
         self.workspace.mtimes.update(kept)
 
-    def _move_draft(self, old: Path, new: Path) -> None:
-        draft = self.screen.drafts.pop(old.as_posix(), None)
-        self.screen.recovery.clear("request", old.as_posix())
-        self.screen._recovery_written.pop(old.as_posix(), None)
-        if self.screen.current == old:
-            self.screen.current = new
-        if draft is not None:
-            self.screen.set_draft(new, draft)
+    def _ask(
+        self,
+        title: str,
+        prompt: str,
+        value: str,
+        then: Callable[[str | None], None],
+        validate: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self._ask_with(TextPromptScreen(title, prompt, value, validate), then)
 
-    def _ask(self, title: str, prompt: str, value: str, then: Any, validate: Any = None) -> None:
-        self.screen.app.push_screen(TextPromptScreen(title, prompt, value, validate), then)
-
-    # -- commands (named do_<tree command>) ------------------------------------------
-    def do_new_request(self, entry: TreeEntry | None) -> None:
+    # -- the commands ---------------------------------------------------------------------
+    def new_request(self, entry: TreeEntry | None) -> None:
         from engine.collection.saver import create_request
 
-        folder = self._folder_of(entry)
+        folder = _folder_of(entry)
         where = "the collection root" if folder == Path() else folder.as_posix()
 
         def named(name: str | None) -> None:
@@ -114,24 +151,24 @@ class CollectionOps:
                 new = self._apply(
                     "create the request", lambda: create_request(collection, relpath, name)
                 )
-                self._open(getattr(new, "relpath", None))
+                if new is not None:
+                    self._changed(TreeChange(select=new.relpath, show=new.relpath))
 
         self._ask("New request", f"Name of the new request in {where}:", "", named)
 
-    def do_new_folder(self, entry: TreeEntry | None) -> None:
+    def new_folder(self, entry: TreeEntry | None) -> None:
         from engine.collection.saver import create_folder
 
-        parent = self._folder_of(entry)
+        parent = _folder_of(entry)
         prefix = f"{parent.as_posix()}/" if parent != Path() else ""
 
         def named(name: str | None) -> None:
             if name:
                 path = Path(name)
-                self._apply(
-                    "create the folder",
-                    lambda: create_folder(self.workspace.collection, path),
-                    select=path,
-                )
+                collection = self.workspace.collection
+                created = self._apply("create the folder", lambda: create_folder(collection, path))
+                if created is not None:
+                    self._changed(TreeChange(select=path))
 
         self._ask(
             "New folder",
@@ -141,17 +178,17 @@ class CollectionOps:
             folder_name_problem,
         )
 
-    def do_duplicate(self, entry: TreeEntry | None) -> None:
+    def duplicate(self, entry: TreeEntry | None) -> None:
         from engine.collection.saver import duplicate_request
 
         req = self._request_of(entry)
         if req is not None:
-            new = self._apply(
-                "duplicate", lambda: duplicate_request(self.workspace.collection, req)
-            )
-            self._open(getattr(new, "relpath", None))
+            collection = self.workspace.collection
+            new = self._apply("duplicate", lambda: duplicate_request(collection, req))
+            if new is not None:
+                self._changed(TreeChange(select=new.relpath, show=new.relpath))
 
-    def do_rename(self, entry: TreeEntry | None) -> None:
+    def rename(self, entry: TreeEntry | None) -> None:
         from engine.collection.saver import rename_request
 
         if entry is not None and entry.kind == "folder":
@@ -164,16 +201,14 @@ class CollectionOps:
         def named(name: str | None) -> None:
             if not name or name == req.name:
                 return
-            new = self._apply(
-                "rename", lambda: rename_request(self.workspace.collection, req, name)
-            )
+            collection = self.workspace.collection
+            new = self._apply("rename", lambda: rename_request(collection, req, name))
             if new is not None:
-                self._move_draft(req.relpath, new.relpath)
-                self._open(new.relpath)
+                self._moved(req.relpath, new.relpath)
 
         self._ask("Rename request", f"New name for {req.name}:", req.name, named)
 
-    def do_move(self, entry: TreeEntry | None) -> None:
+    def move(self, entry: TreeEntry | None) -> None:
         from engine.collection.saver import move_request
 
         if entry is not None and entry.kind == "folder":
@@ -188,10 +223,10 @@ class CollectionOps:
                 return
             cleaned = folder.strip().strip("/")
             target = "." if cleaned in ("", ".") else f"{cleaned}/"
-            new = self._apply("move", lambda: move_request(self.workspace.collection, req, target))
+            collection = self.workspace.collection
+            new = self._apply("move", lambda: move_request(collection, req, target))
             if new is not None:
-                self._move_draft(req.relpath, new.relpath)
-                self._open(new.relpath)
+                self._moved(req.relpath, new.relpath)
 
         current = req.relpath.parent.as_posix()
         self._ask(
@@ -201,6 +236,9 @@ class CollectionOps:
             named,
             lambda t: None if t.strip("/") in ("", ".") else folder_name_problem(t.strip("/")),
         )
+
+    def _moved(self, old: Path, new: Path) -> None:
+        self._changed(TreeChange(select=new, show=new, moved=((old, new),)))
 
     def _ask_folder_path(self, folder: Path, title: str) -> None:
         def named(text: str | None) -> None:
@@ -222,7 +260,7 @@ class CollectionOps:
 
         collection = self.workspace.collection
         if new == old or old in new.parents:
-            self.screen.notify("A folder cannot move into itself", severity="error")
+            self._notify("A folder cannot move into itself", severity="error")
             return
         inside = [r for r in collection.requests if old in r.relpath.parents]
         moves: list[tuple[Path, Path]] = []
@@ -237,12 +275,13 @@ class CollectionOps:
                 delete_folder(collection, old, confirm=True)
             return new
 
-        self._apply("move the folder", move_all, select=new)
-        for before, after in moves:
-            self._move_draft(before, after)
-        self._open(None)
+        if self._apply("move the folder", move_all) is None:
+            if not moves:
+                return
+            self._reload()  # some requests moved before the failure: show where they are
+        self._changed(TreeChange(select=new, moved=tuple(moves)))
 
-    def do_delete(self, entry: TreeEntry | None) -> None:
+    def delete(self, entry: TreeEntry | None) -> None:
         from engine.collection.saver import delete_folder, delete_request
 
         if entry is None:
@@ -256,27 +295,18 @@ class CollectionOps:
             if answer != "yes":
                 return
             collection = self.workspace.collection
-            if entry.kind == "folder":
-                action: Any = lambda: delete_folder(collection, entry.relpath, confirm=True)  # noqa: E731
-            else:
-                req = self.workspace.request(entry.relpath)
-                action = lambda: delete_request(collection, req)  # noqa: E731
-            removed = [
-                k
-                for k in self.screen.drafts
-                if Path(k) == entry.relpath or entry.relpath in Path(k).parents
-            ]
-            self._apply("delete", action, select=entry.relpath.parent)
-            for key in removed:
-                self.screen.drafts.pop(key, None)
-                self.screen.recovery.clear("request", key)
-            if (
-                self.screen.current is not None
-                and self.workspace.request(self.screen.current) is None
-            ):
-                self.screen.current = None
-                self.screen.editor.disabled = True
+            req = self.workspace.request(entry.relpath)
 
-        self.screen.app.push_screen(
+            def remove() -> Path:
+                if entry.kind == "folder":
+                    delete_folder(collection, entry.relpath, confirm=True)
+                elif req is not None:
+                    delete_request(collection, req)
+                return entry.relpath
+
+            if self._apply("delete", remove) is not None:
+                self._changed(TreeChange(select=entry.relpath.parent, deleted=entry.relpath))
+
+        self._ask_with(
             ChoiceScreen("Delete", question, cancel_value="no", focus_value="no"), chosen
         )

@@ -253,3 +253,25 @@ async def test_rename_folder_moves_its_requests_and_keeps_unsaved_edits(collecti
     }
     assert loaded.find_request("get user").url == "/json"  # the edit was never saved
     assert not (collection_dir / "users").exists()
+
+
+async def test_deleting_a_request_with_unsaved_edits_drops_them(collection_dir, make_app):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_request(pilot, "health.yaml")
+        screen = app.screen
+        screen.editor.focus_field("url")
+        await pilot.press("end", *"gone")
+        await pilot.pause()
+        assert screen.is_dirty(Path("health.yaml"))
+        screen.request_tree.focus()
+        await pilot.press("delete")
+        await pilot.pause()
+        app.screen.query_one("#choice-yes").press()
+        await pilot.pause()
+        await pilot.pause()
+        assert not screen.drafts
+        assert screen.current != Path("health.yaml")
+        assert not screen.title.endswith("*")
+    assert not (collection_dir / "health.yaml").exists()
+    assert not (collection_dir / ".deli" / "recovery" / "requests" / "health.yaml").exists()
