@@ -6,7 +6,8 @@ from rich.text import Text
 
 from deli_tui.widgets.snapshot_text import SnapshotText
 from deli_tui.widgets.units import format_count
-from engine.run.protocol import ERROR_CLASSES, ErrorSample, Snapshot
+from engine.results import ERROR_CLASSES
+from engine.run.protocol import ErrorSample, Snapshot
 
 
 def latest_by_class(samples: tuple[ErrorSample, ...]) -> dict[str, ErrorSample]:

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 from engine.load.loadrun import TICK_S, LoadRun
 from engine.load.shapes import peak_target, target_at, think_time
+from engine.results import Result
 from engine.run.protocol import Adjust
-from engine.transport.base import Result
 
 _clock = time.perf_counter_ns
 

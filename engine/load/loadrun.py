@@ -22,9 +22,10 @@ from engine.load.shapes import RequestPicker, target_at
 from engine.metrics.recorder import Complete, WindowRecorder
 from engine.metrics.window import WindowData
 from engine.plan.model import RunPlan
+from engine.results import ERR_TIMEOUT, Result, error_result
 from engine.run.protocol import Adjust, Stop
 from engine.run.worker_protocol import share_of
-from engine.transport.base import ERR_TIMEOUT, Client, Result, error_result
+from engine.transport.base import Client
 
 TICK_S = 0.1  # how often slow loops (user count, graceful wait) look again
 OnWindow = Callable[[WindowData], None]

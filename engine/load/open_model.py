@@ -15,8 +15,8 @@ from collections import deque
 
 from engine.load.loadrun import LoadRun
 from engine.load.shapes import ArrivalScheduler
+from engine.results import Result
 from engine.run.protocol import Adjust
-from engine.transport.base import Result
 
 _clock = time.perf_counter_ns
 

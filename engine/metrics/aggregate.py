@@ -33,10 +33,10 @@ from engine.metrics.histogram import (
     sparse,
     value_range_us,
 )
-from engine.metrics.window import WindowData, error_class_name
+from engine.metrics.window import WindowData
 from engine.plan.model import RunPlan
+from engine.results import ERROR_CLASSES, error_class_name
 from engine.run.protocol import (
-    ERROR_CLASSES,
     ErrorSample,
     LatencyStats,
     PhaseTimings,

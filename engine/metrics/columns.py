@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.metrics.histogram import BUCKETS, MAX_US
 from engine.metrics.ring import ResultRing
-from engine.metrics.window import N_ERROR_CODES
+from engine.results import N_ERROR_CODES
 
 STATUS_SLOTS = 1000  # HTTP status 0..999; 0 (no response, or not a status) is not reported
 FOLD_EVERY = 8192  # results between folds: 64 KiB temporaries stay off mmap (0.85 MB)

@@ -28,16 +28,9 @@ from engine.metrics.columns import (
 )
 from engine.metrics.histogram import BUCKETS
 from engine.metrics.ring import ResultRing
-from engine.metrics.window import (
-    ERR_CHECK,
-    ERR_HTTP_STATUS,
-    N_ERROR_CODES,
-    RequestWindow,
-    WindowData,
-    error_class_name,
-)
+from engine.metrics.window import RequestWindow, WindowData
+from engine.results import ERR_CHECK, ERR_HTTP_STATUS, N_ERROR_CODES, Result, error_class_name
 from engine.run.protocol import ErrorSample
-from engine.transport.base import Result
 
 ERROR_SAMPLES_PER_WINDOW = 5
 _REDACT_CACHE = 256

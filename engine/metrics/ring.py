@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.metrics.window import error_class_name
+from engine.results import error_class_name
 
 # (field name, array typecode). Order is the CSV column order.
 COLUMNS: tuple[tuple[str, str], ...] = (

@@ -10,26 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.run.protocol import ERROR_CLASSES, ErrorSample
-
-# Error codes carried in windows and the ring buffer: 0 = no error, then 1..7 in the order of
-# ``engine.run.protocol.ERROR_CLASSES`` (engine.transport.base defines the same numbers).
-ERR_NONE = 0
-ERR_CONNECT = ERROR_CLASSES.index("connect") + 1
-ERR_TIMEOUT = ERROR_CLASSES.index("timeout") + 1
-ERR_TLS = ERROR_CLASSES.index("tls") + 1
-ERR_READ = ERROR_CLASSES.index("read") + 1
-ERR_PROTOCOL = ERROR_CLASSES.index("protocol") + 1
-ERR_HTTP_STATUS = ERROR_CLASSES.index("http_status") + 1
-ERR_CHECK = ERROR_CLASSES.index("check") + 1
-N_ERROR_CODES = len(ERROR_CLASSES) + 1
+from engine.run.protocol import ErrorSample
 
 Pairs = tuple[tuple[int, int], ...]
-
-
-def error_class_name(code: int) -> str:
-    """The error class for an error code ("" for 0 or an unknown code)."""
-    return ERROR_CLASSES[code - 1] if 0 < code <= len(ERROR_CLASSES) else ""
 
 
 @dataclass(frozen=True, slots=True)

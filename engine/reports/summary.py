@@ -19,8 +19,8 @@ from typing import Any
 
 from engine.plan.model import RunPlan
 from engine.redact import redact_text
+from engine.results import ERROR_CLASSES
 from engine.run.protocol import (
-    ERROR_CLASSES,
     ErrorSample,
     Finished,
     LatencyStats,

@@ -13,17 +13,6 @@ from engine.plan.model import RunPlan
 
 PROTOCOL_VERSION = 1
 
-# Error classes, in the order reports show them.
-ERROR_CLASSES: tuple[str, ...] = (
-    "connect",
-    "timeout",
-    "tls",
-    "read",
-    "protocol",
-    "http_status",
-    "check",
-)
-
 # --- commands: caller -> engine ------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ from engine.metrics.window import WindowData
 from engine.plan.model import RunPlan
 from engine.redact import redact_text
 from engine.run.worker_protocol import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow, share_of
-from engine.transport.base import make_client
+from engine.transport import make_client
 
 # gc: not disabled. Setup's objects are frozen out of the collector and young collections
 # run every 100,000 allocations (the hot path's results are tuples and records go into

@@ -1,8 +1,7 @@
-"""The transport contract: error codes, the per-request result tuple, the ``Client`` protocol.
+"""The transport contract: the ``Client`` protocol every client keeps, and what they share.
 
-A result is a plain tuple, not an object, so the hot path allocates nothing per request beyond
-what the tuple itself costs. The transport classifies transport faults only; HTTP statuses and
-checks are judged by the worker.
+A client hands each request's outcome over as an ``engine.results.Result`` tuple. The
+transport classifies transport faults only; HTTP statuses and checks are judged by the worker.
 """
 
 from __future__ import annotations
@@ -13,39 +12,12 @@ import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from engine.run.protocol import ERROR_CLASSES
-
-if TYPE_CHECKING:
-    from engine.plan.model import RunPlan
-
-ERR_NONE = 0
-ERR_CONNECT = ERROR_CLASSES.index("connect") + 1
-ERR_TIMEOUT = ERROR_CLASSES.index("timeout") + 1
-ERR_TLS = ERROR_CLASSES.index("tls") + 1
-ERR_READ = ERROR_CLASSES.index("read") + 1
-ERR_PROTOCOL = ERROR_CLASSES.index("protocol") + 1
-ERR_HTTP_STATUS = ERROR_CLASSES.index("http_status") + 1
-ERR_CHECK = ERROR_CLASSES.index("check") + 1
-
-# (status, error_code, message, bytes_in, bytes_out, connect_ns, tls_ns, ttfb_ns, body)
-Result = tuple[int, int, str, int, int, int, int, int, "bytes | None"]
+from engine.results import ERR_PROTOCOL, Result, error_result
 
 USER_AGENT = "deli-tui/0.1"
 CA_BUNDLE_ENV = "DELI_CA_BUNDLE"
-
-
-def error_class_name(code: int) -> str:
-    """The ``ERROR_CLASSES`` name for an error code ("" for ``ERR_NONE``)."""
-    if code <= 0 or code > len(ERROR_CLASSES):
-        return ""
-    return ERROR_CLASSES[code - 1]
-
-
-def error_result(code: int, message: str, bytes_out: int = 0, connect_ns: int = 0) -> Result:
-    """A result for a request that got no (complete) response."""
-    return (0, code, message, 0, bytes_out, connect_ns, 0, 0, None)
 
 
 # on_done(result, end_ns): end_ns is ``perf_counter_ns()`` when the response ended (stamped by
@@ -132,19 +104,3 @@ def make_ssl_context(
     if alpn:
         ctx.set_alpn_protocols(list(alpn))
     return ctx
-
-
-def make_client(plan: RunPlan, *, max_connections: int, ca_file: str | None = None) -> Client:
-    """The client a worker uses for ``plan``: httpx when asked, else the fast HTTP/2 or
-    HTTP/1.1 transport. ``ca_file`` (or ``$DELI_CA_BUNDLE``) adds a trusted CA."""
-    if plan.client == "httpx":
-        from engine.transport.httpx_client import HttpxClient
-
-        return HttpxClient(plan, max_connections=max_connections, ca_file=ca_file)
-    if plan.http2:
-        from engine.transport.http2 import Http2Client
-
-        return Http2Client(plan, max_streams=max_connections, ca_file=ca_file)
-    from engine.transport.http1 import Http1Client
-
-    return Http1Client(plan, max_connections=max_connections, ca_file=ca_file)

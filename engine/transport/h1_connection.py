@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from httptools import HttpParserError, HttpResponseParser
 
-from engine.transport.base import ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, OnResult, Result
+from engine.results import ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, Result
+from engine.transport.base import OnResult
 
 if TYPE_CHECKING:
     import ssl

@@ -18,7 +18,8 @@ import h2.errors
 import h2.events
 import h2.exceptions
 
-from engine.transport.base import ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, OnResult, Result
+from engine.results import ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, Result
+from engine.transport.base import OnResult
 from engine.transport.h2_state import new_client_state
 
 FIRST_SETTINGS_STREAMS = 100  # assumed until the server's SETTINGS arrive (RFC 9113 advice)

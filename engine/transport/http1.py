@@ -19,16 +19,8 @@ from functools import partial
 from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
-from engine.transport.base import (
-    ERR_READ,
-    ERR_TIMEOUT,
-    USER_AGENT,
-    OnResult,
-    Result,
-    error_result,
-    expire_waiter,
-    make_ssl_context,
-)
+from engine.results import ERR_READ, ERR_TIMEOUT, Result, error_result
+from engine.transport.base import USER_AGENT, OnResult, expire_waiter, make_ssl_context
 from engine.transport.h1_connection import Endpoint, H1Connection, RequestSpec
 from engine.transport.tls import ConnectFailed, open_connection
 

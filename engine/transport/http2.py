@@ -20,16 +20,8 @@ from typing import TYPE_CHECKING
 
 import h2.exceptions
 
-from engine.transport.base import (
-    ERR_PROTOCOL,
-    ERR_READ,
-    ERR_TIMEOUT,
-    USER_AGENT,
-    OnResult,
-    Result,
-    error_result,
-    make_ssl_context,
-)
+from engine.results import ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, Result, error_result
+from engine.transport.base import USER_AGENT, OnResult, make_ssl_context
 from engine.transport.h2_connection import H2Connection, H2Stream, PendingStart
 from engine.transport.tls import ConnectFailed, open_connection
 

@@ -15,17 +15,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from engine.transport.base import (
-    ERR_CONNECT,
-    ERR_PROTOCOL,
-    ERR_READ,
-    ERR_TIMEOUT,
-    ERR_TLS,
-    USER_AGENT,
-    Result,
-    TaskStarts,
-    make_ssl_context,
-)
+from engine.results import ERR_CONNECT, ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, ERR_TLS, Result
+from engine.transport.base import USER_AGENT, TaskStarts, make_ssl_context
 
 if TYPE_CHECKING:
     from engine.plan.model import RunPlan

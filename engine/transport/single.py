@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from engine.transport.base import USER_AGENT, error_class_name, make_ssl_context
+from engine.results import error_class_name
+from engine.transport.base import USER_AGENT, make_ssl_context
 from engine.transport.httpx_client import classify_httpx_error
 
 if TYPE_CHECKING:

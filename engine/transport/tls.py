@@ -14,13 +14,7 @@ from collections.abc import Callable
 from time import perf_counter_ns
 from typing import Any, TypeVar
 
-from engine.transport.base import (
-    ERR_CONNECT,
-    ERR_TIMEOUT,
-    ERR_TLS,
-    Result,
-    error_result,
-)
+from engine.results import ERR_CONNECT, ERR_TIMEOUT, ERR_TLS, Result, error_result
 
 P = TypeVar("P", bound=asyncio.Protocol)
 Addresses = dict[tuple[str, int], list[tuple[Any, ...]]]

@@ -7,8 +7,9 @@ import random
 
 from engine.metrics.aggregate import Aggregator
 from engine.metrics.recorder import WindowRecorder
-from engine.metrics.window import ERR_CONNECT, ERR_HTTP_STATUS, WindowData
+from engine.metrics.window import WindowData
 from engine.plan.model import LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.results import ERR_CONNECT, ERR_HTTP_STATUS
 
 NAMES = ("Get user", "List items")
 

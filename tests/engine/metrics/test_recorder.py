@@ -14,14 +14,9 @@ from engine.load.checks import compile_checks
 from engine.metrics.columns import FOLD_EVERY, buckets, micros
 from engine.metrics.histogram import MAX_US, bucket_index
 from engine.metrics.recorder import ERROR_SAMPLES_PER_WINDOW, WindowRecorder
-from engine.metrics.window import (
-    ERR_CHECK,
-    ERR_CONNECT,
-    ERR_HTTP_STATUS,
-    ERR_TIMEOUT,
-    WindowData,
-)
+from engine.metrics.window import WindowData
 from engine.plan.model import Check
+from engine.results import ERR_CHECK, ERR_CONNECT, ERR_HTTP_STATUS, ERR_TIMEOUT
 
 NAMES = ("Get user", "List items", "Post order")
 

@@ -17,7 +17,7 @@ from engine.metrics.ring import (
     bytes_per_result,
     write_results_csv,
 )
-from engine.metrics.window import ERR_CONNECT, ERR_TIMEOUT
+from engine.results import ERR_CONNECT, ERR_TIMEOUT
 
 
 def fill(ring: ResultRing, n: int, start: int = 0) -> None:

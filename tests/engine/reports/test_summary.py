@@ -11,9 +11,9 @@ import pytest
 
 from engine.metrics.aggregate import Aggregator
 from engine.metrics.recorder import WindowRecorder
-from engine.metrics.window import ERR_CONNECT, ERR_TIMEOUT
 from engine.plan.model import LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.reports import summary as report
+from engine.results import ERR_CONNECT, ERR_TIMEOUT
 from engine.run.protocol import Finished, Snapshot
 
 NAMES = ("Get user", "Post order")

@@ -19,10 +19,10 @@ from engine.metrics.histogram import percentile_us
 from engine.metrics.ring import ResultRing
 from engine.metrics.window import WindowData
 from engine.plan.model import Check, LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.results import ERR_CHECK, ERR_HTTP_STATUS, ERR_NONE, ERR_TIMEOUT
 from engine.run.protocol import Adjust, Stop
 from engine.run.worker import run_load, worker_main
 from engine.run.worker_protocol import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow
-from engine.transport.base import ERR_CHECK, ERR_HTTP_STATUS, ERR_NONE, ERR_TIMEOUT
 from tests.servers.asgi import RunningServer
 
 SAFETY_S = 30.0  # an upper bound on any single run, never a speed assertion

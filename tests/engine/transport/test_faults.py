@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from engine.plan.model import RunPlan
-from engine.transport import (
+from engine.results import (
     ERR_CONNECT,
     ERR_NONE,
     ERR_PROTOCOL,
@@ -21,8 +21,8 @@ from engine.transport import (
     ERR_TIMEOUT,
     ERR_TLS,
     error_class_name,
-    make_client,
 )
+from engine.transport import make_client
 from tests.servers.faults import FaultServer
 
 MakePlan = Callable[..., RunPlan]

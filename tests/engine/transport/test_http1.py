@@ -7,7 +7,8 @@ from collections.abc import Callable
 from time import perf_counter_ns
 
 from engine.plan.model import RunPlan
-from engine.transport import ERR_NONE, ERR_TIMEOUT, make_client
+from engine.results import ERR_NONE, ERR_TIMEOUT
+from engine.transport import make_client
 from engine.transport.http1 import Http1Client
 from tests.engine.transport.slot_waits import outcomes_past_the_slot_deadline
 from tests.servers.asgi import RunningServer

@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Callable
 
 from engine.plan.model import RunPlan
-from engine.transport import ERR_CONNECT, ERR_NONE, ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, make_client
+from engine.results import ERR_CONNECT, ERR_NONE, ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT
+from engine.transport import make_client
 from engine.transport.http2 import Http2Client
 from tests.engine.transport.slot_waits import outcomes_past_the_slot_deadline
 from tests.servers.asgi import RunningServer

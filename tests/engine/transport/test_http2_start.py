@@ -10,7 +10,8 @@ from collections.abc import Callable
 from time import perf_counter_ns
 
 from engine.plan.model import RunPlan
-from engine.transport import ERR_CONNECT, ERR_NONE, ERR_READ, ERR_TIMEOUT, Result, make_client
+from engine.results import ERR_CONNECT, ERR_NONE, ERR_READ, ERR_TIMEOUT, Result
+from engine.transport import make_client
 from engine.transport.http2 import Http2Client
 from tests.servers.asgi import RunningServer
 

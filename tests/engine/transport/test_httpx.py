@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Callable
 
 from engine.plan.model import RunPlan
-from engine.transport import ERR_NONE, ERR_TIMEOUT, make_client
+from engine.results import ERR_NONE, ERR_TIMEOUT
+from engine.transport import make_client
 from engine.transport.httpx_client import HttpxClient
 from tests.servers.asgi import RunningServer
 from tests.servers.faults import FaultServer
