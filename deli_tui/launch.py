@@ -10,15 +10,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from deli_tui.cli.exit_codes import ExitCode
+
 if TYPE_CHECKING:
     from textual.app import App
-
-EXIT_BAD_INPUT = 2
 
 
 def _fail(message: str) -> int:
     print(f"deli-tui: {message}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    return ExitCode.BAD_INPUT
 
 
 def tui_parser() -> argparse.ArgumentParser:

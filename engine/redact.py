@@ -7,7 +7,10 @@ by ``[redacted]``; free text loses known secret values and ``Authorization: ...`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from engine.run.protocol import ErrorSample, Finished
 
 REDACTED = "[redacted]"
 DEFAULT_REDACT: tuple[str, ...] = (
@@ -56,3 +59,19 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     text = _HEADER_FRAGMENT.sub(rf"\1\2{REDACTED}", text)
     text = _ASSIGNMENT.sub(rf"\1\2{REDACTED}", text)
     return _BEARER.sub(rf"\1\2{REDACTED}", text)
+
+
+def redact_finished(finished: Finished, secrets: Sequence[str]) -> Finished:
+    """``finished`` with its free text (target, reason, error samples) free of ``secrets``
+    and of header-like secret fragments; numbers are left alone."""
+    s = finished.snapshot
+
+    def clean(text: str) -> str:
+        return redact_text(text, secrets)
+
+    samples = tuple(
+        ErrorSample(e.elapsed_s, e.request, e.error_class, e.status, clean(e.message))
+        for e in s.recent_errors
+    )
+    snapshot = replace(s, target=clean(s.target), recent_errors=samples)
+    return replace(finished, snapshot=snapshot, reason=clean(finished.reason))

@@ -15,8 +15,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from deli_tui.cli.exit_codes import ExitCode
+
 SUBCOMMANDS = ("run", "attach", "import", "demo-server")
-EXIT_BAD_INPUT = 2
 
 
 def _demo_server_main(argv: Sequence[str]) -> int:
@@ -153,14 +154,14 @@ def _import_main(argv: Sequence[str]) -> int:
         message = _import_postman(args) if args.kind == "postman" else _import_curl(args)
     except _ImportRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except CollectionError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except OSError as exc:
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     print(message)
     return 0
 
@@ -190,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo_server_main(args[1:])
         return _tui_main(args)
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

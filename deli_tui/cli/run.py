@@ -20,13 +20,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from deli_tui.cli.exit_codes import ExitCode
 from engine.errors import CollectionError, Problem
 from engine.plan.model import RunPlan
 from engine.redact import redact_text
 from engine.run.process import EngineHandle
 from engine.run.protocol import EngineError, Finished, Log, Snapshot, Start, Stop
 
-EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 LIVE_LINE_EVERY_S = 1.0
 URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 ENGINE_START_TIMEOUT_S = 30.0
@@ -189,16 +189,17 @@ def _write_reports(
     ok = True
     writers: list[tuple[str, Callable[[], object]]] = []
     if args.json or args.junit:
-        from engine.reports import summary as report
+        from engine.reports.json_report import write_json
+        from engine.reports.junit_report import write_junit
 
         if args.json:
-            writers.append((args.json, lambda: report.write_json(args.json, plan, finished)))
+            writers.append((args.json, lambda: write_json(args.json, plan, finished)))
         if args.junit:
-            writers.append((args.junit, lambda: report.write_junit(args.junit, plan, finished)))
+            writers.append((args.junit, lambda: write_junit(args.junit, plan, finished)))
     if args.csv:
         writers.append((args.csv, lambda: _write_csv(args.csv, plan, finished)))
     if args.html:
-        from engine.reports.html import write_html
+        from engine.reports.html_report import write_html
 
         writers.append((args.html, lambda: write_html(args.html, plan, finished)))
     for path, write in writers:
@@ -211,7 +212,8 @@ def _write_reports(
 
 
 def _write_csv(path: str, plan: RunPlan, finished: Finished) -> None:
-    from engine.metrics.ring import ResultRing, write_results_csv
+    from engine.metrics.ring import ResultRing
+    from engine.reports.csv_report import write_results_csv
 
     rings = [ResultRing.from_columns(columns) for columns in finished.results]
     secrets = plan.redact_values
@@ -245,7 +247,7 @@ def run_plan_headless(
     except OSError as exc:
         stops.restore()
         say(f"error: cannot start the engine: {exc}", err)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     try:
         engine.send(Start(plan))
         if args.listen:
@@ -289,19 +291,19 @@ def run_plan_headless(
         stops.restore()
     if finished is None:
         if latest is None:
-            return EXIT_INTERRUPTED if stops.signum == signal.SIGINT else EXIT_FAILED
+            return ExitCode.INTERRUPTED if stops.signum == signal.SIGINT else ExitCode.FAILED
         # The summary of what was measured up to the last snapshot, marked as failed.
         finished = Finished(latest, False, "the engine process ended unexpectedly")
-    from engine.reports.summary import redact_finished
+    from engine.redact import redact_finished
 
     finished = redact_finished(finished, secrets)
     reports_ok = _write_reports(args, plan, finished, err)
     say(_summary_table(plan, finished), out)
     if stops.signum is not None:
-        return EXIT_INTERRUPTED if stops.signum == signal.SIGINT else 128 + stops.signum
+        return ExitCode.INTERRUPTED if stops.signum == signal.SIGINT else 128 + stops.signum
     if not finished.passed or failed_engine or not reports_ok:
-        return EXIT_FAILED
-    return EXIT_PASSED
+        return ExitCode.FAILED
+    return ExitCode.PASSED
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -311,18 +313,18 @@ def run_from_args(args: argparse.Namespace) -> int:
         plan = build_plan_from_args(args)
     except BadArgument as exc:
         say(f"error: {exc}", err)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except CollectionError as exc:
         _print_problems(exc.problems, err)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except FileNotFoundError as exc:
         say(f"error: {exc.filename or args.path}: no such file or directory", err)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     reports = (("--json", args.json), ("--junit", args.junit), ("--csv", args.csv))
     for option, value in (*reports, ("--html", args.html)):
         if value and not Path(value).resolve().parent.is_dir():
             say(f"error: {option} {value}: the directory does not exist", err)
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
     if args.listen:
         from engine.run.listen import claim_socket_path
 
@@ -330,5 +332,5 @@ def run_from_args(args: argparse.Namespace) -> int:
             claim_socket_path(Path(args.listen))
         except OSError as exc:
             say(f"error: --listen {args.listen}: {exc}", err)
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
     return run_plan_headless(plan, args)

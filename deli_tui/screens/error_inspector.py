@@ -9,8 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from deli_tui.widgets.units import format_duration
 from engine.run.protocol import ErrorSample
+from engine.units import format_elapsed
 
 
 class ErrorInspector(ModalScreen[None]):
@@ -56,7 +56,7 @@ class ErrorInspector(ModalScreen[None]):
         for sample in self.samples:
             status = str(sample.status) if sample.status else "-"
             table.add_row(
-                format_duration(sample.elapsed_s),
+                format_elapsed(sample.elapsed_s),
                 Text(sample.request),
                 sample.error_class,
                 status,

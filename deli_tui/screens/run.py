@@ -50,9 +50,9 @@ from deli_tui.widgets import (
     StatusCodes,
     ThroughputChart,
 )
-from deli_tui.widgets.units import format_count, format_duration, format_ms, format_rate
 from engine.plan.model import RunPlan
 from engine.run.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
+from engine.units import format_count, format_elapsed, format_ms, format_rate
 
 ADJUST_STEP = 0.1  # +/- changes users or rate by 10% (at least 1)
 
@@ -302,7 +302,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         if self.runs_dir is None or self.attached:
             return
         try:
-            from engine.reports.summary import write_json
+            from engine.reports.json_report import write_json
 
             self.runs_dir.mkdir(parents=True, exist_ok=True)
             path = self.runs_dir / run_file_name(finished.snapshot.scenario)
@@ -319,7 +319,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         s = finished.snapshot
         verdict = "PASSED" if finished.passed else "FAILED"
         line = (
-            f"{verdict} ({finished.reason}) in {format_duration(s.elapsed_s)}: "
+            f"{verdict} ({finished.reason}) in {format_elapsed(s.elapsed_s)}: "
             f"{format_count(s.requests)} requests, {format_rate(s.mean_rps)} req/s, "
             f"p99 {format_ms(s.latency.p99_ms)}, errors {s.error_rate:.1%}"
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 
 from deli_tui.widgets.snapshot_text import SnapshotText
-from deli_tui.widgets.units import format_count
 from engine.results import ERROR_CLASSES
 from engine.run.protocol import ErrorSample, Snapshot
+from engine.units import format_count
 
 
 def latest_by_class(samples: tuple[ErrorSample, ...]) -> dict[str, ErrorSample]:

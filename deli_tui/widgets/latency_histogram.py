@@ -18,9 +18,9 @@ from textual.widget import Widget
 
 from deli_tui.widgets.line_refresh import refresh_changed_lines
 from deli_tui.widgets.style_memo import StyleMemo
-from deli_tui.widgets.units import format_count, format_us
 from engine.metrics.histogram import bucket_value
 from engine.run.protocol import Snapshot
+from engine.units import format_count, format_us
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 _GRID = 10  # row edges snap to 10 steps per decade, so the axis holds still between frames

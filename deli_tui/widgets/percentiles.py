@@ -12,8 +12,8 @@ from rich.style import Style
 from rich.text import Text
 
 from deli_tui.widgets.snapshot_text import SnapshotText
-from deli_tui.widgets.units import format_ms
 from engine.run.protocol import LatencyStats, Snapshot, ThresholdResult
+from engine.units import format_ms
 
 ROWS: tuple[tuple[str, str], ...] = (
     ("p50", "p50_ms"),

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from rich.text import Text
 
 from deli_tui.widgets.snapshot_text import SnapshotText
-from deli_tui.widgets.units import format_count, format_ms, format_rate
 from engine.run.protocol import RequestStats, Snapshot
+from engine.units import format_count, format_ms, format_rate
 
 SORT_KEYS: dict[str, Callable[[RequestStats], float | str]] = {
     "name": lambda r: r.name,

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Static, TabbedContent, TabPane, TextArea
 
 from deli_tui.widgets.request_editor import set_text_language
+from engine.units import format_bytes, format_ms
 
 MAX_BODY_SHOWN = 512 * 1024
 
@@ -23,15 +24,6 @@ class CheckOutcome:
     description: str
     passed: bool
     detail: str = ""
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 def pretty_body(body: bytes, content_type: str) -> tuple[str, str | None]:
@@ -49,7 +41,9 @@ def pretty_body(body: bytes, content_type: str) -> tuple[str, str | None]:
         except ValueError:
             pass
     if cut:
-        text += f"\n... ({human_size(len(body))} in all, first {human_size(MAX_BODY_SHOWN)} shown)"
+        text += (
+            f"\n... ({format_bytes(len(body))} in all, first {format_bytes(MAX_BODY_SHOWN)} shown)"
+        )
     return text, None
 
 
@@ -89,7 +83,7 @@ class ResponseView(Vertical):
         summary = Text()
         style = "bold green" if status < 400 else "bold red"
         summary.append(f"{status} {reason}".strip(), style=style)
-        summary.append(f"  {http_version}  {elapsed_ms:.1f} ms  {human_size(size)}")
+        summary.append(f"  {http_version}  {format_ms(elapsed_ms)}  {format_bytes(size)}")
         if checks:
             failed = sum(1 for c in checks if not c.passed)
             if failed:

@@ -5,14 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from deli_tui.widgets.snapshot_text import SnapshotText
-from deli_tui.widgets.units import (
-    format_bytes,
-    format_count,
-    format_duration,
-    format_ms,
-    format_rate,
-)
 from engine.run.protocol import Snapshot
+from engine.units import format_bytes, format_count, format_elapsed, format_ms, format_rate
 
 
 def progress_cells(elapsed_s: float, planned_s: float, width: int) -> tuple[int, int]:
@@ -62,8 +56,8 @@ class RunHeader(SnapshotText):
         text.append(f"[{s.phase}] {s.model} model")
         text.append("\n")
         stage = f"stage {s.stage_index + 1} {s.stage_label}".rstrip()
-        planned = format_duration(s.planned_s) if s.planned_s > 0 else "?"
-        suffix = f" {format_duration(s.elapsed_s)} / {planned}  {stage}"
+        planned = format_elapsed(s.planned_s) if s.planned_s > 0 else "?"
+        suffix = f" {format_elapsed(s.elapsed_s)} / {planned}  {stage}"
         filled, empty = progress_cells(s.elapsed_s, s.planned_s, width - len(suffix))
         text.append("━" * filled, self._styles.component("run-header--bar"))
         text.append("─" * empty, self._styles.component("run-header--rest"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from deli_tui.widgets.snapshot_text import SnapshotText
-from deli_tui.widgets.units import format_count
 from engine.run.protocol import Snapshot
+from engine.units import format_count
 
 
 class StatusCodes(SnapshotText):

@@ -10,8 +10,8 @@ from textual.widget import Widget
 
 from deli_tui.widgets.line_refresh import refresh_changed_lines
 from deli_tui.widgets.style_memo import StyleMemo
-from deli_tui.widgets.units import format_ms, format_rate
 from engine.run.protocol import Snapshot
+from engine.units import format_ms, format_rate
 
 _LEVELS = " ▁▂▃▄▅▆▇█"
 _AXIS_W = 7

@@ -8,7 +8,7 @@ import yaml
 
 from engine.collection.model import MISSING, Collection, RequestDef, ScenarioDef
 from engine.durations import exact_duration_text
-from engine.load.checks import JsonNull
+from engine.jsonpath import JsonNull
 
 
 class _Dumper(yaml.SafeDumper):

@@ -18,7 +18,7 @@ from engine.collection.nodes import (
     type_name,
 )
 from engine.errors import ProblemList
-from engine.load.checks import parse_json_path
+from engine.jsonpath import parse_json_path
 
 REQUEST_KEYS = (
     "name",

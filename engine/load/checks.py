@@ -7,73 +7,12 @@ keep the body at all. JSON paths are parsed once and cached.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
-from enum import Enum
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
+from engine.jsonpath import ABSENT, JsonNull, parse_json_path, walk
 from engine.plan.model import Check
-
-JsonStep = str | int
-_STEP = re.compile(
-    r"""\.(?P<name>[A-Za-z_$@][\w$@-]*)"""
-    r"""|\[(?P<index>-?\d+)\]"""
-    r"""|\[(?P<quote>['"])(?P<key>(?:(?!(?P=quote)).)*)(?P=quote)\]"""
-)
-
-
-class JsonNull(Enum):
-    """``equals: null`` in a check; ``None`` already means "the path exists"."""
-
-    NULL = "null"
-
-    def __repr__(self) -> str:
-        return "null"
-
-
-class _Absent(Enum):
-    ABSENT = "absent"
-
-
-_ABSENT = _Absent.ABSENT
-
-
-@lru_cache(maxsize=512)
-def parse_json_path(path: str) -> tuple[JsonStep, ...]:
-    """Steps of ``$.a.b[0]`` / ``$['a key'][1]``; raises ValueError naming the bad part."""
-    if not isinstance(path, str) or not path.startswith("$"):
-        raise ValueError(f"JSON path {path!r} must start with '$', e.g. $.data.items[0].id")
-    steps: list[JsonStep] = []
-    pos = 1
-    while pos < len(path):
-        m = _STEP.match(path, pos)
-        if m is None:
-            raise ValueError(
-                f"JSON path {path!r}: cannot read {path[pos:]!r}; use .name, [0] or ['key']"
-            )
-        if m["name"] is not None:
-            steps.append(m["name"])
-        elif m["index"] is not None:
-            steps.append(int(m["index"]))
-        else:
-            steps.append(m["key"])
-        pos = m.end()
-    return tuple(steps)
-
-
-def _walk(doc: Any, steps: tuple[JsonStep, ...]) -> Any:
-    node = doc
-    for step in steps:
-        if isinstance(step, int):
-            if not isinstance(node, list) or not -len(node) <= step < len(node):
-                return _ABSENT
-            node = node[step]
-        else:
-            if not isinstance(node, dict) or step not in node:
-                return _ABSENT
-            node = node[step]
-    return node
 
 
 def _same(actual: Any, expected: Any) -> bool:
@@ -160,7 +99,7 @@ def run_checks(checks: tuple[Check, ...], status: int, body: bytes | None) -> st
     """The first failing check's message, or None when all pass."""
     if not checks:
         return None
-    doc: Any = _ABSENT
+    doc: Any = ABSENT
     for check in checks:
         kind = check.kind
         if kind == "status":
@@ -174,7 +113,7 @@ def run_checks(checks: tuple[Check, ...], status: int, body: bytes | None) -> st
             if needle.encode() not in body:
                 return f"body does not contain {needle!r}"
         else:
-            if doc is _ABSENT:
+            if doc is ABSENT:
                 if not body:
                     return f"{check.path}: the body is empty, not JSON"
                 try:
@@ -185,8 +124,8 @@ def run_checks(checks: tuple[Check, ...], status: int, body: bytes | None) -> st
                 steps = parse_json_path(check.path)
             except ValueError as exc:
                 return str(exc)
-            actual = _walk(doc, steps)
-            if actual is _ABSENT:
+            actual = walk(doc, steps)
+            if actual is ABSENT:
                 return f"{check.path} not found in the JSON body"
             if check.expected is not None and not _same(actual, check.expected):
                 shown = json.dumps(actual)

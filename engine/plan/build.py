@@ -26,7 +26,7 @@ from engine.collection.variables import (
 )
 from engine.durations import parse_think_time
 from engine.errors import CollectionError, Problem
-from engine.load.checks import JsonNull
+from engine.jsonpath import JsonNull
 from engine.plan.model import Check, LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.redact import DEFAULT_REDACT, is_sensitive_header, redact_text
 

@@ -7,7 +7,8 @@ import json
 import httpx
 import pytest
 
-from engine.load.checks import JsonNull, compile_checks, needs_body, parse_json_path, run_checks
+from engine.jsonpath import JsonNull, parse_json_path
+from engine.load.checks import compile_checks, needs_body, run_checks
 from engine.plan.model import Check
 
 DOC = json.dumps({"id": 42, "tags": ["load", "test"], "nested": {"ok": True, "n": 3}}).encode()

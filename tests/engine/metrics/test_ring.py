@@ -10,13 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.metrics.ring import (
-    CSV_HEADER,
-    TABLE_FULL,
-    ResultRing,
-    bytes_per_result,
-    write_results_csv,
-)
+from engine.metrics.ring import TABLE_FULL, ResultRing, bytes_per_result
+from engine.reports.csv_report import CSV_HEADER, write_results_csv
 from engine.results import ERR_CONNECT, ERR_TIMEOUT
 
 
@@ -141,7 +136,7 @@ def test_csv_is_written_with_names_and_parses_back(tmp_path: Path) -> None:
     ring = ResultRing(100)
     fill(ring, 25)
     path = tmp_path / "results.csv"
-    assert ring.write_csv(path, ["Get user", "List items", "Post, order"]) == 25
+    assert write_results_csv(path, [ring], ["Get user", "List items", "Post, order"]) == 25
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert tuple(rows[0]) == CSV_HEADER

@@ -12,7 +12,8 @@ from engine.collection.loader import load_collection
 from engine.collection.model import ScenarioDef
 from engine.collection.variables import build_scope, read_env_file
 from engine.errors import CollectionError
-from engine.load.checks import JsonNull, run_checks
+from engine.jsonpath import JsonNull
+from engine.load.checks import run_checks
 from engine.plan.build import (
     PlanOverrides,
     build_plan,

@@ -12,7 +12,7 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
-from engine.reports.html import histogram_bins, html_report, write_html
+from engine.reports.html_report import histogram_bins, html_report, write_html
 from engine.run.protocol import ErrorSample
 from tests.engine.reports.test_summary import NAMES, known_run, make_plan
 from tests.servers.asgi import RunningServer

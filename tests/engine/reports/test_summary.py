@@ -12,7 +12,9 @@ import pytest
 from engine.metrics.aggregate import Aggregator
 from engine.metrics.recorder import WindowRecorder
 from engine.plan.model import LoadProfile, PreparedRequest, RunPlan, Stage
-from engine.reports import summary as report
+from engine.reports.json_report import summary_dict, write_json
+from engine.reports.junit_report import junit_xml, write_junit
+from engine.reports.summary import summary_table
 from engine.results import ERR_CONNECT, ERR_TIMEOUT
 from engine.run.protocol import Finished, Snapshot
 
@@ -68,7 +70,7 @@ def test_json_summary_has_the_documented_keys_and_values(tmp_path: Path) -> None
     snap = known_run()
     path = tmp_path / "out" / "summary.json"
     path.parent.mkdir()
-    report.write_json(path, snap, False, "completed")
+    write_json(path, snap, False, "completed")
     data = json.loads(path.read_text())
     assert data["requests"] == 100 and data["rps"] == 100.0 and data["duration_s"] == 1.0
     lat = data["latency_ms"]
@@ -104,7 +106,7 @@ def test_json_summary_has_the_documented_keys_and_values(tmp_path: Path) -> None
 
 
 def test_open_model_json_carries_service_time_and_scheduler_lag() -> None:
-    data = report.summary_dict(known_run("open"), True)
+    data = summary_dict(known_run("open"), True)
     assert data["model"] == "open"
     assert abs(data["scheduler_lag_ms"]["p50"] - 1.0) < 0.01
     assert data["scheduler_lag_ms"]["max"] >= 1.0
@@ -113,14 +115,14 @@ def test_open_model_json_carries_service_time_and_scheduler_lag() -> None:
 def test_plan_and_finished_form_writes_the_same_json(tmp_path: Path) -> None:
     snap = known_run()
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    report.write_json(a, snap, False, "completed")
-    report.write_json(b, make_plan(), Finished(snap, False, "completed"))
+    write_json(a, snap, False, "completed")
+    write_json(b, make_plan(), Finished(snap, False, "completed"))
     assert json.loads(a.read_text()) == json.loads(b.read_text())
 
 
 def test_junit_has_one_testcase_per_threshold_and_parses(tmp_path: Path) -> None:
     path = tmp_path / "junit.xml"
-    report.write_junit(path, known_run(), False)
+    write_junit(path, known_run(), False)
     root = ET.parse(path).getroot()
     assert root.tag == "testsuites"
     suite = root.find("testsuite")
@@ -138,13 +140,13 @@ def test_junit_has_one_testcase_per_threshold_and_parses(tmp_path: Path) -> None
 
 def test_junit_without_thresholds_has_one_case_for_the_run() -> None:
     snap = known_run()
-    root = ET.fromstring(report.junit_xml(replace(snap, thresholds=()), True))
+    root = ET.fromstring(junit_xml(replace(snap, thresholds=()), True))
     cases = root.findall("testsuite/testcase")
     assert len(cases) == 1 and cases[0].find("failure") is None
 
 
 def test_summary_table_shows_thresholds_with_marks_and_aligned_columns() -> None:
-    text = report.summary_table(known_run(), False, "completed", marks=("PASS", "FAIL", "----"))
+    text = summary_table(known_run(), False, "completed", marks=("PASS", "FAIL", "----"))
     lines = text.splitlines()
     assert any("PASS p95 < 300ms" in line for line in lines)
     assert any("FAIL error_rate < 1%" in line and "2.00%" in line for line in lines)
@@ -159,5 +161,5 @@ def test_summary_table_shows_thresholds_with_marks_and_aligned_columns() -> None
     rows = [line for line in lines if line.strip().startswith(NAMES)]
     assert len(rows) == 2
     assert {len(r) for r in rows} == {len(header)}  # right-aligned columns end together
-    same = report.summary_table(make_plan(), Finished(known_run(), False, "completed"))
+    same = summary_table(make_plan(), Finished(known_run(), False, "completed"))
     assert "demo / smoke" in same and "completed" in same

@@ -14,16 +14,10 @@ from html import escape
 
 from engine.metrics.histogram import bucket_bounds
 from engine.plan.model import RunPlan
-from engine.reports.summary import (
-    _ordered_errors,
-    _threshold_value,
-    _unpack,
-    _write_atomic,
-    format_bytes,
-    format_ms,
-    request_cells,
-)
+from engine.reports.cells import ordered_errors, request_cells, threshold_value, unpack_run
+from engine.reports.files import write_atomic
 from engine.run.protocol import Finished, LatencyStats, Snapshot
+from engine.units import format_bytes, format_ms, format_percent, format_rate
 
 HIST_BINS = 48
 CHART_W, CHART_H = 720, 200
@@ -70,10 +64,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], raw_last: bool 
 
 def _card(label: str, value: str) -> str:
     return f'<div class="card"><b>{_e(value)}</b><span>{_e(label)}</span></div>'
-
-
-def _percent(part: int, whole: int) -> str:
-    return f"{part * 100.0 / whole:.2f}%" if whole else "-"
 
 
 def histogram_bins(
@@ -212,7 +202,7 @@ def _thresholds(s: Snapshot) -> str:
         mark = "pass" if t.passed else ("no data" if t.passed is None else "FAIL")
         cls = "ok" if t.passed else ("na" if t.passed is None else "bad")
         rows.append(
-            f'<tr><td>{_e(t.expr)}</td><td>{_e(_threshold_value(t))}</td><td class="{cls}">'
+            f'<tr><td>{_e(t.expr)}</td><td>{_e(threshold_value(t))}</td><td class="{cls}">'
             f"{mark}</td></tr>"
         )
     return (
@@ -226,7 +216,7 @@ def _errors(s: Snapshot) -> str:
         return '<p class="ok">no errors</p>'
     counts = _table(
         ("error class", "count", "share of requests"),
-        [(name, str(n), _percent(n, s.requests)) for name, n in _ordered_errors(s.errors)],
+        [(name, str(n), format_percent(n, s.requests)) for name, n in ordered_errors(s.errors)],
     )
     if not s.recent_errors:
         return counts
@@ -249,9 +239,9 @@ def html_report(snapshot: Snapshot, passed: bool, reason: str = "", window_s: fl
     duration = s.elapsed_s if s.elapsed_s > 0 else 0.0
     cards = [
         ("requests", str(s.requests)),
-        ("req/s (mean)", f"{s.mean_rps:.1f}"),
-        ("successes", f"{s.successes} ({_percent(s.successes, s.requests)})"),
-        ("errors", f"{s.error_count} ({_percent(s.error_count, s.requests)})"),
+        ("req/s (mean)", format_rate(s.mean_rps)),
+        ("successes", f"{s.successes} ({format_percent(s.successes, s.requests)})"),
+        ("errors", f"{s.error_count} ({format_percent(s.error_count, s.requests)})"),
         ("p50", format_ms(s.latency.p50_ms)),
         ("p95", format_ms(s.latency.p95_ms)),
         ("p99", format_ms(s.latency.p99_ms)),
@@ -271,7 +261,7 @@ def html_report(snapshot: Snapshot, passed: bool, reason: str = "", window_s: fl
         ]
     statuses = _table(
         ("status", "count", "share"),
-        [(str(code), str(n), _percent(n, s.requests)) for code, n in s.status_codes],
+        [(str(code), str(n), format_percent(n, s.requests)) for code, n in s.status_codes],
     )
     per_request = _table(
         ("request", "requests", "req/s", "errors", "p50", "p95", "p99", "max", "statuses"),
@@ -316,6 +306,6 @@ def write_html(
     path: str, snapshot: Snapshot | RunPlan, passed: bool | Finished, reason: str = ""
 ) -> None:
     """Write the HTML report atomically. Also accepts ``(path, plan, finished)``."""
-    snap, ok, why = _unpack(snapshot, passed, reason)
+    snap, ok, why = unpack_run(snapshot, passed, reason)
     window_s = snapshot.window_s if isinstance(snapshot, RunPlan) else 0.5
-    _write_atomic(path, html_report(snap, ok, why, window_s))
+    write_atomic(path, html_report(snap, ok, why, window_s))

@@ -1,0 +1,61 @@
+"""What every report shows the same way: a request's row, a threshold's measured value, the
+error classes in order. The summary table and the HTML report both build from these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from engine.plan.model import RunPlan
+from engine.results import ERROR_CLASSES
+from engine.run.protocol import Finished, RequestStats, Snapshot, ThresholdResult
+from engine.units import format_ms, format_percent, format_rate
+
+
+def unpack_run(
+    first: Snapshot | RunPlan, second: bool | Finished, reason: str
+) -> tuple[Snapshot, bool, str]:
+    """Accept ``(snapshot, passed, reason)`` or ``(plan, finished)``: the same report."""
+    if isinstance(first, Snapshot) and isinstance(second, bool):
+        return first, second, reason
+    if isinstance(second, Finished):
+        return second.snapshot, second.passed, reason or second.reason
+    raise TypeError("expected (snapshot, passed, reason) or (plan, finished)")
+
+
+def request_cells(r: RequestStats) -> tuple[str, ...]:
+    """One request's row of the per-request tables (summary and HTML): name, requests,
+    req/s, errors, p50, p95, p99, max."""
+    lat = r.latency
+    return (
+        r.name,
+        str(r.requests),
+        format_rate(r.rps),
+        str(r.errors),
+        format_ms(lat.p50_ms),
+        format_ms(lat.p95_ms),
+        format_ms(lat.p99_ms),
+        format_ms(lat.max_ms),
+    )
+
+
+def threshold_value(t: ThresholdResult) -> str:
+    if t.value is None:
+        return "no data"
+    try:
+        from engine.thresholds import LATENCY_METRICS, parse_threshold
+
+        metric = parse_threshold(t.expr).metric
+    except (ImportError, ValueError):
+        return f"{t.value:g}"
+    if metric in LATENCY_METRICS:
+        return format_ms(t.value)
+    if metric == "error_rate":
+        return format_percent(t.value, 1.0)
+    if metric == "rps":
+        return f"{format_rate(t.value)}/s"
+    return f"{t.value:.0f}"
+
+
+def ordered_errors(errors: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    order = {name: i for i, name in enumerate(ERROR_CLASSES)}
+    return sorted(errors, key=lambda e: order.get(e[0], len(order)))

@@ -1,0 +1,95 @@
+"""The JSON report (``--json``, and the run saved in ``.deli/runs/``): the run as plain data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from engine.plan.model import RunPlan
+from engine.reports.cells import unpack_run
+from engine.reports.files import write_atomic
+from engine.run.protocol import Finished, LatencyStats, Snapshot
+
+REPORT_VERSION = 1
+
+
+def _ms(value: float) -> float:
+    return round(value, 3)
+
+
+def _latency_dict(stats: LatencyStats) -> dict[str, float]:
+    return {key: _ms(value) for key, value in stats.as_dict().items()}
+
+
+def _unique_names(names: Iterable[str]) -> list[str]:
+    """Request names as JSON keys: a repeated name gets " (2)", " (3)"..."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        n = seen.get(name, 0) + 1
+        seen[name] = n
+        out.append(name if n == 1 else f"{name} ({n})")
+    return out
+
+
+def summary_dict(snapshot: Snapshot, passed: bool, reason: str = "") -> dict[str, Any]:
+    """The run as plain JSON-ready data (the ``--json`` document)."""
+    s = snapshot
+    open_model = s.model == "open"
+    return {
+        "version": REPORT_VERSION,
+        "collection": s.collection,
+        "scenario": s.scenario,
+        "target": s.target,
+        "model": s.model,
+        "passed": passed,
+        "reason": reason,
+        "duration_s": round(s.elapsed_s, 3),
+        "planned_s": round(s.planned_s, 3),
+        "requests": s.requests,
+        "successes": s.successes,
+        "rps": round(s.mean_rps, 3),
+        "error_rate": round(s.error_rate, 6),
+        "latency_ms": _latency_dict(s.latency),
+        "service_latency_ms": _latency_dict(s.service_latency),
+        "scheduler_lag_ms": _latency_dict(s.scheduler_lag_ms) if open_model else None,
+        "status_codes": {str(code): n for code, n in s.status_codes},
+        "errors": {name: n for name, n in s.errors},
+        "skipped": s.skipped,
+        "bytes_in": s.bytes_in,
+        "bytes_out": s.bytes_out,
+        "phases": {
+            "connect_mean_ms": _ms(s.phases.connect_mean_ms),
+            "connect_p99_ms": _ms(s.phases.connect_p99_ms),
+            "tls_mean_ms": _ms(s.phases.tls_mean_ms),
+            "tls_p99_ms": _ms(s.phases.tls_p99_ms),
+            "ttfb_mean_ms": _ms(s.phases.ttfb_mean_ms),
+            "ttfb_p99_ms": _ms(s.phases.ttfb_p99_ms),
+            "new_connections": s.phases.new_connections,
+        },
+        "per_request": {
+            key: {
+                "requests": r.requests,
+                "rps": round(r.rps, 3),
+                "errors": r.errors,
+                "latency_ms": _latency_dict(r.latency),
+                "status_codes": {str(code): n for code, n in r.status_codes},
+            }
+            for key, r in zip(
+                _unique_names(r.name for r in s.per_request), s.per_request, strict=True
+            )
+        },
+        "thresholds": [
+            {"expr": t.expr, "value": t.value, "passed": t.passed} for t in s.thresholds
+        ],
+    }
+
+
+def write_json(
+    path: str | Path, snapshot: Snapshot | RunPlan, passed: bool | Finished, reason: str = ""
+) -> None:
+    """Write the JSON summary atomically. Also accepts ``(path, plan, finished)``."""
+    snap, ok, why = unpack_run(snapshot, passed, reason)
+    write_atomic(path, json.dumps(summary_dict(snap, ok, why), indent=2) + "\n")
