@@ -20,21 +20,14 @@ from textual.widget import Widget
 from deli_tui.screens.collection import CollectionScreen
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.screens.help import HelpScreen, HelpSection
+from deli_tui.screens.run import RunScreen
 from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.widgets.collection_tree import CollectionTree
 from deli_tui.widgets.scenario_list import ScenarioList
 from deli_tui.workspace import Workspace, non_local_hosts
 from engine.collection.model import ScenarioDef
 from engine.errors import CollectionError
-
-
-def run_screen_class() -> Any:
-    """The run dashboard class, or None when it cannot be imported."""
-    try:
-        from deli_tui.screens.run import RunScreen
-    except ImportError:
-        return None
-    return RunScreen
+from engine.plan.model import RunPlan
 
 
 class KeyActions(Provider):
@@ -116,18 +109,15 @@ class DeliApp(App[int]):
             self.call_after_refresh(self.start_run, self.run_scenario)
 
     def help_sections(self) -> list[HelpSection]:
-        sections: list[HelpSection] = [
+        return [
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "", "Command palette")]),
             ("Requests screen", CollectionScreen.BINDINGS),
             ("Request tree (when focused)", CollectionTree.BINDINGS),
             ("Scenarios screen", ScenarioScreen.BINDINGS),
             ("Scenario list (when focused)", ScenarioList.BINDINGS),
+            ("Run dashboard", RunScreen.BINDINGS),
+            ("Dialogs", [*ChoiceScreen.BINDINGS, *TextPromptScreen.BINDINGS]),
         ]
-        run_screen = run_screen_class()
-        if run_screen is not None:
-            sections.append(("Run dashboard", run_screen.BINDINGS))
-        sections.append(("Dialogs", [*ChoiceScreen.BINDINGS, *TextPromptScreen.BINDINGS]))
-        return sections
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -153,6 +143,9 @@ class DeliApp(App[int]):
         )
         dialog.id = "quit"
         self.push_screen(dialog, lambda answer: self.exit(0) if answer == "quit" else None)
+
+    def on_scenario_screen_run_requested(self, message: ScenarioScreen.RunRequested) -> None:
+        self.start_run(message.scenario, message.draft)
 
     def start_run(self, scenario_name: str | None, draft: ScenarioDef | None = None) -> None:
         """Build the plan and open the run dashboard; asks first if a target is not local."""
@@ -185,12 +178,8 @@ class DeliApp(App[int]):
             return
         self._open_run(plan)
 
-    def _open_run(self, plan: Any) -> None:
-        run_screen = run_screen_class()
-        if run_screen is None:
-            self.notify("The run dashboard is not available in this build", severity="error")
-            return
-        self.push_screen(run_screen.for_plan(plan, runs_dir=self.workspace.runs_dir))
+    def _open_run(self, plan: RunPlan) -> None:
+        self.push_screen(RunScreen.for_plan(plan, runs_dir=self.workspace.runs_dir))
 
 
 def open_workspace(root: Path, env_file: Path | None, base_url: str | None) -> Workspace:

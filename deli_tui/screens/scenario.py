@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 from textual.widgets.option_list import Option
@@ -38,6 +39,14 @@ class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
         Binding("ctrl+n", "new", "New scenario", id="scenarios.new"),
         Binding("ctrl+t", "focus_list", "List", id="scenarios.focus_list"),
     ]
+
+    class RunRequested(Message):
+        """The user asked to run ``scenario``; ``draft`` is its unsaved version, if edited."""
+
+        def __init__(self, scenario: str, draft: ScenarioDef | None) -> None:
+            super().__init__()
+            self.scenario = scenario
+            self.draft = draft
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(id="scenario-screen")
@@ -397,4 +406,4 @@ class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
         if scenario is None:
             return
         draft = scenario if self.current in self.drafts else None
-        self.app.start_run(scenario.name, draft)  # type: ignore[attr-defined]
+        self.post_message(self.RunRequested(scenario.name, draft))

@@ -138,3 +138,25 @@ def test_a_base_url_override_shapes_plans_but_is_never_saved(collection_dir):
     smoke = workspace.collection.scenarios["smoke"]
     workspace.save_scenario(smoke)
     assert "base_url: http://127.0.0.1:9" in (collection_dir / "collection.yaml").read_text()
+
+
+async def test_run_key_runs_the_unsaved_edit_of_the_scenario(tmp_path, demo_server, make_app):
+    from deli_tui.screens.run import RunScreen
+
+    root = write_collection(tmp_path / "shop", demo_server.url)
+    before = (root / "collection.yaml").read_text()
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scenarios(pilot)
+        await replace_field(pilot, screen, "users", "3")
+        assert "smoke" in screen.drafts
+        await pilot.press("ctrl+r")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            run = app.screen
+            if isinstance(run, RunScreen) and run.snapshot and run.snapshot.target_users:
+                break
+        assert isinstance(run, RunScreen) and run.snapshot is not None
+        assert run.snapshot.target_users == 3  # the edit, not the saved 2 users
+        await pilot.press("s")
+    assert (root / "collection.yaml").read_text() == before
