@@ -11,21 +11,15 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
 from engine.run import protocol
 
-
-class EngineLink(Protocol):
-    """What both ``EngineHandle`` and ``AttachHandle`` offer."""
-
-    def send(self, command: protocol.Command) -> None: ...
-    def poll(self, timeout: float = 0.0) -> bool: ...
-    def recv(self) -> protocol.Message: ...
-    def close(self, timeout: float = 5.0) -> None: ...
+if TYPE_CHECKING:
+    from engine.run.process import EngineLink
 
 
 class SnapshotArrived(Message, bubble=False):

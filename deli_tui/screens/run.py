@@ -10,13 +10,12 @@ from __future__ import annotations
 import gc
 import os
 import re
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -32,7 +31,6 @@ from textual.widgets import Footer, Static
 from deli_tui.engine_bridge import (
     EngineBridge,
     EngineFailed,
-    EngineLink,
     EngineLost,
     LogArrived,
     RunFinished,
@@ -53,6 +51,9 @@ from deli_tui.widgets import (
 from engine.plan.model import RunPlan
 from engine.run.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
 from engine.units import format_count, format_elapsed, format_ms, format_rate
+
+if TYPE_CHECKING:
+    from engine.run.process import EngineLink
 
 ADJUST_STEP = 0.1  # +/- changes users or rate by 10% (at least 1)
 
@@ -96,26 +97,6 @@ def engine_log_path(runs_dir: Path | None) -> str:
         runs_dir.parent.mkdir(parents=True, exist_ok=True)
         return str(runs_dir.parent / "engine.log")
     return str(Path(tempfile.gettempdir()) / f"deli-tui-engine-{os.getuid()}.log")
-
-
-def start_engine(log_path: str | None = None) -> EngineLink:
-    """Start the engine process from inside the running app.
-
-    Textual replaces ``sys.stderr`` with a capture whose ``fileno()`` is -1, and
-    multiprocessing passes ``sys.stderr.fileno()`` to the resource tracker it starts on first
-    use ("bad value(s) in fds_to_keep"). The tracker is started against the real stderr first.
-    """
-    from multiprocessing import resource_tracker
-
-    from engine.run.process import EngineHandle
-
-    captured = sys.stderr
-    try:
-        sys.stderr = sys.__stderr__
-        resource_tracker.ensure_running()
-    finally:
-        sys.stderr = captured
-    return EngineHandle.start(log_path=log_path)
 
 
 def shown_path(path: Path) -> str:
@@ -183,9 +164,11 @@ class RunScreen(HelpKeyFirst, Screen[None]):
     @classmethod
     def for_plan(cls, plan: RunPlan, runs_dir: Path | None = None) -> RunScreen:
         """Start an engine process and run ``plan``; the result is saved under ``runs_dir``."""
+        from engine.run.process import EngineHandle
+
         log_path = engine_log_path(runs_dir)
         return cls(
-            lambda: start_engine(log_path),
+            partial(EngineHandle.start, log_path=log_path),
             first=Start(plan),
             runs_dir=runs_dir,
             redact_values=plan.redact_values,

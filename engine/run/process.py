@@ -20,6 +20,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import weakref
@@ -50,6 +51,23 @@ def _terminal_signals_ignored() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker against the process's real stderr.
+
+    A spawn starts the tracker on first use and passes it ``sys.stderr.fileno()``; under a UI
+    that replaced ``sys.stderr`` (Textual's capture answers -1) that fails with "bad value(s)
+    in fds_to_keep". Started here first, the spawn finds it running.
+    """
+    from multiprocessing import resource_tracker
+
+    captured = sys.stderr
+    try:
+        sys.stderr = sys.__stderr__
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = captured
 
 
 def _close_at_exit(ref: weakref.ReferenceType[EngineHandle]) -> None:
@@ -135,8 +153,10 @@ class EngineHandle(EngineLink):
         authkey: bytes | None = None,
         log_path: str | None = None,
     ) -> EngineHandle:
-        """Spawn the supervisor. ``listen``: also serve viewers on this Unix socket path.
-        ``log_path``: where the engine processes' stdout/stderr go (the TUI owns the terminal)."""
+        """Spawn the supervisor (also from inside a running TUI). ``listen``: also serve viewers
+        on this Unix socket path. ``log_path``: where the engine processes' stdout/stderr go
+        (when the TUI owns the terminal)."""
+        _start_resource_tracker()
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe(duplex=True)
         process = ctx.Process(
