@@ -289,7 +289,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
 
             self.runs_dir.mkdir(parents=True, exist_ok=True)
             path = self.runs_dir / run_file_name(finished.snapshot.scenario)
-            write_json(path, finished.snapshot, finished.passed, finished.reason)
+            write_json(path, finished.snapshot, finished)
         except Exception as exc:  # a full disk must not take the summary off the screen
             self.notify(f"Could not save the run: {exc}", severity="error", timeout=10)
             return

@@ -2,8 +2,7 @@
 
 The text is drawn line by line (``render_line`` -> ``Strip``, cached per line): when one
 number changes, only its line is turned into segments again. Textual's own path for a
-``render()`` result converts every line of the panel on each refresh (measured on the run
-dashboard at 160x48: a quarter of the TUI's CPU went to the five text panels).
+``render()`` result converts every line of the panel on each refresh.
 """
 
 from __future__ import annotations

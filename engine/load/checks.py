@@ -35,7 +35,7 @@ Judge = Callable[[int, "bytes | None"], "str | None"]
 def compile_checks(checks: tuple[Check, ...]) -> Judge | None:
     """``run_checks`` for one request's checks with the constant work done once (status sets,
     the needle's bytes): per response it is a set lookup and a ``bytes.find``, not a walk
-    over Check objects (measured 0.35 -> 0.1 us). None when there is nothing to check."""
+    over Check objects. None when there is nothing to check."""
     if not checks:
         return None
     if any(check.kind == "json_path" for check in checks):

@@ -4,17 +4,13 @@ A result costs a handful of integer stores into preallocated columns
 (``engine.metrics.columns.PendingColumns``) and nothing else; every ``FOLD_EVERY`` results,
 and when a window closes, numpy folds them into the window's histograms, counts, sums and the
 raw-result ring at once. ``flush()`` turns the window's arrays into a sparse ``WindowData``
-and zeroes them.
-
-Measured on this machine, per result with checks on (classification included): the former
-per-result histogram updates took 1.27 us; the stores take ~0.5 us, the bulk fold ~0.03 us.
+and zeroes them. (What a result costs is measured in benchmarks/README.md.)
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 import numpy as np
 
@@ -36,25 +32,6 @@ ERROR_SAMPLES_PER_WINDOW = 5
 _REDACT_CACHE = 256
 
 
-class RecordFn(Protocol):
-    def __call__(
-        self,
-        index: int,
-        status: int,
-        err: int,
-        latency_ns: int,
-        service_ns: int,
-        lag_ns: int,
-        bytes_in: int,
-        bytes_out: int,
-        connect_ns: int,
-        tls_ns: int,
-        ttfb_ns: int,
-        message: str | None,
-        elapsed_s: float,
-    ) -> None: ...
-
-
 # complete(index, result, latency_ns, service_ns, lag_ns, end_ns)
 Complete = Callable[[int, Result, int, int, int, int], None]
 
@@ -62,11 +39,10 @@ Complete = Callable[[int, Result, int, int, int, int], None]
 class WindowRecorder:
     """Records one worker's results; the worker updates the gauges directly.
 
-    ``record(index, status, err, latency_ns, service_ns, lag_ns, bytes_in, bytes_out,
-    connect_ns, tls_ns, ttfb_ns, message, elapsed_s)``: ``err`` is an error code
-    (``engine.metrics.window.ERR_*``, 0 = none); ``lag_ns`` < 0 means "not applicable" and
-    phase times <= 0 mean the phase did not happen (e.g. a reused connection).
-    ``completer()`` builds the load models' faster entry, which also classifies.
+    Results come in through the function ``completer()`` builds, which classifies each one
+    (transport error, the request's checks, or an HTTP error status) and stores it. A lag
+    < 0 means "not applicable" and phase times <= 0 mean the phase did not happen (e.g. a
+    reused connection). ``request_names`` are the plan's requests, index-aligned.
     """
 
     __slots__ = (
@@ -79,7 +55,6 @@ class WindowRecorder:
         "active_users",
         "in_flight",
         "n_requests",
-        "record",
         "request_names",
         "skipped",
         "stage_index",
@@ -94,18 +69,16 @@ class WindowRecorder:
     def __init__(
         self,
         worker_id: int,
-        n_requests: int,
+        request_names: Sequence[str],
         window_s: float,
         ring_capacity: int,
         redact: Callable[[str], str] | None = None,
-        request_names: Sequence[str] = (),
     ) -> None:
         self.worker_id = worker_id
-        self.n_requests = n_requests
+        self.request_names = tuple(request_names)
+        self.n_requests = n_requests = len(self.request_names)
         self.window_s = window_s
         self._ring = ResultRing(ring_capacity)
-        # names let error samples say which request failed; without them the index is used
-        self.request_names = tuple(request_names) or tuple(str(i) for i in range(n_requests))
         self.skipped = 0
         self.in_flight = 0
         self.active_users = 0
@@ -121,46 +94,12 @@ class WindowRecorder:
         )
         self._arrays = WindowArrays(n_requests)
         self._pending = PendingColumns()
-        self.record: RecordFn = self._make_record()
 
     @property
     def ring(self) -> ResultRing:
         """The newest raw results (everything recorded so far folded in)."""
         self._fold()
         return self._ring
-
-    def _make_record(self) -> RecordFn:
-        """The general entry: every field given, written to the pending columns."""
-        p = self._pending
-        error = self._error
-
-        def record(
-            index: int,
-            status: int,
-            err: int,
-            latency_ns: int,
-            service_ns: int,
-            lag_ns: int,
-            bytes_in: int,
-            bytes_out: int,
-            connect_ns: int,
-            tls_ns: int,
-            ttfb_ns: int,
-            message: str | None,
-            elapsed_s: float,
-        ) -> None:
-            i = p.n
-            end_ns = self.start_ns + round(elapsed_s * 1e9)
-            index = min(max(int(index), 0), self._arrays.n - 1)
-            store_clamped(p, i, index, status, latency_ns, service_ns, lag_ns, bytes_in,
-                          bytes_out, connect_ns, tls_ns, ttfb_ns, end_ns)  # fmt: skip
-            p.n = i + 1
-            if err:
-                error(i, index, status, err, message or "", end_ns)
-            if i + 1 == FOLD_EVERY:
-                self._fold()
-
-        return record
 
     def completer(self, judges: Sequence[Judge | None]) -> Complete:
         """The load models' per-result step: classify ``result`` (transport error, the
@@ -328,7 +267,7 @@ class WindowRecorder:
         return tuple(
             ErrorSample(
                 elapsed_s=round(t, 3),
-                request=names[i] if i < len(names) else str(i),
+                request=names[i],
                 error_class=error_class_name(err),
                 status=status,
                 message=msg,

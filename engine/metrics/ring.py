@@ -38,7 +38,6 @@ _DTYPES: dict[str, type[np.generic]] = {
 _U32 = 0xFFFFFFFF
 _LIMITS = {"H": (0, 0xFFFF), "B": (0, 0xFF), "I": (0, _U32)}
 MAX_DISTINCT_MESSAGES = 4096
-DEFAULT_MAX_MESSAGES = MAX_DISTINCT_MESSAGES  # the former name
 TABLE_FULL = "(message table full)"
 
 

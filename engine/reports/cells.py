@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from engine.plan.model import RunPlan
 from engine.results import ERROR_CLASSES
 from engine.run.protocol import Finished, RequestStats, Snapshot, ThresholdResult
+from engine.thresholds import LATENCY_METRICS, parse_threshold
 from engine.units import format_ms, format_percent, format_rate
 
 
@@ -42,10 +43,8 @@ def threshold_value(t: ThresholdResult) -> str:
     if t.value is None:
         return "no data"
     try:
-        from engine.thresholds import LATENCY_METRICS, parse_threshold
-
         metric = parse_threshold(t.expr).metric
-    except (ImportError, ValueError):
+    except ValueError:
         return f"{t.value:g}"
     if metric in LATENCY_METRICS:
         return format_ms(t.value)

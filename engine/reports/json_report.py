@@ -10,7 +10,7 @@ from typing import Any
 from engine.plan.model import RunPlan
 from engine.reports.cells import unpack_run
 from engine.reports.files import write_atomic
-from engine.run.protocol import Finished, LatencyStats, Snapshot
+from engine.run.protocol import Finished, LatencyDigests, LatencyStats, Snapshot
 
 REPORT_VERSION = 1
 
@@ -90,6 +90,23 @@ def summary_dict(snapshot: Snapshot, passed: bool, reason: str = "") -> dict[str
 def write_json(
     path: str | Path, snapshot: Snapshot | RunPlan, passed: bool | Finished, reason: str = ""
 ) -> None:
-    """Write the JSON summary atomically. Also accepts ``(path, plan, finished)``."""
+    """Write the JSON summary atomically. Also accepts ``(path, plan, finished)``, and then
+    saves the run's latency distribution (``latency_digest_ms``) too."""
     snap, ok, why = unpack_run(snapshot, passed, reason)
-    write_atomic(path, json.dumps(summary_dict(snap, ok, why), indent=2) + "\n")
+    data = summary_dict(snap, ok, why)
+    if isinstance(passed, Finished) and passed.digests is not None:
+        data["latency_digest_ms"] = digest_dict(passed.digests, snap)
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def digest_dict(digests: LatencyDigests, snapshot: Snapshot) -> dict[str, Any]:
+    """The run's t-digests as JSON: ``{"all": [[mean_ms, weight], ...], "per_request":
+    {name: [...]}}`` with the names keyed as in ``per_request``."""
+    names = _unique_names(r.name for r in snapshot.per_request)
+    return {
+        "all": [[round(m, 6), c] for m, c in digests.all],
+        "per_request": {
+            name: [[round(m, 6), c] for m, c in centroids]
+            for name, centroids in zip(names, digests.per_request, strict=False)
+        },
+    }

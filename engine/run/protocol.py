@@ -204,6 +204,16 @@ class EngineError:
 
 
 @dataclass(frozen=True, slots=True)
+class LatencyDigests:
+    """The run's latency distribution as t-digest centroids ``(mean_ms, weight)``: of all
+    results and of each request (index-aligned with ``Snapshot.per_request``). Saved runs
+    keep these so comparisons do not depend on the histogram layout."""
+
+    all: tuple[tuple[float, float], ...] = ()
+    per_request: tuple[tuple[tuple[float, float], ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     """The run is over. ``snapshot`` is final; ``passed`` is the thresholds' verdict
     (True when there are no thresholds); ``reason`` says why it ended
@@ -211,12 +221,14 @@ class Finished:
 
     ``results`` holds each worker's raw-result ring as columns (``ResultRing.to_columns()``)
     for CSV export and the error inspector; only the caller that started the run gets them.
+    ``digests`` is the run's distribution for saving (see ``LatencyDigests``).
     """
 
     snapshot: Snapshot
     passed: bool
     reason: str
     results: tuple[dict[str, bytes], ...] = ()
+    digests: LatencyDigests | None = None
 
 
 @dataclass(frozen=True, slots=True)

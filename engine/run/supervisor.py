@@ -41,6 +41,7 @@ from engine.run.protocol import (
 )
 from engine.run.runstate import RunState, WorkerSlot, completion_reason, empty_snapshot
 from engine.run.worker_protocol import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow, share_of
+from engine.thresholds import thresholds_passed
 
 START_LEAD_S = 0.6  # time for spawned workers to import and connect before the shared start
 STOP_GRACE_EXTRA_S = 5.0  # beyond plan.profile.graceful_stop_s before stragglers are killed
@@ -295,7 +296,7 @@ class Supervisor:
         elapsed = run.elapsed()
         try:
             final = run.aggregator.final_snapshot(elapsed, reason)
-            passed = _thresholds_passed(final)
+            passed = thresholds_passed(final.thresholds, final=True)
         except Exception as exc:
             self.post(EngineError(f"cannot summarise the run: {exc}", fatal=True))
             final = run.aggregator.snapshot(elapsed, "finished", force=True)
@@ -307,7 +308,7 @@ class Supervisor:
             with contextlib.suppress(OSError):
                 slot.conn.close()
         self.run = None
-        self.post(Finished(final, passed, reason, results))
+        self.post(Finished(final, passed, reason, results, run.aggregator.digests()))
 
     def _shutdown_run(self, reason: str) -> None:
         """Stop a run because the supervisor is leaving: bounded, then kill what remains."""
@@ -327,14 +328,6 @@ class Supervisor:
         self.outbox.close(timeout=0.0 if self.caller_gone else 3.0)
         if self.hub is not None:
             self.hub.close(timeout=2.0)
-
-
-def _thresholds_passed(final: Any) -> bool:
-    try:
-        from engine.thresholds import thresholds_passed
-    except ImportError:
-        return all(t.passed is not False for t in final.thresholds)
-    return bool(thresholds_passed(final.thresholds, final=True))
 
 
 def supervisor_main(

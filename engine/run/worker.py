@@ -70,11 +70,10 @@ async def run_load(
     client = make_client(plan, max_connections=max_connections, ca_file=ca_file)
     recorder = WindowRecorder(
         worker_id,
-        len(plan.requests),
+        [r.name for r in plan.requests],
         plan.window_s,
         plan.max_results,
         redact=lambda text: redact_text(text, plan.redact_values),  # cached per message
-        request_names=[r.name for r in plan.requests],
     )
     model: type[LoadRun] = OpenLoad if profile.model == "open" else ClosedLoad
     try:
@@ -89,14 +88,12 @@ async def run_load(
 
 class PipeSender:
     """Sends messages up the pipe in order: pickled in the caller's thread, written from a
-    thread, so a slow write never stalls the event loop. Measured in the loop thread: a
-    5-request window pickles to ~25 KB in ~0.33 ms and its write took 0.6-0.7 ms (up to 5 ms)
-    while the reader woke, every window, as lag on the open model's sends.
+    thread, so a slow write (the reader waking up) never stalls the event loop and never
+    shows up as lag on the open model's sends.
 
-    Pickling stays in the loop thread: when the thread pickled, the window objects lived on
-    until it got to them, interleaved with the hot path's short-lived ones, and the worker's
-    RSS crept up ~14 KB/s at 20,000 req/s (in-process, 2 minutes; flat with the pickling
-    here). The thread only holds one bytes object per message."""
+    Pickling stays in the loop thread so window objects die young instead of living on,
+    interleaved with the hot path's objects, until the thread gets to them (the worker's RSS
+    crept up when the thread pickled); the thread only holds one bytes object per message."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

@@ -1,10 +1,9 @@
 """One HTTP/1.1 keep-alive connection: an ``asyncio.Protocol`` feeding an httptools parser.
 
-This is the hot path, written for CPU per request (figures measured against nginx on
-loopback, ~12 us a request in all): no callback per header, no ``on_body`` callback unless a
-body is wanted, no timer per request (the client sweeps deadlines), no future per request (the
-result goes to the sender's ``on_done``), completion inlined in ``on_message_complete`` rather
-than split into helpers (a Python call is ~0.1 us).
+This is the hot path, written for CPU per request: no callback per header, no ``on_body``
+callback unless a body is wanted, no timer per request (the client sweeps deadlines), no
+future per request (the result goes to the sender's ``on_done``), completion inlined in
+``on_message_complete`` rather than split into helpers (a Python call is ~0.1 us).
 
 The end time is when the chunk holding the last byte was read (stamped in ``data_received``,
 before parsing it), and the result is handed over once ``feed_data`` has returned: the parser

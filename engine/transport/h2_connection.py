@@ -215,7 +215,7 @@ class H2Connection(asyncio.Protocol):
         self.h2.forget_stream(stream_id)
         self.ended += 1
         if self.ended & 1023 == 0:
-            self.h2._open_streams(1)  # sweep streams that closed after we stopped watching
+            self.h2.sweep_closed_streams()
         try:
             stream.on_done(stream.result(code, message), end_ns)
         except Exception as exc:  # the caller's bug: shown in the loop's log, streams go on

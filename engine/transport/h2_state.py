@@ -1,13 +1,10 @@
 """The h2 state machine as this transport runs it: the same protocol handling, less work per
 frame.
 
-Measured against nginx on loopback (1 connection, 100 streams, CPU per request of the
-transport alone): h2 walked every stream it holds on each ``send_headers`` (~7%); reusing
-encoded request headers saved ~5%; remembering decoded response headers (nginx sends them as
-literals, Huffman-decoded each time) cut ~80 to ~51 us. Then (~39 -> ~30 us): no repr(frame)
-for h2's trace log on every received frame, no per-send generator asserting frame sizes,
-request headers sent without re-encoding or validation flags and packed as one HEADERS frame,
-configuration flags as plain attributes. Correctness against plain hpack is in the tests.
+Every override of h2's (and hpack's) internals lives in this module, and only here. They are
+written against the h2 and hpack versions pinned in pyproject.toml; the tests compare them
+with the libraries' own answers (tests/engine/transport/test_http2.py). What each one saves is
+measured in benchmarks/README.md ("HTTP/2 transport: where the time went").
 """
 
 from __future__ import annotations
@@ -346,6 +343,11 @@ class CountingH2Connection(h2.connection.H2Connection):
         if stream is not None and stream.closed:
             del self.streams[stream_id]
             self._closed_streams[stream_id] = stream.closed_by
+
+    def sweep_closed_streams(self) -> None:
+        """Drop streams that closed after the client stopped watching them (h2's own sweep,
+        which its stream count runs on every call and this class does not)."""
+        self._open_streams(1)
 
 
 class PlainConfig(h2.config.H2Configuration):

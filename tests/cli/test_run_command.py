@@ -81,6 +81,13 @@ def test_passing_threshold_exits_0_with_summary_and_json_report(
     ]
     assert data["passed"] is True
     assert (tmp_path / "j.xml").read_text().startswith("<?xml")
+    # the saved distribution (t-digest centroids) holds every request, per request too
+    digest = data["latency_digest_ms"]
+    assert sum(weight for _, weight in digest["all"]) == 20
+    assert {name: sum(w for _, w in c) for name, c in digest["per_request"].items()} == {
+        "Home": 10,
+        "Missing": 10,
+    }
 
 
 def test_failing_threshold_exits_1(demo_server: RunningServer, tmp_path: Path) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 from engine.metrics.aggregate import Aggregator
 from engine.metrics.recorder import WindowRecorder
 from engine.metrics.window import WindowData
 from engine.plan.model import LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.results import ERR_CONNECT, ERR_HTTP_STATUS
+from tests.engine.metrics.feed import feed
 
 NAMES = ("Get user", "List items")
 
@@ -45,7 +47,16 @@ def window_of(
     rec: WindowRecorder, seq: int, latencies_ns: list[int], index: int = 0, status: int = 200
 ) -> WindowData:
     for k, ns in enumerate(latencies_ns):
-        rec.record(index, status, 0, ns, ns, -1, 100, 10, 0, 0, ns, None, seq * 0.5 + k * 1e-6)
+        feed(
+            rec,
+            index,
+            status=status,
+            latency_ns=ns,
+            bytes_in=100,
+            bytes_out=10,
+            ttfb_ns=ns,
+            at_s=seq * 0.5 + k * 1e-6,
+        )
     return rec.flush(seq, seq * 0.5, seq * 0.5 + 0.5)
 
 
@@ -57,7 +68,7 @@ def exact_percentile(values: list[int], q: float) -> int:
 def test_cumulative_percentiles_match_raw_samples_within_one_percent() -> None:
     rng = random.Random(9)
     agg = Aggregator(make_plan())
-    rec = WindowRecorder(0, len(NAMES), 0.5, 1_000)
+    rec = WindowRecorder(0, NAMES, 0.5, 1_000)
     everything: list[int] = []
     for seq in range(20):
         values = [int(rng.lognormvariate(math.log(8e6), 0.9)) + 1_000_000 for _ in range(2_000)]
@@ -73,19 +84,33 @@ def test_cumulative_percentiles_match_raw_samples_within_one_percent() -> None:
     assert lat.count == snap.requests == 40_000
 
 
-def test_tdigest_is_fed_once_per_window_with_every_request_counted() -> None:
+def test_digests_hold_every_request_of_the_run_per_request_and_in_all() -> None:
     agg = Aggregator(make_plan())
-    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    rec = WindowRecorder(0, NAMES, 0.5, 100)
     for seq in range(5):
         agg.add(window_of(rec, seq, [2_000_000 + 1_000 * k for k in range(300)]))
-    assert agg.windows_added == 5
-    assert agg.digest.n == 1_500
-    assert 2.0 < agg.digest.percentile(50) < 2.4
+        agg.add(window_of(rec, seq, [9_000_000] * 20, index=1))
+    digests = agg.digests()
+    assert sum(c for _, c in digests.all) == 1_600
+    first, second = digests.per_request
+    assert sum(c for _, c in first) == 1_500 and sum(c for _, c in second) == 100
+    assert all(abs(m - 9.0) / 9.0 < 0.01 for m, _ in second)
+
+
+def test_an_error_sample_keeps_its_request_name_even_when_the_name_is_a_number() -> None:
+    plan, names = make_plan(), ("1", "0")
+    requests = tuple(replace(r, name=n) for r, n in zip(plan.requests, names, strict=True))
+    agg = Aggregator(replace(plan, requests=requests))
+    rec = WindowRecorder(0, names, 0.5, 100)
+    feed(rec, 0, status=0, error=ERR_CONNECT, message="refused", at_s=0.1)
+    agg.add(rec.flush(0, 0.0, 0.5))
+    (sample,) = agg.final_snapshot(0.5, "completed").recent_errors
+    assert sample.request == "1"  # the request at index 0 is named "1", not the one at index 1
 
 
 def test_snapshot_is_cached_for_the_ttl_and_adding_does_not_invalidate_it() -> None:
     agg = Aggregator(make_plan(), ttl_s=60.0)
-    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    rec = WindowRecorder(0, NAMES, 0.5, 100)
     agg.add(window_of(rec, 0, [1_000_000] * 10))
     first = agg.snapshot(0.5, "running")
     agg.add(window_of(rec, 1, [1_000_000] * 10))
@@ -106,7 +131,7 @@ def test_snapshot_refreshes_after_the_ttl() -> None:
 
 def test_series_are_bounded_to_series_len() -> None:
     agg = Aggregator(make_plan(), series_len=8)
-    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    rec = WindowRecorder(0, NAMES, 0.5, 100)
     for seq in range(30):
         agg.add(window_of(rec, seq, [1_000_000] * (seq + 1)))
     snap = agg.snapshot(15.0, "running", force=True)
@@ -118,11 +143,21 @@ def test_series_are_bounded_to_series_len() -> None:
 
 def test_per_request_stats_status_codes_and_errors_by_class() -> None:
     agg = Aggregator(make_plan())
-    rec = WindowRecorder(0, len(NAMES), 0.5, 100)  # no names: samples carry the index
+    rec = WindowRecorder(0, NAMES, 0.5, 100)
     for _ in range(8):
-        rec.record(0, 200, 0, 3_000_000, 3_000_000, -1, 500, 50, 0, 0, 2_000_000, None, 0.1)
-    rec.record(1, 500, ERR_HTTP_STATUS, 9_000_000, 9_000_000, -1, 20, 50, 0, 0, 0, "HTTP 500", 0.2)
-    rec.record(1, 0, ERR_CONNECT, 100_000, 100_000, -1, 0, 0, 0, 0, 0, "refused", 0.3)
+        feed(rec, 0, latency_ns=3_000_000, bytes_in=500, bytes_out=50, ttfb_ns=2_000_000, at_s=0.1)
+    feed(
+        rec,
+        1,
+        status=500,
+        error=ERR_HTTP_STATUS,
+        latency_ns=9_000_000,
+        bytes_in=20,
+        bytes_out=50,
+        message="HTTP 500",
+        at_s=0.2,
+    )
+    feed(rec, 1, status=0, error=ERR_CONNECT, latency_ns=100_000, message="refused", at_s=0.3)
     agg.add(rec.flush(0, 0.0, 0.5))
     snap = agg.final_snapshot(2.0, "completed")
     get_user, list_items = snap.per_request
@@ -142,8 +177,8 @@ def test_per_request_stats_status_codes_and_errors_by_class() -> None:
 
 def test_current_window_waits_for_every_worker_and_sums_them() -> None:
     agg = Aggregator(make_plan(workers=2))
-    rec_a = WindowRecorder(0, len(NAMES), 0.5, 100)
-    rec_b = WindowRecorder(1, len(NAMES), 0.5, 100)
+    rec_a = WindowRecorder(0, NAMES, 0.5, 100)
+    rec_b = WindowRecorder(1, NAMES, 0.5, 100)
     rec_a.active_users, rec_b.active_users = 3, 4
     agg.add(window_of(rec_a, 0, [1_000_000] * 10))
     assert agg.snapshot(0.5, "running", force=True).rps_series == ()  # worker 1 not in yet
@@ -164,10 +199,19 @@ def test_current_window_waits_for_every_worker_and_sums_them() -> None:
 
 def test_open_model_reports_service_time_and_scheduler_lag() -> None:
     agg = Aggregator(make_plan(model="open"))
-    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    rec = WindowRecorder(0, NAMES, 0.5, 100)
     rec.target_rate = 100.0
     for _ in range(50):
-        rec.record(0, 200, 0, 30_000_000, 10_000_000, 20_000_000, 1, 1, 0, 0, 0, None, 0.1)
+        feed(
+            rec,
+            0,
+            latency_ns=30_000_000,
+            service_ns=10_000_000,
+            lag_ns=20_000_000,
+            bytes_in=1,
+            bytes_out=1,
+            at_s=0.1,
+        )
     agg.add(rec.flush(0, 0.0, 0.5))
     snap = agg.snapshot(0.5, "running")
     assert snap.model == "open" and snap.target_rate == 100.0
@@ -179,7 +223,7 @@ def test_open_model_reports_service_time_and_scheduler_lag() -> None:
 
 def test_thresholds_are_judged_on_each_snapshot() -> None:
     agg = Aggregator(make_plan(thresholds=("p95 < 300ms", "error_rate < 1%")))
-    rec = WindowRecorder(0, len(NAMES), 0.5, 100)
+    rec = WindowRecorder(0, NAMES, 0.5, 100)
     agg.add(window_of(rec, 0, [400_000_000] * 10, status=200))
     snap = agg.final_snapshot(1.0, "completed")
     assert [t.expr for t in snap.thresholds] == ["p95 < 300ms", "error_rate < 1%"]

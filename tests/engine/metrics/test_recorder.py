@@ -17,28 +17,16 @@ from engine.metrics.recorder import ERROR_SAMPLES_PER_WINDOW, WindowRecorder
 from engine.metrics.window import WindowData
 from engine.plan.model import Check
 from engine.results import ERR_CHECK, ERR_CONNECT, ERR_HTTP_STATUS, ERR_TIMEOUT
+from tests.engine.metrics.feed import feed
 
 NAMES = ("Get user", "List items", "Post order")
 
 
 def record_ok(
-    rec: WindowRecorder, index: int, latency_ns: int, status: int = 200, elapsed_s: float = 0.1
+    rec: WindowRecorder, index: int, latency_ns: int, status: int = 200, at_s: float = 0.1
 ) -> None:
-    rec.record(
-        index,
-        status,
-        0,
-        latency_ns,
-        latency_ns,
-        -1,
-        300,
-        90,
-        0,
-        0,
-        latency_ns // 2,
-        None,
-        elapsed_s,
-    )
+    feed(rec, index, status=status, latency_ns=latency_ns, bytes_in=300, bytes_out=90,
+         ttfb_ns=latency_ns // 2, at_s=at_s)  # fmt: skip
 
 
 def pairs_counter(pairs: tuple[tuple[int, int], ...]) -> Counter[int]:
@@ -49,21 +37,30 @@ def pairs_counter(pairs: tuple[tuple[int, int], ...]) -> Counter[int]:
 
 
 def test_window_counts_requests_statuses_errors_and_bytes_per_request() -> None:
-    rec = WindowRecorder(3, len(NAMES), 0.5, 100, request_names=NAMES)
+    rec = WindowRecorder(3, NAMES, 0.5, 100)
     for _ in range(5):
         record_ok(rec, 0, 2_000_000)
     record_ok(rec, 1, 40_000_000, status=404)
-    rec.record(2, 0, ERR_CONNECT, 1_000_000, 1_000_000, -1, 0, 0, 0, 0, 0, "refused", 0.2)
-    rec.record(
-        1, 503, ERR_HTTP_STATUS, 5_000_000, 5_000_000, -1, 10, 90, 0, 0, 4_000_000, "HTTP 503", 0.3
+    feed(rec, 2, status=0, error=ERR_CONNECT, latency_ns=1_000_000, message="refused", at_s=0.2)
+    feed(
+        rec,
+        1,
+        status=503,
+        error=ERR_HTTP_STATUS,
+        latency_ns=5_000_000,
+        bytes_in=10,
+        bytes_out=90,
+        ttfb_ns=4_000_000,
+        message="HTTP 503",
+        at_s=0.3,
     )
     w = rec.flush(7, 3.5, 4.0)
     assert (w.worker_id, w.seq, w.start_s, w.end_s) == (3, 7, 3.5, 4.0)
-    assert w.requests == 8 and w.successes == 6
+    assert w.requests == 8 and w.successes == 5  # a 404 without a status check is an error
     assert [r.requests for r in w.per_request] == [5, 2, 1]
-    assert [r.errors for r in w.per_request] == [0, 1, 1]
+    assert [r.errors for r in w.per_request] == [0, 2, 1]
     assert dict(w.status_codes) == {200: 5, 404: 1, 503: 1}
-    assert dict(w.errors) == {ERR_CONNECT: 1, ERR_HTTP_STATUS: 1}
+    assert dict(w.errors) == {ERR_CONNECT: 1, ERR_HTTP_STATUS: 2}
     assert dict(w.per_request[1].status_codes) == {404: 1, 503: 1}
     assert dict(w.per_request[2].error_codes) == {ERR_CONNECT: 1}
     assert w.per_request[0].latency_hist == ((bucket_index(2_000), 5),)
@@ -74,6 +71,7 @@ def test_window_counts_requests_statuses_errors_and_bytes_per_request() -> None:
     # the connect error has no time to first byte; the others do
     assert sum(c for _, c in w.ttfb_hist) == 7
     assert [(s.request, s.error_class, s.status) for s in w.error_samples] == [
+        ("List items", "http_status", 404),
         ("Post order", "connect", 0),
         ("List items", "http_status", 503),
     ]
@@ -81,7 +79,7 @@ def test_window_counts_requests_statuses_errors_and_bytes_per_request() -> None:
 
 
 def test_flush_resets_the_window_but_keeps_gauges() -> None:
-    rec = WindowRecorder(0, 2, 0.5, 100)
+    rec = WindowRecorder(0, ("a", "b"), 0.5, 100)
     rec.active_users = 12
     rec.target_users = 20.0
     rec.in_flight = 4
@@ -89,8 +87,15 @@ def test_flush_resets_the_window_but_keeps_gauges() -> None:
     rec.stage_label = "ramp"
     rec.skipped = 9
     record_ok(rec, 0, 3_000_000)
-    rec.record(
-        1, 0, ERR_TIMEOUT, 10_000_000_000, 10_000_000_000, -1, 0, 50, 0, 0, 0, "timeout", 0.4
+    feed(
+        rec,
+        1,
+        status=0,
+        error=ERR_TIMEOUT,
+        latency_ns=10_000_000_000,
+        bytes_out=50,
+        message="timeout",
+        at_s=0.4,
     )
     first = rec.flush(0, 0.0, 0.5)
     assert first.requests == 2 and first.skipped == 9 and first.error_samples
@@ -144,13 +149,14 @@ def test_windows_from_two_recorders_merge_to_the_same_as_recording_everything_in
         lag = int(rng.expovariate(1 / 50_000))
         status = rng.choice((200, 200, 200, 201, 500))
         results.append((rng.randrange(len(NAMES)), status, latency, latency - lag, lag))
-    one = WindowRecorder(0, len(NAMES), 0.5, 10_000)
-    a = WindowRecorder(0, len(NAMES), 0.5, 10_000)
-    b = WindowRecorder(1, len(NAMES), 0.5, 10_000)
+    one = WindowRecorder(0, NAMES, 0.5, 10_000)
+    a = WindowRecorder(0, NAMES, 0.5, 10_000)
+    b = WindowRecorder(1, NAMES, 0.5, 10_000)
     for k, (index, status, latency, service, lag) in enumerate(results):
-        args = (index, status, 0, latency, service, lag, 100 + k % 7, 50, 0, 0, service, None, 0.1)
-        one.record(*args)
-        (a if k % 3 else b).record(*args)
+        fields = dict(status=status, latency_ns=latency, service_ns=service, lag_ns=lag,
+                      bytes_in=100 + k % 7, bytes_out=50, ttfb_ns=service, at_s=0.1)  # fmt: skip
+        feed(one, index, **fields)  # type: ignore[arg-type]
+        feed(a if k % 3 else b, index, **fields)  # type: ignore[arg-type]
     merged = merge([a.flush(0, 0.0, 0.5), b.flush(0, 0.0, 0.5)])
     assert merged == merge([one.flush(0, 0.0, 0.5)])
     assert merged["requests"] == 4_000
@@ -159,9 +165,19 @@ def test_windows_from_two_recorders_merge_to_the_same_as_recording_everything_in
 
 
 def test_open_model_keeps_service_time_apart_from_latency() -> None:
-    rec = WindowRecorder(0, 1, 0.5, 100)
+    rec = WindowRecorder(0, ("only",), 0.5, 100)
     # intended send 30 ms before the actual one: latency 40 ms, service 10 ms, lag 30 ms
-    rec.record(0, 200, 0, 40_000_000, 10_000_000, 30_000_000, 1, 1, 0, 0, 9_000_000, None, 1.0)
+    feed(
+        rec,
+        0,
+        latency_ns=40_000_000,
+        service_ns=10_000_000,
+        lag_ns=30_000_000,
+        bytes_in=1,
+        bytes_out=1,
+        ttfb_ns=9_000_000,
+        at_s=1.0,
+    )
     w = rec.flush(2, 1.0, 1.5)
     assert w.latency_hist == ((bucket_index(40_000), 1),)
     assert w.service_hist == ((bucket_index(10_000), 1),)
@@ -172,7 +188,7 @@ def test_open_model_keeps_service_time_apart_from_latency() -> None:
 
 
 def test_closed_model_records_no_lag_and_service_equals_latency() -> None:
-    rec = WindowRecorder(0, 1, 0.5, 100)
+    rec = WindowRecorder(0, ("only",), 0.5, 100)
     for ms in (1, 2, 3):
         record_ok(rec, 0, ms * 1_000_000)
     w = rec.flush(0, 0.0, 0.5)
@@ -182,12 +198,29 @@ def test_closed_model_records_no_lag_and_service_equals_latency() -> None:
 
 
 def test_connection_phases_are_recorded_only_when_they_happened() -> None:
-    rec = WindowRecorder(0, 1, 0.5, 100)
-    rec.record(
-        0, 200, 0, 9_000_000, 9_000_000, -1, 1, 1, 2_000_000, 3_000_000, 8_000_000, None, 0.1
+    rec = WindowRecorder(0, ("only",), 0.5, 100)
+    feed(
+        rec,
+        0,
+        latency_ns=9_000_000,
+        bytes_in=1,
+        bytes_out=1,
+        connect_ns=2_000_000,
+        tls_ns=3_000_000,
+        ttfb_ns=8_000_000,
+        at_s=0.1,
     )
-    rec.record(0, 200, 0, 1_000_000, 1_000_000, -1, 1, 1, 0, 0, 900_000, None, 0.2)
-    rec.record(0, 200, 0, 1_500_000, 1_500_000, -1, 1, 1, 500_000, 0, 1_200_000, None, 0.3)
+    feed(rec, 0, latency_ns=1_000_000, bytes_in=1, bytes_out=1, ttfb_ns=900_000, at_s=0.2)
+    feed(
+        rec,
+        0,
+        latency_ns=1_500_000,
+        bytes_in=1,
+        bytes_out=1,
+        connect_ns=500_000,
+        ttfb_ns=1_200_000,
+        at_s=0.3,
+    )
     w = rec.flush(0, 0.0, 0.5)
     assert pairs_counter(w.connect_hist) == Counter({bucket_index(2_000): 1, bucket_index(500): 1})
     assert w.tls_hist == ((bucket_index(3_000), 1),)
@@ -195,24 +228,30 @@ def test_connection_phases_are_recorded_only_when_they_happened() -> None:
 
 
 def test_error_samples_keep_the_newest_few_redacted() -> None:
-    rec = WindowRecorder(0, 1, 0.5, 100, redact=lambda text: text.replace("s3cret", "***"))
+    rec = WindowRecorder(0, ("only",), 0.5, 100, redact=lambda text: text.replace("s3cret", "***"))
     for k in range(12):
-        rec.record(
-            0, 0, ERR_CONNECT, 1_000, 1_000, -1, 0, 0, 0, 0, 0, f"token=s3cret try {k}", k / 10
+        feed(
+            rec,
+            0,
+            status=0,
+            error=ERR_CONNECT,
+            latency_ns=1_000,
+            message=f"token=s3cret try {k}",
+            at_s=k / 10,
         )
     w = rec.flush(0, 0.0, 1.5)
     assert len(w.error_samples) == ERROR_SAMPLES_PER_WINDOW
     assert [s.message for s in w.error_samples][-1] == "token=*** try 11"
     assert all("s3cret" not in s.message for s in w.error_samples)
-    assert w.error_samples[0].request == "0"  # no names given: the index
+    assert w.error_samples[0].request == "only"
     assert all("s3cret" not in row.message for row in rec.ring.rows())
 
 
 def test_out_of_range_values_are_clamped_not_fatal() -> None:
-    rec = WindowRecorder(0, 1, 0.5, 10)
+    rec = WindowRecorder(0, ("only",), 0.5, 10)
     huge = 5 * 2**32
-    rec.record(0, 1234, 0, 120_000_000_000, 120_000_000_000, -1, huge, huge, 0, 0, 0, None, 0.1)
-    rec.record(0, 200, 0, -50, -50, -1, 1, 1, 0, 0, 0, None, 0.1)
+    feed(rec, 0, status=1234, latency_ns=120_000_000_000, bytes_in=huge, bytes_out=huge, at_s=0.1)
+    feed(rec, 0, latency_ns=-50, bytes_in=1, bytes_out=1, at_s=0.1)
     w = rec.flush(0, 0.0, 0.5)
     assert w.requests == 2 and dict(w.status_codes) == {200: 1}  # 1234 is no status
     rows = list(rec.ring.rows())
@@ -249,8 +288,7 @@ def _reference_window(results: Sequence[tuple[int, ...]]) -> dict[str, Counter[i
 
 def test_completer_records_across_several_folds_what_per_result_arithmetic_gives() -> None:
     """More results than one fold holds, open-model style (service and lag apart), with
-    phases now and then: histograms, counts and the ring agree with a per-result reference
-    and with the general ``record()`` entry."""
+    phases now and then: histograms, counts and the ring agree with a per-result reference."""
     rng = random.Random(11)
     results = []
     for k in range(2 * FOLD_EVERY + 123):
@@ -262,17 +300,13 @@ def test_completer_records_across_several_folds_what_per_result_arithmetic_gives
             (rng.randrange(len(NAMES)), rng.choice((200, 201, 302)), latency, service, lag,
              latency // 2, conn)
         )  # fmt: skip
-    fast = WindowRecorder(0, len(NAMES), 0.5, 100_000)
-    slow = WindowRecorder(0, len(NAMES), 0.5, 100_000)
+    fast = WindowRecorder(0, NAMES, 0.5, 100_000)
     complete = fast.completer([None] * len(NAMES))
     for k, (index, status, latency, service, lag, ttfb, conn) in enumerate(results):
         end_ns = 1_000_000 * k
         result = (status, 0, "", 100 + k % 7, 60, conn, conn // 2, ttfb, None)
         complete(index, result, latency, service, lag, end_ns)
-        slow.record(index, status, 0, latency, service, lag, 100 + k % 7, 60, conn, conn // 2,
-                    ttfb, None, end_ns / 1e9)  # fmt: skip
     w = fast.flush(0, 0.0, 0.5)
-    assert w == slow.flush(0, 0.0, 0.5)
     want = _reference_window(results)
     assert pairs_counter(w.latency_hist) == want["lat"]
     assert pairs_counter(w.service_hist) == want["svc"]
@@ -285,7 +319,6 @@ def test_completer_records_across_several_folds_what_per_result_arithmetic_gives
     assert w.max_ns == max(r[2] for r in results)
     assert dict(w.status_codes) == Counter(r[1] for r in results)
     rows = list(fast.ring.rows())
-    assert rows == list(slow.ring.rows())
     assert [(row.request, row.status, row.latency_us) for row in rows] == [
         (r[0], r[1], min(r[2] // 1000, 60_000_000)) for r in results
     ]
@@ -293,7 +326,7 @@ def test_completer_records_across_several_folds_what_per_result_arithmetic_gives
 
 
 def test_completer_classifies_with_the_checks_then_by_status() -> None:
-    rec = WindowRecorder(0, 2, 0.5, 100, request_names=("checked", "plain"))
+    rec = WindowRecorder(0, ("checked", "plain"), 0.5, 100)
     judge = compile_checks((Check("status", (200,)), Check("body_contains", "ok")))
     complete = rec.completer([judge, None])
 
@@ -322,7 +355,7 @@ def test_completer_classifies_with_the_checks_then_by_status() -> None:
 
 
 def test_completer_clamps_values_beyond_64_bits_instead_of_failing() -> None:
-    rec = WindowRecorder(0, 1, 0.5, 10)
+    rec = WindowRecorder(0, ("only",), 0.5, 10)
     complete = rec.completer([None])
     huge = 2**70
     complete(0, (huge, 0, "", huge, 10, 0, 0, 1_000, None), 2_000_000, 2_000_000, -1, 1)

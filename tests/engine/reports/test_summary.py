@@ -17,6 +17,7 @@ from engine.reports.junit_report import junit_xml, write_junit
 from engine.reports.summary import summary_table
 from engine.results import ERR_CONNECT, ERR_TIMEOUT
 from engine.run.protocol import Finished, Snapshot
+from tests.engine.metrics.feed import feed
 
 NAMES = ("Get user", "Post order")
 THRESHOLDS = ("p95 < 300ms", "error_rate < 1%", "p99[Get user] < 5ms")
@@ -49,18 +50,47 @@ def make_plan(model: str = "closed") -> RunPlan:
 def known_run(model: str = "closed") -> Snapshot:
     """Two windows: 90 x 2 ms + 6 x 8 ms (Get user), 2 x 4 ms + 2 errors (Post order)."""
     agg = Aggregator(make_plan(model))
-    rec = WindowRecorder(0, len(NAMES), 0.5, 1_000, request_names=NAMES)
+    rec = WindowRecorder(0, NAMES, 0.5, 1_000)
     lag = 1_000_000 if model == "open" else -1
     for seq in range(2):
         for _ in range(45):
-            rec.record(0, 200, 0, 2_000_000, 2_000_000, lag, 1_000, 100, 0, 0, 1_500_000, None, 0.1)
+            feed(
+                rec,
+                0,
+                latency_ns=2_000_000,
+                lag_ns=lag,
+                bytes_in=1_000,
+                bytes_out=100,
+                ttfb_ns=1_500_000,
+                at_s=0.1,
+            )
         for _ in range(3):
-            rec.record(0, 201, 0, 8_000_000, 8_000_000, lag, 1_000, 100, 0, 0, 7_000_000, None, 0.2)
-        rec.record(
-            1, 200, 0, 4_000_000, 4_000_000, lag, 500, 400, 1_000_000, 0, 3_000_000, None, 0.3
+            feed(
+                rec,
+                0,
+                status=201,
+                latency_ns=8_000_000,
+                lag_ns=lag,
+                bytes_in=1_000,
+                bytes_out=100,
+                ttfb_ns=7_000_000,
+                at_s=0.2,
+            )
+        feed(
+            rec,
+            1,
+            latency_ns=4_000_000,
+            lag_ns=lag,
+            bytes_in=500,
+            bytes_out=400,
+            connect_ns=1_000_000,
+            ttfb_ns=3_000_000,
+            at_s=0.3,
         )
         err = ERR_CONNECT if seq == 0 else ERR_TIMEOUT
-        rec.record(1, 0, err, 10_000_000, 10_000_000, lag, 0, 0, 0, 0, 0, "boom", 0.4)
+        feed(
+            rec, 1, status=0, error=err, latency_ns=10_000_000, lag_ns=lag, message="boom", at_s=0.4
+        )
         rec.skipped = 3
         agg.add(rec.flush(seq, seq * 0.5, seq * 0.5 + 0.5))
     return agg.final_snapshot(1.0, "completed")
