@@ -79,6 +79,9 @@ def test_postman_and_curl_imports_load_and_run(demo_server: RunningServer, tmp_p
     done = deli("import", "postman", str(source), str(dest), "--environment", str(env))
     assert done.returncode == 0, done.stderr
     assert "imported 3 request(s)" in done.stdout
+    env_line = f"kept out of the YAML, in {dest / '.env'} (mode 0600, in .gitignore): token"
+    assert env_line in done.stdout
+    assert "t0ken-value" not in (dest / "collection.yaml").read_text()
 
     body = json.dumps({"n": 1})
     curl = f"curl -X POST -H 'Content-Type: application/json' -d '{body}' {demo_server.url}/echo"
@@ -127,10 +130,8 @@ def test_bad_postman_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     refused(deli("import", "postman", str(broken), str(tmp_path / "b")), "broken.json", "Postman")
     other = write_json(tmp_path / "other.json", {"hello": "world"})
     refused(deli("import", "postman", str(other), str(tmp_path / "c")), "not a Postman collection")
-    odd = write_json(
-        tmp_path / "odd.json", {"item": [{"name": "x", "request": {"url": {"host": [1]}}}]}
-    )
-    refused(deli("import", "postman", str(odd), str(tmp_path / "d")), "odd.json")
+    odd = write_json(tmp_path / "odd.json", {"item": [{"name": "x", "item": 5}]})
+    refused(deli("import", "postman", str(odd), str(tmp_path / "d")), "odd.json", "not a valid")
     bad_env = write_json(tmp_path / "env.json", ["not", "an", "environment"])
     done = deli("import", "postman", str(good), str(tmp_path / "e"), "--environment", str(bad_env))
     refused(done, "env.json", "Postman environment")
