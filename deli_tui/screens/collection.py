@@ -18,15 +18,17 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Tree
 
-from deli_tui.drafts import (
+from deli_tui.drafting.conflict import ask_about_conflict
+from deli_tui.drafting.drafts import (
     FieldProblem,
     RequestDraft,
     draft_from_request,
     request_from_draft,
+    same_request_text,
 )
-from deli_tui.recovery import RecoveryStore
+from deli_tui.drafting.keeper import DraftKeeper
+from deli_tui.drafting.recovery import RecoveryStore
 from deli_tui.screens.collection_ops import CollectionOps, TreeChange
-from deli_tui.screens.confirm import ChoiceScreen
 from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets.collection_tree import CollectionTree, TreeEntry
 from deli_tui.widgets.request_editor import RequestEditor
@@ -37,40 +39,8 @@ if TYPE_CHECKING:
     from deli_tui.workspace import Workspace
     from engine.plan.model import PreparedRequest
 
-RECOVERY_DELAY_S = 0.5
 
-
-def _normal(draft: RequestDraft) -> dict[str, Any]:
-    """Draft fields with trailing whitespace ignored, for a dirty comparison."""
-    return {
-        k: "\n".join(line.rstrip() for line in v.strip().splitlines()) if isinstance(v, str) else v
-        for k, v in draft.as_dict().items()
-    }
-
-
-class DraftRecoveryScreen(Screen):  # type: ignore[type-arg]
-    """A screen that copies its dirty drafts to ``.deli/recovery/`` once edits pause for
-    ``RECOVERY_DELAY_S``, and flushes a pending copy when it closes."""
-
-    _recovery_timer: Any = None
-
-    def write_recovery(self) -> None:
-        """Bring the recovery copies in line with the dirty drafts."""
-        raise NotImplementedError
-
-    def on_unmount(self) -> None:
-        """Flush pending recovery copies (quitting must not lose the last half second)."""
-        if self._recovery_timer is not None:
-            self._recovery_timer.stop()
-            self.write_recovery()
-
-    def _schedule_recovery(self) -> None:
-        if self._recovery_timer is not None:
-            self._recovery_timer.stop()
-        self._recovery_timer = self.set_timer(RECOVERY_DELAY_S, self.write_recovery)
-
-
-class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
+class CollectionScreen(HelpKeyFirst, Screen[None]):
     """Browse, edit, save and send the requests of the open collection."""
 
     _FOCUS = Binding.Group("focus", compact=False)
@@ -86,11 +56,8 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(id="collection-screen")
         self.workspace = workspace
-        self.recovery = RecoveryStore(workspace.root)
         self.current: Path | None = None
-        self.drafts: dict[str, RequestDraft] = {}
-        self._recovery_written: dict[str, dict[str, Any]] = {}
-        self._recovery_timer: Any = None
+        self.keeper = DraftKeeper(self, RecoveryStore(workspace.root), "request", RequestDraft)
         self.ops = CollectionOps(
             workspace,
             unsaved=self.drafts,
@@ -121,6 +88,11 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
     @property
     def response(self) -> ResponseView:
         return self.query_one("#response", ResponseView)
+
+    @property
+    def drafts(self) -> dict[str, RequestDraft]:
+        """The unsaved drafts by request path (``users/get.yaml``)."""
+        return self.keeper.drafts
 
     def on_mount(self) -> None:
         self.sub_title = "Requests"
@@ -171,16 +143,12 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
         """Record ``draft`` for ``relpath`` (None or equal to the file: clean)."""
         key = relpath.as_posix()
         saved = self.saved_draft(relpath)
-        dirty = draft is not None and saved is not None and _normal(draft) != _normal(saved)
-        if dirty and draft is not None:
-            self.drafts[key] = draft
-        else:
-            self.drafts.pop(key, None)
+        dirty = draft is not None and saved is not None and not same_request_text(draft, saved)
+        self.keeper.update(key, draft if dirty else None)
         self.request_tree.set_dirty(relpath, dirty)
         if relpath == self.current:
             self.editor.border_title = self._editor_title()
         self._update_title()
-        self._schedule_recovery()
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[TreeEntry]) -> None:
@@ -202,60 +170,24 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
             self.set_draft(self.current, self.editor.read_draft())
 
     # -- recovery copies --------------------------------------------------------------------
-    def write_recovery(self) -> None:
-        """Bring ``.deli/recovery/`` in line with the dirty drafts (atomic writes)."""
-        self._recovery_timer = None
-        for key, draft in self.drafts.items():
-            fields = draft.as_dict()
-            if self._recovery_written.get(key) != fields:
-                try:
-                    self.recovery.save("request", key, fields)
-                except OSError as exc:
-                    self.notify(f"Could not write a recovery copy: {exc}", severity="warning")
-                    return
-                self._recovery_written[key] = fields
-        for key in [k for k in self._recovery_written if k not in self.drafts]:
-            self.recovery.clear("request", key)
-            del self._recovery_written[key]
+    def on_unmount(self) -> None:
+        self.keeper.flush()
 
     def offer_recovery(self) -> None:
         """After a crash: offer the recovery copies that differ from their files."""
-        found: dict[str, RequestDraft] = {}
-        for copy in self.recovery.load_all():
-            if copy.kind != "request":
-                continue
-            relpath = Path(copy.key)
-            saved = self.saved_draft(relpath)
-            draft = RequestDraft.from_dict(copy.fields)
-            if saved is None or _normal(draft) == _normal(saved):
-                self.recovery.clear("request", copy.key)
-                continue
-            found[copy.key] = draft
-        if not found:
-            return
-        names = "\n".join(f"  {key}" for key in sorted(found))
-        question = (
-            f"Unsaved edits from an earlier session were kept for:\n{names}\n\n"
-            "Restore them as unsaved edits, or discard them?"
-        )
 
-        def chosen(answer: str | None) -> None:
-            if answer == "restore":
-                for key, draft in found.items():
-                    self._recovery_written[key] = draft.as_dict()
-                    self.set_draft(Path(key), draft)
-                if self.current is not None and self.current.as_posix() in found:
-                    self.editor.load(found[self.current.as_posix()])
-                self.notify(f"Restored unsaved edits of {len(found)} request(s); ctrl+s saves.")
-            elif answer == "discard":
-                for key in found:
-                    self.recovery.clear("request", key)
+        def stale(key: str, draft: RequestDraft) -> bool:
+            saved = self.saved_draft(Path(key))
+            return saved is None or same_request_text(draft, saved)
 
-        choices = (("Restore", "restore", "primary"), ("Discard", "discard", "error"))
-        self.app.push_screen(
-            ChoiceScreen("Recover unsaved edits", question, choices, cancel_value="later"),
-            chosen,
-        )
+        def restore(found: dict[str, RequestDraft]) -> None:
+            for key, draft in found.items():
+                self.set_draft(Path(key), draft)
+            if self.current is not None and self.current.as_posix() in found:
+                self.editor.load(found[self.current.as_posix()])
+            self.notify(f"Restored unsaved edits of {len(found)} request(s); ctrl+s saves.")
+
+        self.keeper.offer(stale=stale, restore=restore)
 
     # -- save -------------------------------------------------------------------------------
     def validate_current(self) -> tuple[Any, list[FieldProblem]]:
@@ -294,38 +226,20 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
         try:
             self.workspace.save_request(req, overwrite=overwrite)
         except FileChangedError:
-            self._ask_about_conflict(req)
+            ask_about_conflict(
+                self.app,
+                req.relpath.as_posix(),
+                overwrite=lambda: self.write_request(req, overwrite=True),
+                reload=lambda: self.reload_from_disk(req.relpath),
+            )
             return
         except (OSError, CollectionError) as exc:
             self.notify(f"Not saved: {exc}", severity="error")
             return
         self.set_draft(req.relpath, None)
-        self.recovery.clear("request", req.relpath.as_posix())
-        self._recovery_written.pop(req.relpath.as_posix(), None)
+        self.keeper.take(req.relpath.as_posix())
         self.refresh_tree(select=req.relpath)
         self.notify(f"Saved {req.relpath.as_posix()}")
-
-    def _ask_about_conflict(self, req: Any) -> None:
-        question = (
-            f"{req.relpath.as_posix()} changed on disk since it was opened.\n"
-            "Reload discards your edits here and shows the file; Overwrite replaces the file "
-            "with your edits; Cancel keeps both as they are."
-        )
-        choices = (
-            ("Reload", "reload", "warning"),
-            ("Overwrite", "overwrite", "error"),
-            ("Cancel", "cancel", "default"),
-        )
-
-        def chosen(answer: str | None) -> None:
-            if answer == "overwrite":
-                self.write_request(req, overwrite=True)
-            elif answer == "reload":
-                self.reload_from_disk(req.relpath)
-
-        self.app.push_screen(
-            ChoiceScreen("File changed on disk", question, choices, cancel_value="cancel"), chosen
-        )
 
     def reload_from_disk(self, relpath: Path) -> None:
         try:
@@ -417,8 +331,7 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
         if change.deleted is not None:
             gone = change.deleted
             for key in [k for k in self.drafts if Path(k) == gone or gone in Path(k).parents]:
-                self.drafts.pop(key, None)
-                self.recovery.clear("request", key)
+                self.keeper.take(key)
         self.refresh_tree(select=change.select)
         for old, new in change.moved:
             self._move_draft(old, new)
@@ -430,9 +343,7 @@ class CollectionScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
             self.open_request(target)
 
     def _move_draft(self, old: Path, new: Path) -> None:
-        draft = self.drafts.pop(old.as_posix(), None)
-        self.recovery.clear("request", old.as_posix())
-        self._recovery_written.pop(old.as_posix(), None)
+        draft = self.keeper.take(old.as_posix())
         if self.current == old:
             self.current = new
         if draft is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -15,9 +15,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 from textual.widgets.option_list import Option
 
-from deli_tui.recovery import RecoveryStore
-from deli_tui.scenario_draft import ScenarioDraft, draft_from_scenario, scenario_from_draft
-from deli_tui.screens.collection import DraftRecoveryScreen
+from deli_tui.drafting.conflict import ask_about_conflict
+from deli_tui.drafting.keeper import DraftKeeper
+from deli_tui.drafting.recovery import RecoveryStore
+from deli_tui.drafting.scenario_draft import ScenarioDraft, draft_from_scenario, scenario_from_draft
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets.load_preview import LoadPreview
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from deli_tui.workspace import Workspace
 
 
-class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
+class ScenarioScreen(HelpKeyFirst, Screen[None]):
     """Scenarios of collection.yaml: list on the left, form and live preview on the right."""
 
     BINDINGS = [
@@ -51,11 +52,15 @@ class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(id="scenario-screen")
         self.workspace = workspace
-        self.recovery = RecoveryStore(workspace.root)
         self.current: str | None = None
-        self.drafts: dict[str, ScenarioDraft] = {}
+        store = RecoveryStore(workspace.root)
+        self.keeper = DraftKeeper(self, store, "scenario", ScenarioDraft)
         self.new_scenarios: dict[str, ScenarioDef] = {}
-        self._recovery_timer: Any = None
+
+    @property
+    def drafts(self) -> dict[str, ScenarioDraft]:
+        """The unsaved drafts by scenario name (new scenarios have one until saved)."""
+        return self.keeper.drafts
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -170,62 +175,34 @@ class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
         base = self.base(self.current)
         saved = draft_from_scenario(base) if base is not None else None
         was_dirty = self.current in self.drafts
-        if draft != saved or self.current in self.new_scenarios:
-            self.drafts[self.current] = draft
-        else:
-            self.drafts.pop(self.current, None)
-        if was_dirty != (self.current in self.drafts):
+        dirty = draft != saved or self.current in self.new_scenarios
+        self.keeper.update(self.current, draft if dirty else None)
+        if was_dirty != dirty:
             self.refresh_list()
         self.form.border_title = self._form_title()
-        self._schedule_recovery()
 
     # -- recovery ----------------------------------------------------------------------------------
-    def write_recovery(self) -> None:
-        self._recovery_timer = None
-        for name, draft in self.drafts.items():
-            try:
-                self.recovery.save("scenario", name, {"name": name, **draft.as_dict()})
-            except OSError as exc:
-                self.notify(f"Could not write a recovery copy: {exc}", severity="warning")
-                return
+    def on_unmount(self) -> None:
+        self.keeper.flush()
 
     def offer_recovery(self) -> None:
-        found: dict[str, ScenarioDraft] = {}
-        for copy in self.recovery.load_all():
-            if copy.kind != "scenario":
-                continue
-            draft = ScenarioDraft.from_dict(copy.fields)
-            base = self.base(copy.key)
-            if base is not None and draft == draft_from_scenario(base):
-                self.recovery.clear("scenario", copy.key)
-                continue
-            found[copy.key] = draft
-        if not found:
-            return
+        """After a crash: offer the recovery copies that differ from collection.yaml (a copy
+        of a scenario that was never saved is offered as a new one)."""
 
-        def chosen(answer: str | None) -> None:
-            if answer == "restore":
-                for name, draft in found.items():
-                    if self.base(name) is None:
-                        self.new_scenarios[name] = ScenarioDef(name=name)
-                    self.drafts[name] = draft
-                self.refresh_list()
-                if self.current in found or self.current is None:
-                    self.open_scenario(next(iter(found)) if self.current is None else self.current)
-            elif answer == "discard":
-                for name in found:
-                    self.recovery.clear("scenario", name)
+        def stale(name: str, draft: ScenarioDraft) -> bool:
+            base = self.base(name)
+            return base is not None and draft == draft_from_scenario(base)
 
-        names = ", ".join(sorted(found))
-        self.app.push_screen(
-            ChoiceScreen(
-                "Recover unsaved edits",
-                f"Unsaved scenario edits from an earlier session were kept for: {names}.",
-                (("Restore", "restore", "primary"), ("Discard", "discard", "error")),
-                cancel_value="later",
-            ),
-            chosen,
-        )
+        def restore(found: dict[str, ScenarioDraft]) -> None:
+            for name, draft in found.items():
+                if self.base(name) is None:
+                    self.new_scenarios[name] = ScenarioDef(name=name)
+                self.keeper.update(name, draft)
+            self.refresh_list()
+            if self.current in found or self.current is None:
+                self.open_scenario(next(iter(found)) if self.current is None else self.current)
+
+        self.keeper.offer(stale=stale, restore=restore)
 
     # -- actions ------------------------------------------------------------------------
     def action_focus_list(self) -> None:
@@ -236,14 +213,13 @@ class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
             if not name:
                 return
             self.new_scenarios[name] = ScenarioDef(name=name)
-            self.drafts[name] = draft_from_scenario(self.new_scenarios[name])
+            self.keeper.update(name, draft_from_scenario(self.new_scenarios[name]))
             self.current = None
             self.refresh_list()
             self.open_scenario(name)
             self.query_one("#scenario-list", OptionList).highlighted = self.scenario_names().index(
                 name
             )
-            self._schedule_recovery()
 
         self.app.push_screen(
             TextPromptScreen("New scenario", "Name of the new scenario:", "", self._name_problem),
@@ -274,27 +250,13 @@ class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
             self.notify(f"Not saved: {exc}", severity="error")
             return
         self.new_scenarios.pop(scenario.name, None)
-        self.drafts.pop(scenario.name, None)
-        self.recovery.clear("scenario", scenario.name)
+        self.keeper.take(scenario.name)
         self.refresh_list()
         self.form.border_title = self._form_title()
         self.notify(f"Saved scenario {scenario.name} to collection.yaml")
 
     def _ask_about_conflict(self, overwrite: Callable[[], None]) -> None:
-        def chosen(answer: str | None) -> None:
-            if answer == "overwrite":
-                overwrite()
-
-        self.app.push_screen(
-            ChoiceScreen(
-                "File changed on disk",
-                "collection.yaml changed on disk since it was opened. Overwrite it with the "
-                "scenarios shown here, or cancel and keep your edits unsaved?",
-                (("Overwrite", "overwrite", "error"), ("Cancel", "cancel", "default")),
-                cancel_value="cancel",
-            ),
-            chosen,
-        )
+        ask_about_conflict(self.app, "collection.yaml", overwrite=overwrite)
 
     # -- rename and delete ---------------------------------------------------------------------
     def _name_problem(self, name: str) -> str | None:
@@ -341,10 +303,9 @@ class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
             except (OSError, CollectionError) as exc:
                 self.notify(f"Not renamed: {exc}", severity="error")
                 return
-        if old in self.drafts:
-            self.drafts[new] = self.drafts.pop(old)
-            self._schedule_recovery()
-        self.recovery.clear("scenario", old)
+        draft = self.keeper.take(old)
+        if draft is not None:
+            self.keeper.update(new, draft)
         self.current = None
         self.open_scenario(new)
         self.refresh_list()
@@ -389,8 +350,7 @@ class ScenarioScreen(HelpKeyFirst, DraftRecoveryScreen, Screen[None]):
             except (OSError, CollectionError) as exc:
                 self.notify(f"Not deleted: {exc}", severity="error")
                 return
-        self.drafts.pop(name, None)
-        self.recovery.clear("scenario", name)
+        self.keeper.take(name)
         remaining = self.scenario_names()
         if remaining:
             index = min(names.index(name) if name in names else 0, len(remaining) - 1)

@@ -15,7 +15,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch, TabbedContent, TabPane, TextArea
 
-from deli_tui.drafts import BODY_KINDS, FieldProblem, RequestDraft
+from deli_tui.drafting.drafts import BODY_KINDS, FieldProblem, RequestDraft
+from deli_tui.drafting.loading import DraftLoading
 from engine.collection.model import HTTP_METHODS
 
 _TEXT_FIELDS = ("headers", "params", "body", "checks")
@@ -40,26 +41,6 @@ def set_text_language(area: TextArea, language: str | None) -> None:
         area.language = language
     except Exception:  # textual raises LanguageDoesNotExist without tree-sitter grammars
         area.language = None
-
-
-class DraftLoading:
-    """For a form that edits a draft: tells the user's edits from the field changes that
-    ``load`` makes, so ``Edited`` is posted for the former only."""
-
-    _loading = False
-    _has_draft = False
-
-    def _start_loading(self) -> None:
-        self._loading = True
-        self._has_draft = True
-
-    def _loaded(self) -> None:
-        self._loading = False
-
-    @property
-    def _user_edited(self) -> bool:
-        """A change now comes from the user: a draft is shown and no ``load`` is under way."""
-        return self._has_draft and not self._loading
 
 
 class RequestEditor(DraftLoading, Vertical):

@@ -14,9 +14,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 
-from deli_tui.drafts import FieldProblem
-from deli_tui.scenario_draft import MODELS, PROFILES, ScenarioDraft
-from deli_tui.widgets.request_editor import DraftLoading
+from deli_tui.drafting.drafts import FieldProblem
+from deli_tui.drafting.loading import DraftLoading
+from deli_tui.drafting.scenario_draft import MODELS, PROFILES, ScenarioDraft
 
 # (field, label, placeholder); rendered as Input rows.
 _INPUTS: tuple[tuple[str, str, str], ...] = (

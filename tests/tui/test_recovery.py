@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deli_tui.recovery import RecoveryStore
+from textual.widgets import Input
+
+from deli_tui.drafting.recovery import RecoveryStore
 from deli_tui.screens.collection import CollectionScreen
 from deli_tui.screens.confirm import ChoiceScreen
+from deli_tui.screens.recover_edits import RecoverEditsScreen
+from deli_tui.screens.scenario import ScenarioScreen
 
 SIZE = (80, 24)
 
@@ -56,7 +60,7 @@ async def test_dirty_edit_is_copied_and_offered_after_a_crash(collection_dir, ma
         await wait_for(pilot, copy.exists)
         assert "/json" in copy.read_text()
         # Simulate a crash: forget the drafts so quitting cannot tidy anything up.
-        screen._recovery_written.clear()
+        screen.keeper.written.clear()
         screen.drafts.clear()
     assert copy.exists()
     assert (collection_dir / "health.yaml").read_bytes() == original
@@ -112,3 +116,42 @@ async def test_quit_with_unsaved_edits_asks_and_keeps_a_recovery_copy(collection
         await pilot.pause()
         assert app.return_code == 0
     assert copy.exists() and "/json" in copy.read_text()
+
+
+async def test_scenario_edits_and_a_new_scenario_come_back_after_a_crash(collection_dir, make_app):
+    copies = collection_dir / ".deli" / "recovery" / "scenarios"
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScenarioScreen)
+        field = screen.form.query_one("#field-users", Input)
+        field.focus()
+        field.value = ""
+        await pilot.press("7")
+        await pilot.press("ctrl+n", *"soak", "enter")
+        await wait_for(pilot, lambda: (copies / "soak.yaml").exists())
+        await wait_for(pilot, lambda: (copies / "smoke.yaml").exists())
+        # Simulate a crash: forget the drafts so quitting cannot tidy anything up.
+        screen.keeper.written.clear()
+        screen.drafts.clear()
+    assert "soak" not in (collection_dir / "collection.yaml").read_text()
+
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecoverEditsScreen))
+        assert "smoke" in app.screen.question and "soak" in app.screen.question
+        app.screen.query_one("#choice-restore").press()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScenarioScreen)
+        assert screen.scenario_names() == ["smoke", "soak"]
+        assert screen.drafts["smoke"].users == "7" and "soak" in screen.new_scenarios
+        screen.open_scenario("smoke")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not (copies / "smoke.yaml").exists()
+    assert "users: 7" in (collection_dir / "collection.yaml").read_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from deli_tui.drafts import RequestDraft, draft_from_request, request_from_draft
+from deli_tui.drafting.drafts import RequestDraft, draft_from_request, request_from_draft
 from deli_tui.screens.collection import CollectionScreen
 from deli_tui.widgets.response_view import ResponseView
 from engine.collection.model import MISSING, CheckDef, RequestDef

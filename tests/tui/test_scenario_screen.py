@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from deli_tui.scenario_draft import ScenarioDraft, parse_stages, scenario_from_draft
+from deli_tui.drafting.scenario_draft import ScenarioDraft, parse_stages, scenario_from_draft
 from deli_tui.screens.confirm import ChoiceScreen
 from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.widgets.load_preview import LoadPreview, column_glyph

@@ -72,6 +72,19 @@ class RequestDraft(FormDraft):
     insecure: bool = False
 
 
+def _normal(draft: FormDraft) -> dict[str, Any]:
+    return {
+        k: "\n".join(line.rstrip() for line in v.strip().splitlines()) if isinstance(v, str) else v
+        for k, v in draft.as_dict().items()
+    }
+
+
+def same_request_text(a: RequestDraft, b: RequestDraft) -> bool:
+    """True when ``a`` and ``b`` differ at most in whitespace at the ends of lines or texts
+    (a request edited only so is not dirty)."""
+    return _normal(a) == _normal(b)
+
+
 def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 

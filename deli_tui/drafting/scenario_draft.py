@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from deli_tui.drafts import FieldProblem, FormDraft, number_text, parse_duration
+from deli_tui.drafting.drafts import FieldProblem, FormDraft, number_text, parse_duration
 from engine.collection.model import ScenarioDef
 from engine.durations import format_duration
 from engine.errors import CollectionError
