@@ -74,6 +74,32 @@ def latency_stats(
     )
 
 
+class _Extremes:
+    """The exact min and max of a measure kept as a histogram, over every window; unknown
+    (None) if a window carried the measure without them."""
+
+    __slots__ = ("exact", "high", "low")
+
+    def __init__(self) -> None:
+        self.low = _NO_MIN
+        self.high = -1
+        self.exact = True
+
+    def add(self, hist: object, low: int, high: int) -> None:
+        if not hist:
+            return
+        if high < 0:
+            self.exact = False
+            return
+        self.low = min(self.low, low)
+        self.high = max(self.high, high)
+
+    def bounds(self) -> tuple[int | None, int | None]:
+        if not self.exact or self.high < 0:
+            return None, None
+        return self.low, self.high
+
+
 class _RequestTotals:
     """Cumulative figures of one request name."""
 
@@ -183,6 +209,8 @@ class Aggregator:
         self._max_ns = 0
         self._sum_ns = 0
         self._service_sum_ns = 0
+        self._service_range = _Extremes()
+        self._lag_range = _Extremes()
         self._bytes_in = 0
         self._bytes_out = 0
         self._skipped = 0
@@ -233,6 +261,8 @@ class Aggregator:
             self._max_ns = max(self._max_ns, window.max_ns)
         self._sum_ns += window.sum_ns
         self._service_sum_ns += window.service_sum_ns
+        self._service_range.add(window.service_hist, window.service_min_ns, window.service_max_ns)
+        self._lag_range.add(window.lag_hist, window.lag_min_ns, window.lag_max_ns)
         self._bytes_in += window.bytes_in
         self._bytes_out += window.bytes_out
         self._skipped += window.skipped
@@ -303,10 +333,10 @@ class Aggregator:
             self._latency, self._requests, self._min_ns, self._max_ns, self._sum_ns
         )
         if open_model:
-            service = latency_stats(self._service, None, None, None, None)
+            service = latency_stats(self._service, None, *self._service_range.bounds())
             if service.count:
                 service = replace(service, mean_ms=self._service_sum_ns / 1e6 / service.count)
-            lag = latency_stats(self._lag)
+            lag = latency_stats(self._lag, None, *self._lag_range.bounds())
         else:
             service, lag = latency, LatencyStats()
         current = self._current

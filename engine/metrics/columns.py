@@ -122,6 +122,8 @@ class PendingColumns:
         else:
             service = np.where(same, latency, service)
             a.service_delta += int((service - latency).sum())
+        a.service_min = min(a.service_min, int(service.min()))
+        a.service_max = max(a.service_max, int(service.max()))
         lat_us = micros(latency)
         lat_b = buckets(lat_us)
         lat_hist = None  # the one request's latency histogram, when there is one request
@@ -144,7 +146,10 @@ class PendingColumns:
             a.service += np.bincount(buckets(svc_us), minlength=BUCKETS)
         lag = self.view("lag", n)
         if lag.max() >= 0:
-            a.lag += np.bincount(buckets(micros(lag[lag >= 0])), minlength=BUCKETS)
+            lags = lag[lag >= 0]
+            a.lag += np.bincount(buckets(micros(lags)), minlength=BUCKETS)
+            a.lag_min = min(a.lag_min, int(lags.min()))
+            a.lag_max = max(a.lag_max, int(lags.max()))
         ttfb = self.view("ttfb", n)
         a.ttfb += np.bincount(buckets(micros(ttfb[ttfb > 0])), minlength=BUCKETS)
         connect = self.view("connect", n)
@@ -220,11 +225,15 @@ class WindowArrays:
         "errors",
         "hist",
         "lag",
+        "lag_max",
+        "lag_min",
         "maxs",
         "mins",
         "n",
         "service",
         "service_delta",
+        "service_max",
+        "service_min",
         "statuses",
         "sums",
         "tls",
@@ -246,6 +255,9 @@ class WindowArrays:
         self.errors = np.zeros(n * N_ERROR_CODES, np.int64)
         self.bytes_in = self.bytes_out = 0
         self.service_delta = 0  # sum of (service time - latency) ns
+        # exact extremes of the measures kept only as histograms (ns; NO_MIN / -1: none yet)
+        self.service_min = self.lag_min = NO_MIN
+        self.service_max = self.lag_max = -1
 
     def reset(self) -> None:
         """Zero every array in place."""
@@ -255,3 +267,5 @@ class WindowArrays:
         self.errors.fill(0)
         self.mins.fill(NO_MIN)
         self.bytes_in = self.bytes_out = self.service_delta = 0
+        self.service_min = self.lag_min = NO_MIN
+        self.service_max = self.lag_max = -1

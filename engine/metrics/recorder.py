@@ -256,6 +256,10 @@ class WindowRecorder:
             sum_ns=sum_total,
             error_samples=self._error_samples(),
             service_sum_ns=sum_total + a.service_delta,
+            service_min_ns=_known(a.service_min, a.service_max),
+            service_max_ns=a.service_max,
+            lag_min_ns=_known(a.lag_min, a.lag_max),
+            lag_max_ns=a.lag_max,
         )
         a.reset()
         self._samples.clear()
@@ -277,6 +281,11 @@ class WindowRecorder:
 
 
 _EMPTY_REQUEST = RequestWindow()
+
+
+def _known(low: int, high: int) -> int:
+    """A window's exact minimum, or -1 when nothing was measured (``high`` is -1)."""
+    return low if high >= 0 else -1
 
 
 def _pairs(counts: np.ndarray, skip_zero: bool = False) -> tuple[tuple[int, int], ...]:

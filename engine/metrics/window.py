@@ -72,6 +72,11 @@ class WindowData:
     sum_ns: int = 0
     error_samples: tuple[ErrorSample, ...] = ()
     service_sum_ns: int = 0  # for the exact mean service time
+    # exact extremes of service time and scheduler lag; -1 when the window has none
+    service_min_ns: int = -1
+    service_max_ns: int = -1
+    lag_min_ns: int = -1
+    lag_max_ns: int = -1
 
     @property
     def duration_s(self) -> float:

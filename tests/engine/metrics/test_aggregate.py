@@ -237,3 +237,33 @@ def test_empty_run_gives_a_complete_snapshot_of_zeros() -> None:
     assert snap.latency.count == 0 and snap.window_hist == () and snap.cumulative_hist == ()
     assert [r.requests for r in snap.per_request] == [0, 0]
     assert snap.planned_s == 10.0 and snap.target == "http://127.0.0.1:8089"
+
+
+def test_service_time_and_lag_min_max_are_exact_and_never_beyond_the_latency() -> None:
+    """Min and max of every measure come from the values, not from histogram bucket edges:
+    the service time of a request is never longer than its latency from the intended send."""
+    agg = Aggregator(make_plan(model="open", workers=2))
+    rng = random.Random(4)
+    latencies, services, lags = [], [], []
+    for worker in (0, 1):
+        rec = WindowRecorder(worker, NAMES, 0.5, 100)
+        for seq in range(3):
+            for k in range(3_000):  # folds inside a window and across windows
+                lag = int(rng.expovariate(1 / 300_000))
+                service = int(rng.uniform(290e6, 301.9e6))
+                latencies.append(service + lag)
+                services.append(service)
+                lags.append(lag)
+                feed(rec, k % 2, latency_ns=service + lag, service_ns=service, lag_ns=lag)
+            agg.add(rec.flush(seq, seq * 0.5, seq * 0.5 + 0.5))
+    snap = agg.final_snapshot(1.5, "completed")
+    assert round(snap.latency.max_ms * 1e6) == max(latencies)
+    service, lag = snap.service_latency, snap.scheduler_lag_ms
+    assert (round(service.min_ms * 1e6), round(service.max_ms * 1e6)) == (
+        min(services),
+        max(services),
+    )
+    assert service.max_ms <= snap.latency.max_ms
+    assert (round(lag.min_ms * 1e6), round(lag.max_ms * 1e6)) == (min(lags), max(lags))
+    for stats in (snap.latency, service, lag):
+        assert stats.min_ms <= stats.p50_ms <= stats.p99_9_ms <= stats.max_ms
