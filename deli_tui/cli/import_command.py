@@ -36,6 +36,15 @@ def import_parser() -> argparse.ArgumentParser:
     postman.add_argument("source", metavar="COLLECTION.json")
     postman.add_argument("dest", metavar="OUT_DIR", help="new collection directory")
     postman.add_argument("--environment", metavar="ENV.json", help="Postman environment -> .env")
+    har = kinds.add_parser("har", help="a browser recording (HAR) -> a new collection dir")
+    har.add_argument("source", metavar="FILE.har")
+    har.add_argument("dest", metavar="OUT_DIR", help="new collection directory")
+    har.add_argument(
+        "--host", action="append", default=[], metavar="HOST", help="keep only this host (repeat)"
+    )
+    har.add_argument(
+        "--all", action="store_true", help="keep assets, preflights and other hosts' beacons too"
+    )
     curl = kinds.add_parser("curl", help="a curl command line -> a request file")
     curl.add_argument("command", metavar="'curl ...'", help="the whole command, quoted")
     curl.add_argument("--into", metavar="COLLECTION_DIR", required=True)
@@ -49,6 +58,12 @@ def _run_postman(args: argparse.Namespace) -> ImportResult:
 
     environment = Path(args.environment) if args.environment else None
     return import_postman(Path(args.source), Path(args.dest), environment=environment)
+
+
+def _run_har(args: argparse.Namespace) -> ImportResult:
+    from engine.collection.importers import import_har
+
+    return import_har(Path(args.source), Path(args.dest), hosts=args.host, keep_all=args.all)
 
 
 def _run_curl(args: argparse.Namespace) -> ImportResult:
@@ -93,6 +108,7 @@ def _run_curl(args: argparse.Namespace) -> ImportResult:
 RUNNERS: dict[str, Callable[[argparse.Namespace], ImportResult]] = {
     "postman": _run_postman,
     "curl": _run_curl,
+    "har": _run_har,
 }
 
 
@@ -103,6 +119,12 @@ def report(result: ImportResult, dest: str | None) -> None:
         print(f"imported {n} request(s) into {dest} (collection {result.collection.name!r})")
         for line in result.made:
             print(f"  {line}")
+        for s in result.collection.scenarios.values():
+            load = f"{s.users} user(s)" if s.model == "closed" else f"{s.rate:g}/s"
+            print(
+                f"scenario {s.name!r}: {len(s.requests) or 'all'} request(s) in order, {load},"
+                f" {s.duration_s:g}s (deli-tui run {dest} --scenario {s.name})"
+            )
     if result.secrets and result.env_path is not None:
         print(
             f"kept out of the YAML, in {result.env_path} (mode 0600, in .gitignore): "

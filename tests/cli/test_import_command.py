@@ -6,12 +6,18 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from engine.collection.loader import load_collection
-from tests.servers.asgi import RunningServer
+from tests.servers.asgi import RunningServer, uvicorn_server
+from tests.servers.shop import TOKEN, ShopApp
 
 SAFETY_S = 90.0
+DATA = Path(__file__).parents[1] / "engine" / "collection" / "importers" / "data"
+RECORDED_ORIGIN = "127.0.0.1:8089"  # where the HAR files were recorded
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 POSTMAN = {
     "info": {"name": "Demo shop", "schema": SCHEMA},
@@ -156,3 +162,70 @@ def test_bad_curl_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     refused(deli("import", "curl", url), "--into")
     (tmp_path / "file").write_text("x")
     refused(deli("import", "curl", url, "--into", str(tmp_path / "file")), "not a directory")
+
+
+@pytest.fixture
+def shop() -> Iterator[tuple[ShopApp, RunningServer]]:
+    """A fresh shop API (its own request counts) on an ephemeral port."""
+    app = ShopApp()
+    with uvicorn_server(app) as server:
+        yield app, server
+
+
+def run_imported(dest: Path, report: Path) -> subprocess.CompletedProcess[str]:
+    return deli("run", str(dest), "--duration", "1s", "--json", str(report), "--quiet")
+
+
+@pytest.mark.parametrize(
+    ("har", "kept"),
+    [
+        (
+            "chrome.har",
+            {"GET /", "POST /api/login", "GET /api/me", "GET /api/items", "POST /api/cart"}
+            | {"POST /api/orders"},
+        ),
+        (
+            "firefox.har",
+            {"GET /", "GET /api/items/2", "GET /api/items/2 (2)", "POST /api/cart"}
+            | {"POST /api/orders", "DELETE /api/cart/7", "GET /api/reports", "GET /api/admin"},
+        ),
+    ],
+)
+def test_imported_browser_recording_runs_against_the_recorded_api(
+    shop: tuple[ShopApp, RunningServer], tmp_path: Path, har: str, kept: set[str]
+) -> None:
+    app, server = shop
+    recording = tmp_path / har
+    text = (DATA / har).read_text().replace(RECORDED_ORIGIN, f"{server.host}:{server.port}")
+    recording.write_text(text)
+    dest = tmp_path / "recorded"
+    done = deli("import", "har", str(recording), str(dest))
+    assert done.returncode == 0, done.stderr
+    assert f"imported {len(kept)} request(s) into {dest}" in done.stdout
+    assert f"scenario 'replay': {len(kept)} request(s) in order, 1 user(s), 10s" in done.stdout
+    assert "left out: " in done.stdout and "--all keeps them" in done.stdout
+    assert TOKEN not in "".join(p.read_text() for p in dest.rglob("*.yaml"))
+
+    report = tmp_path / "run.json"
+    ran = run_imported(dest, report)
+    assert ran.returncode == 0, ran.stderr
+    data = json.loads(report.read_text())
+    assert set(data["per_request"]) == kept
+    assert data["errors"] == {}
+    assert data["requests"] == app.total() > len(kept)  # what the server counted, no more
+    assert set(app.by_status()) <= {200, 201, 204}  # every credential and body arrived intact
+    assert not any(path.startswith("/static") for _, path, _ in app.hits)
+
+
+def test_har_import_flags_and_refusals(tmp_path: Path) -> None:
+    dest = tmp_path / "cdn"
+    done = deli(
+        "import", "har", str(DATA / "firefox.har"), str(dest), "--all", "--host", "cdn.example.net"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "imported 1 request(s)" in done.stdout
+    refused(deli("import", "har", str(DATA / "firefox.har"), str(dest)), "already exists")
+    bad = tmp_path / "page.har"
+    bad.write_text("<html></html>")
+    refused(deli("import", "har", str(bad), str(tmp_path / "x")), "page.har", "not a HAR file")
+    assert not (tmp_path / "x").exists()

@@ -8,7 +8,8 @@ returned ``ImportResult`` lists what was made and every part that was not carrie
 from __future__ import annotations
 
 from engine.collection.importers.curl import import_curl, parse_curl
+from engine.collection.importers.har import import_har
 from engine.collection.importers.postman import import_postman
 from engine.collection.importers.writing import ImportResult, slug
 
-__all__ = ["ImportResult", "import_curl", "import_postman", "parse_curl", "slug"]
+__all__ = ["ImportResult", "import_curl", "import_har", "import_postman", "parse_curl", "slug"]

@@ -185,6 +185,12 @@ class CollectionWriter:
         self.env[name] = value
         self._by_value.setdefault(value, name)
 
+    def new_env_name(self, hint: str, value: str) -> str:
+        """A name not used yet, holding ``value`` in the env file (``env_value`` updates it)."""
+        name = self._free_name(variable_name(hint))
+        self.env_value(name, value)
+        return name
+
     def placeholder(self, hint: str, what: str) -> str:
         """``{{name}}`` for a value only the user has (a token); the env file says what."""
         name = variable_name(hint)
