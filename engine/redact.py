@@ -73,5 +73,6 @@ def redact_finished(finished: Finished, secrets: Sequence[str]) -> Finished:
         ErrorSample(e.elapsed_s, e.request, e.error_class, e.status, clean(e.message))
         for e in s.recent_errors
     )
-    snapshot = replace(s, target=clean(s.target), recent_errors=samples)
+    workers = tuple(replace(w, reason=clean(w.reason)) for w in s.workers)
+    snapshot = replace(s, target=clean(s.target), recent_errors=samples, workers=workers)
     return replace(finished, snapshot=snapshot, reason=clean(finished.reason))

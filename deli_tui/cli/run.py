@@ -50,6 +50,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--insecure", action="store_true", default=None, help="skip TLS verification"
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the workers on a Ray cluster: auto, HOST:PORT, ray://HOST:PORT, or local "
+        "(needs pip install 'deli-tui[cluster]')",
+    )
     parser.add_argument("--env-file", metavar="F", help="variables file (KEY=value lines)")
     parser.add_argument("--json", metavar="FILE", help="write the full JSON report")
     parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
@@ -97,6 +103,25 @@ def _duration(option: str, text: str | None) -> float | None:
     return value
 
 
+def _cluster(text: str | None) -> str | None:
+    if text is None:
+        return None
+    from engine.plan.cluster_address import check_cluster_address
+
+    try:
+        return check_cluster_address(text)
+    except ValueError as exc:
+        raise BadArgument(f"--cluster: {exc}") from None
+
+
+def check_cluster_ready(plan: RunPlan) -> None:
+    """A plan for a cluster needs Ray here; ``BadArgument`` says how to install it."""
+    from engine.plan.cluster_address import INSTALL_HINT, ray_installed
+
+    if plan.cluster and not ray_installed():
+        raise BadArgument(f"running on a cluster ({plan.cluster}) needs Ray: {INSTALL_HINT}")
+
+
 def build_plan_from_args(args: argparse.Namespace) -> RunPlan:
     """The run plan for these arguments. Raises ``BadArgument`` or ``CollectionError``."""
     from engine.plan.build import PlanOverrides
@@ -110,6 +135,7 @@ def build_plan_from_args(args: argparse.Namespace) -> RunPlan:
         http2=args.http2,
         client=args.client,
         insecure=args.insecure,
+        cluster=_cluster(args.cluster),
     )
     if URL_LIKE.match(args.path):
         from engine.plan.build import plan_for_url
@@ -311,6 +337,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     err = sys.stderr
     try:
         plan = build_plan_from_args(args)
+        check_cluster_ready(plan)
     except BadArgument as exc:
         say(f"error: {exc}", err)
         return ExitCode.BAD_INPUT

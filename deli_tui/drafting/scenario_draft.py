@@ -9,6 +9,7 @@ from deli_tui.drafting.drafts import FieldProblem, FormDraft, number_text, parse
 from engine.collection.model import ScenarioDef
 from engine.durations import format_duration
 from engine.errors import CollectionError
+from engine.plan.cluster_address import check_cluster_address
 
 MODELS = ("closed", "open")
 PROFILES = ("constant", "ramp", "spike", "stages")
@@ -31,6 +32,7 @@ class ScenarioDraft(FormDraft):
     http2: bool = False
     timeout: str = ""
     thresholds: str = ""
+    cluster: str = ""
 
 
 def draft_from_scenario(s: ScenarioDef) -> ScenarioDraft:
@@ -50,6 +52,7 @@ def draft_from_scenario(s: ScenarioDef) -> ScenarioDraft:
         http2=s.http2,
         timeout="" if s.timeout_s is None else format_duration(s.timeout_s),
         thresholds="\n".join(s.thresholds),
+        cluster=s.cluster or "",
     )
 
 
@@ -156,6 +159,12 @@ def scenario_from_draft(
             parse_threshold(expr)
         except (ValueError, CollectionError) as exc:
             problems.append(FieldProblem("thresholds", f"line {n}: {_message(exc)}"))
+    cluster = None
+    if draft.cluster.strip():
+        try:
+            cluster = check_cluster_address(draft.cluster)
+        except ValueError as exc:
+            problems.append(FieldProblem("cluster", str(exc)))
     if problems:
         return None, problems
     scenario = dataclasses.replace(
@@ -175,5 +184,6 @@ def scenario_from_draft(
         http2=draft.http2,
         timeout_s=timeout_s,
         thresholds=thresholds,
+        cluster=cluster,
     )
     return scenario, []

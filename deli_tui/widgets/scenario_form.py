@@ -31,12 +31,22 @@ _INPUTS: tuple[tuple[str, str, str], ...] = (
     ("iterations", "iterations", "per user; empty: until the end"),
     ("workers", "workers", "processes, e.g. 1"),
     ("timeout", "timeout", "empty: collection default"),
+    ("cluster", "cluster", "empty: this machine; auto, local, HOST:PORT, ray://HOST:PORT"),
 )
 
 
 def visible_fields(model: str, profile: str) -> set[str]:
     """The fields that mean something for this model and profile."""
-    shown = {"model", "profile", "think_time", "workers", "http2", "timeout", "thresholds"}
+    shown = {
+        "model",
+        "profile",
+        "think_time",
+        "workers",
+        "http2",
+        "timeout",
+        "thresholds",
+        "cluster",
+    }
     shown.add("users" if model == "closed" else "rate")
     if model == "closed":
         shown.add("iterations")

@@ -13,6 +13,7 @@ from engine.collection.nodes import NodeReader, compose_text, sort_by_line
 from engine.collection.requestfile import string_map, url_problem
 from engine.durations import parse_think_time
 from engine.errors import ProblemList
+from engine.plan.cluster_address import ADDRESS_HINT, check_cluster_address
 from engine.thresholds import parse_threshold
 
 COLLECTION_KEYS = ("name", "base_url", "variables", "headers", "timeout", "env_file", "scenarios")
@@ -38,6 +39,7 @@ SCENARIO_KEYS = (
     "timeout",
     "graceful_stop",
     "thresholds",
+    "cluster",
 )
 STAGE_KEYS = ("duration", "target")
 MODELS = ("closed", "open")
@@ -126,6 +128,10 @@ def _scenario(
         if bounds is not None:
             raw = reader.value(keys["think_time"])
             s.think_time = raw if isinstance(raw, str) else str(raw)
+    if "cluster" in keys and reader.value(keys["cluster"]) is not None:
+        s.cluster = reader.checked(
+            keys["cluster"], f"{where}: cluster", check_cluster_address, ADDRESS_HINT
+        )
     if "stages" in keys:
         s.stages = _stages(reader, keys["stages"])
         if "profile" not in keys:

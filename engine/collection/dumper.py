@@ -127,6 +127,8 @@ def scenario_data(s: ScenarioDef) -> dict[str, Any]:
         data["graceful_stop"] = exact_duration_text(s.graceful_stop_s)
     if s.thresholds:
         data["thresholds"] = list(s.thresholds)
+    if s.cluster:
+        data["cluster"] = s.cluster
     return data
 
 

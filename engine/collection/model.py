@@ -87,6 +87,7 @@ class ScenarioDef:
     timeout_s: float | None = None
     graceful_stop_s: float = 5.0
     thresholds: list[str] = field(default_factory=list)
+    cluster: str | None = None  # a Ray address; None: workers on this machine
 
 
 @dataclass(slots=True)

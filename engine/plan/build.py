@@ -52,6 +52,7 @@ class PlanOverrides:
     max_results: int | None = None
     insecure: bool | None = None
     model: str | None = None
+    cluster: str | None = None
 
 
 def default_scenario() -> ScenarioDef:
@@ -76,7 +77,7 @@ def apply_overrides(s: ScenarioDef, o: PlanOverrides) -> ScenarioDef:
             s.profile = "constant"
     if o.ramp_up_s is not None:
         s.ramp_up_s = float(o.ramp_up_s)
-    for key in ("workers", "http2", "client"):
+    for key in ("workers", "http2", "client", "cluster"):
         value = getattr(o, key)
         if value is not None:
             setattr(s, key, value)
@@ -340,6 +341,7 @@ def build_plan(
         max_results=o.max_results if o.max_results is not None else 100_000,
         redact_headers=tuple(dict.fromkeys([*DEFAULT_REDACT, *sorted(sensitive)])),
         redact_values=secrets,
+        cluster=s.cluster,
     )
 
 

@@ -105,3 +105,6 @@ class RunPlan:
     # secret values (env file, process environment, sensitive header values): kept out of
     # error messages, logs and reports by ``engine.redact.redact_text``
     redact_values: tuple[str, ...] = field(default=())
+    # a Ray address (``engine.plan.cluster_address``): the workers run as actors on that
+    # cluster instead of as local processes; None runs them on this machine
+    cluster: str | None = None

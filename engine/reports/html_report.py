@@ -231,6 +231,23 @@ def _errors(s: Snapshot) -> str:
     return counts + "<h3>Recent error samples</h3>" + samples
 
 
+def _workers(s: Snapshot) -> list[str]:
+    """The workers section, for a run on a cluster (or one that lost a worker)."""
+    if not any(w.clock_offset_ms is not None or w.state == "lost" for w in s.workers):
+        return []
+    rows = [
+        (
+            str(w.worker_id),
+            w.node,
+            w.state,
+            str(w.requests),
+            "" if w.lost_at_s is None else f"lost at {w.lost_at_s:.1f}s: {w.reason}",
+        )
+        for w in s.workers
+    ]
+    return ["<h2>Workers</h2>", _table(("worker", "node", "state", "requests", "lost"), rows)]
+
+
 def html_report(snapshot: Snapshot, passed: bool, reason: str = "", window_s: float = 0.5) -> str:
     """The whole report as one HTML document."""
     s = snapshot
@@ -293,6 +310,7 @@ def html_report(snapshot: Snapshot, passed: bool, reason: str = "", window_s: fl
         _errors(s),
         "<h2>Requests</h2>",
         per_request,
+        *_workers(s),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

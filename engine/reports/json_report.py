@@ -84,6 +84,18 @@ def summary_dict(snapshot: Snapshot, passed: bool, reason: str = "") -> dict[str
         "thresholds": [
             {"expr": t.expr, "value": t.value, "passed": t.passed} for t in s.thresholds
         ],
+        "workers": [
+            {
+                "worker": w.worker_id,
+                "node": w.node,
+                "state": w.state,
+                "requests": w.requests,
+                "clock_offset_ms": w.clock_offset_ms,
+                "lost_at_s": w.lost_at_s,
+                "reason": w.reason,
+            }
+            for w in s.workers
+        ],
     }
 
 

@@ -127,6 +127,13 @@ def summary_table(
         ("data sent", f"{format_bytes(s.bytes_out):<10} {rate_out}".rstrip()),
     ]
     lines += _dotted(rows)
+    if s.lost_workers:
+        lines += ["", f"  lost workers ({len(s.lost_workers)} of {len(s.workers)})"]
+        for w in s.lost_workers:
+            at = "" if w.lost_at_s is None else f" at {w.lost_at_s:.1f}s"
+            lines.append(
+                f"    worker {w.worker_id} on {w.node}{at}, after {w.requests} requests: {w.reason}"
+            )
     if len(s.per_request) > 1 or (s.per_request and s.per_request[0].errors):
         lines.append("")
         header = ("request", "reqs", "rps", "errors", "p50", "p95", "p99", "max")

@@ -124,6 +124,30 @@ class PhaseTimings:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkerHealth:
+    """One worker as the supervisor sees it (the dashboard's workers panel, the report).
+
+    state: "starting" | "running" | "done" | "lost" | "failed". ``load`` is its current share
+    (users, or req/s in the open model); ``cpu_pct`` its process's CPU over the last interval
+    (None when unknown); ``lag_ms`` how long after its window closed the window arrived;
+    ``clock_offset_ms`` its clock minus the supervisor's (None for a local process);
+    ``lost_at_s`` the run time its loss was seen, ``reason`` why.
+    """
+
+    worker_id: int
+    node: str
+    state: str
+    load: float = 0.0
+    requests: int = 0
+    rps: float = 0.0
+    cpu_pct: float | None = None
+    lag_ms: float = 0.0
+    clock_offset_ms: float | None = None
+    lost_at_s: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The cached aggregate the engine publishes every window (0.5 s). Widgets render only this.
 
@@ -176,6 +200,11 @@ class Snapshot:
     recent_errors: tuple[ErrorSample, ...]
     thresholds: tuple[ThresholdResult, ...]
     version: int = PROTOCOL_VERSION
+    workers: tuple[WorkerHealth, ...] = ()  # per worker, in worker id order
+
+    @property
+    def lost_workers(self) -> tuple[WorkerHealth, ...]:
+        return tuple(w for w in self.workers if w.state == "lost")
 
     @property
     def error_count(self) -> int:

@@ -14,14 +14,16 @@ cleanly and exits. Workers die with the supervisor (``PR_SET_PDEATHSIG``) and ne
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.plan.model import RunPlan
 from engine.run.childproc import redirect_stdio, run_worker
@@ -40,8 +42,19 @@ from engine.run.protocol import (
     Stop,
 )
 from engine.run.runstate import RunState, WorkerSlot, completion_reason, empty_snapshot
-from engine.run.worker_protocol import WorkerDone, WorkerFailed, WorkerLog, WorkerWindow, share_of
+from engine.run.worker_protocol import (
+    WorkerDone,
+    WorkerFailed,
+    WorkerLog,
+    WorkerLost,
+    WorkerReady,
+    WorkerWindow,
+    share_of,
+)
 from engine.thresholds import thresholds_passed
+
+if TYPE_CHECKING:
+    from engine.run.cluster import ClusterSession
 
 START_LEAD_S = 0.6  # time for spawned workers to import and connect before the shared start
 STOP_GRACE_EXTRA_S = 5.0  # beyond plan.profile.graceful_stop_s before stragglers are killed
@@ -65,6 +78,7 @@ class Supervisor:
         self._inbox_r, self._inbox_w = self._ctx.Pipe(duplex=False)
         self._inbox_lock = threading.Lock()  # viewer threads share the write end
         self.hub: ViewerHub | None = None
+        self.cluster: ClusterSession | None = None  # connected by the first cluster run
         if listen:
             self.hub = ViewerHub(listen, authkey or os.urandom(32), self._viewer_command)
 
@@ -166,6 +180,9 @@ class Supervisor:
             self._refuse(plan, f"cannot start: {type(exc).__name__}: {exc}")
             return
         n = max(1, plan.workers)
+        if plan.cluster:
+            self._start_on_cluster(plan, aggregator, n)
+            return
         start_at = time.monotonic() + START_LEAD_S + 0.1 * n
         slots: list[WorkerSlot] = []
         try:
@@ -188,6 +205,20 @@ class Supervisor:
             return
         self.run = RunState(plan, aggregator, start_at, slots, next_publish=time.monotonic())
         self.post(Log("info", f"started {n} worker(s) for {plan.scenario_name!r}"))
+
+    def _start_on_cluster(self, plan: RunPlan, aggregator: Any, n: int) -> None:
+        """Workers as Ray actors: the shared start comes with their ``WorkerReady``."""
+        from engine.run.cluster import ClusterSession, ClusterUnavailable
+
+        if self.cluster is None:
+            self.cluster = ClusterSession()
+        try:
+            slots = self.cluster.launch(plan, n)
+        except ClusterUnavailable as exc:
+            self._refuse(plan, str(exc))
+            return
+        self.run = RunState(plan, aggregator, math.inf, slots, next_publish=time.monotonic())
+        self.post(Log("info", f"placing {n} worker(s) on the Ray cluster at {plan.cluster}"))
 
     def _refuse(self, plan: RunPlan, text: str) -> None:
         """A Start that cannot run still ends in a Finished, so every caller's wait ends."""
@@ -241,18 +272,39 @@ class Supervisor:
     def _worker_message(self, run: RunState, slot: WorkerSlot, message: object) -> None:
         if isinstance(message, WorkerWindow):
             run.aggregator.add(message.window)
+            slot.track(message.window, time.monotonic(), run.start_at, run.open_model)
         elif isinstance(message, WorkerLog):
             self.post(Log(message.level, f"worker {message.worker_id}: {message.message}"))
         elif isinstance(message, WorkerDone):
             if message.final is not None:
                 run.aggregator.add(message.final)
+                slot.track(message.final, time.monotonic(), run.start_at, run.open_model)
             slot.done, slot.reason, slot.results = True, message.reason, message.results
             slot.done_at = time.monotonic()
         elif isinstance(message, WorkerFailed):
             text = f"worker {slot.worker_id} failed: {message.message}"
-            slot.done, slot.reason = True, text
+            slot.done, slot.reason, slot.failed = True, text, True
             slot.done_at = time.monotonic()
             self._fatal(run, text)
+        elif isinstance(message, WorkerReady):
+            slot.node, slot.clock_offset_s = message.node, message.clock_offset_s
+            run.start_at = message.start_at
+        elif isinstance(message, WorkerLost):
+            self._lost(run, slot, message.reason)
+
+    def _lost(self, run: RunState, slot: WorkerSlot, reason: str) -> None:
+        """A cluster worker died: say so and go on with the others (its windows so far count)."""
+        if slot.lost_reason or (slot.done and not slot.failed and slot.reason):
+            return
+        slot.done, slot.done_at = True, time.monotonic()
+        slot.lost_reason, slot.lost_at_s = reason or "gone", run.elapsed()
+        text = (
+            f"worker {slot.worker_id} on {slot.node} lost at {slot.lost_at_s:.1f} s "
+            f"({slot.lost_reason}); the run goes on without its share of the load, "
+            "its figures up to its last window kept"
+        )
+        run.lost.append(text)
+        self.post(EngineError(text))
 
     def _worker_exited(self, run: RunState, slot: WorkerSlot) -> None:
         self._read_worker(run, slot)
@@ -264,6 +316,9 @@ class Supervisor:
         if run.stopping and run.stop_deadline <= time.monotonic():
             return  # killed by us after the grace period
         code = slot.process.exitcode
+        if slot.remote:
+            self._lost(run, slot, f"ended without a word (exit code {code})")
+            return
         self._fatal(run, f"worker {slot.worker_id} died (exit code {code})")
 
     def _fatal(self, run: RunState, text: str) -> None:
@@ -277,7 +332,7 @@ class Supervisor:
         now = time.monotonic()
         if now >= run.next_publish:
             run.next_publish = now + run.plan.window_s
-            snapshot = run.aggregator.snapshot(run.elapsed(), run.phase())
+            snapshot = self._with_health(run, run.aggregator.snapshot(run.elapsed(), run.phase()))
             self.outbox.publish(snapshot)
             if self.hub is not None:
                 self.hub.publish(snapshot)
@@ -303,12 +358,22 @@ class Supervisor:
             passed = False
         if run.errors:
             passed = False
+        if run.lost:  # the load asked for was not all sent: no pass
+            passed = False
+            reason = f"{reason}; {len(run.lost)} of {len(run.workers)} worker(s) lost"
+        final = self._with_health(run, final)
         results = tuple(s.results for s in run.workers if s.results)
         for slot in run.workers:
             with contextlib.suppress(OSError):
                 slot.conn.close()
         self.run = None
         self.post(Finished(final, passed, reason, results, run.aggregator.digests()))
+
+    def _with_health(self, run: RunState, snapshot: Any) -> Any:
+        now = time.monotonic()
+        for slot in run.workers:
+            slot.sample_cpu(now)
+        return replace(snapshot, workers=tuple(slot.health() for slot in run.workers))
 
     def _shutdown_run(self, reason: str) -> None:
         """Stop a run because the supervisor is leaving: bounded, then kill what remains."""
@@ -325,6 +390,8 @@ class Supervisor:
             for slot in self.run.workers:
                 slot.process.kill()
                 slot.process.join(1.0)
+        if self.cluster is not None:
+            self.cluster.close(timeout=5.0)
         self.outbox.close(timeout=0.0 if self.caller_gone else 3.0)
         if self.hub is not None:
             self.hub.close(timeout=2.0)

@@ -1,8 +1,9 @@
 """Messages between the supervisor and its worker processes (internal to the engine).
 
 Supervisor -> worker: ``protocol.Adjust`` (already this worker's share: users or rate) and
-``protocol.Stop``. Worker -> supervisor: the classes below. ``WindowData`` (defined by the
-metrics package) is plain picklable data; workers never send live objects.
+``protocol.Stop``. Worker -> supervisor: the classes below (``WorkerReady`` and ``WorkerLost``
+come from the cluster bridge, for a worker running as a Ray actor). ``WindowData`` (defined
+by the metrics package) is plain picklable data; workers never send live objects.
 """
 
 from __future__ import annotations
@@ -49,6 +50,28 @@ class WorkerFailed:
 
     worker_id: int
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerReady:
+    """A cluster worker is placed and about to start (sent by ``engine.run.cluster``).
+
+    ``start_at`` is the shared start on the supervisor's monotonic clock; the worker's own
+    clock reads ``clock_offset_s`` more (estimated by halving the round trip).
+    """
+
+    worker_id: int
+    node: str
+    clock_offset_s: float
+    start_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerLost:
+    """A cluster worker's actor or node died: the run goes on without it."""
+
+    worker_id: int
+    reason: str
 
 
 def share_of(total: float, worker_id: int, n_workers: int, integral: bool) -> float:

@@ -160,3 +160,25 @@ async def test_run_key_runs_the_unsaved_edit_of_the_scenario(tmp_path, demo_serv
         assert run.snapshot.target_users == 3  # the edit, not the saved 2 users
         await pilot.press("s")
     assert (root / "collection.yaml").read_text() == before
+
+
+def test_cluster_address_is_checked_in_the_draft():
+    scenario, problems = scenario_from_draft(ScenarioDraft(cluster="head"), ScenarioDef(name="s"))
+    assert scenario is None and [p.field for p in problems] == ["cluster"]
+    scenario, problems = scenario_from_draft(ScenarioDraft(cluster=" auto "), ScenarioDef(name="s"))
+    assert problems == [] and scenario is not None and scenario.cluster == "auto"
+    scenario, _ = scenario_from_draft(ScenarioDraft(cluster=""), ScenarioDef(name="s", cluster="x"))
+    assert scenario is not None and scenario.cluster is None
+
+
+async def test_cluster_address_is_edited_in_the_form_and_saved(collection_dir, make_app):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scenarios(pilot)
+        await replace_field(pilot, screen, "cluster", "nowhere")
+        assert "not a Ray address" in screen.form.problem_text("cluster")
+        await replace_field(pilot, screen, "cluster", "ray://10.0.0.5:10001")
+        assert screen.form.problem_text("cluster") == ""
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert load_collection(collection_dir).scenarios["smoke"].cluster == "ray://10.0.0.5:10001"
