@@ -47,6 +47,7 @@ from deli_tui.widgets import (
     RunHeader,
     StatusCodes,
     ThroughputChart,
+    WorkerTable,
 )
 from engine.plan.model import RunPlan
 from engine.run.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
@@ -131,6 +132,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         Binding("o", "cycle_sort", "Sort requests", id="run.sort"),
         Binding("d", "detach", "Detach", id="run.detach"),
         Binding("escape", "back", "Back", id="run.back"),
+        Binding("w", "toggle_workers", "Workers", id="run.workers"),
     ]
 
     # repaint=False: a repaint of the screen redraws every panel; each panel refreshes itself
@@ -196,6 +198,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
                 yield StatusCodes(id="status-codes")
                 yield ErrorSummary(id="errors")
         yield RequestTable(id="requests")
+        yield WorkerTable(id="workers")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -269,7 +272,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             self._panels = list(
                 self.query(
                     "RunHeader, SeriesChart, LatencyHistogram, Percentiles, StatusCodes, "
-                    "ErrorSummary, RequestTable"
+                    "ErrorSummary, RequestTable, WorkerTable"
                 )
             )
         for panel in self._panels:
@@ -361,6 +364,9 @@ class RunScreen(HelpKeyFirst, Screen[None]):
     def action_cycle_sort(self) -> None:
         key = self.query_one(RequestTable).cycle_sort()
         self.notify(f"Requests sorted by {key}", timeout=1.5)
+
+    def action_toggle_workers(self) -> None:
+        self.query_one(WorkerTable).toggle()
 
     def action_detach(self) -> None:
         self.bridge.stop(wait=2.0)

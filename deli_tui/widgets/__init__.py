@@ -9,6 +9,7 @@ from deli_tui.widgets.request_table import RequestTable
 from deli_tui.widgets.run_header import RunHeader
 from deli_tui.widgets.status_codes import StatusCodes
 from deli_tui.widgets.throughput_chart import P99Chart, ThroughputChart
+from deli_tui.widgets.worker_table import WorkerTable
 
 __all__ = [
     "ErrorSummary",
@@ -19,4 +20,5 @@ __all__ = [
     "RunHeader",
     "StatusCodes",
     "ThroughputChart",
+    "WorkerTable",
 ]
