@@ -132,8 +132,8 @@ def scenario_data(s: ScenarioDef) -> dict[str, Any]:
     return data
 
 
-def dump_collection_file(collection: Collection) -> str:
-    """The ``collection.yaml`` text, scenarios included; loading it gives the same settings."""
+def collection_data(collection: Collection) -> dict[str, Any]:
+    """``collection.yaml`` as a YAML mapping in a stable order, without default values."""
     data: dict[str, Any] = {"name": collection.name}
     if collection.base_url:
         data["base_url"] = collection.base_url
@@ -147,4 +147,9 @@ def dump_collection_file(collection: Collection) -> str:
         data["env_file"] = collection.env_file
     if collection.scenarios:
         data["scenarios"] = {name: scenario_data(s) for name, s in collection.scenarios.items()}
-    return _yaml(data)
+    return data
+
+
+def dump_collection_file(collection: Collection) -> str:
+    """The ``collection.yaml`` text, scenarios included; loading it gives the same settings."""
+    return _yaml(collection_data(collection))

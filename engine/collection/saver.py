@@ -1,13 +1,18 @@
 """Write requests and ``collection.yaml`` back to disk, atomically, and only what loads again.
 
-Every save renders YAML, parses it back (a text that would not load is never written), checks
-the file was not changed on disk since the editor opened it, then writes a temp file in the
-same directory, fsyncs it and renames it over the old one.
+A save changes only what changed: the file's own text is edited in place (``roundtrip``), so
+comments, key order, quoting and flow style of everything else stay. A new file, or one that
+cannot be edited in place, is written whole by the dumper (its leading comments kept). Every
+text is parsed back before it is written (a text that would not load, or would load as
+something else, is never written), the file must not have changed on disk since the editor
+opened it, and the write goes to a temp file in the same directory, fsynced and renamed over
+the old one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import stat
@@ -15,9 +20,15 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from engine.collection.dumper import dump_collection_file, dump_request
+from engine.collection.dumper import (
+    collection_data,
+    dump_collection_file,
+    dump_request,
+    request_data,
+)
 from engine.collection.loader import COLLECTION_FILE, parse_collection_text, parse_request_text
 from engine.collection.model import Collection, RequestDef
+from engine.collection.roundtrip import merged_text
 from engine.errors import CollectionError
 
 
@@ -72,6 +83,61 @@ def leading_comments(path: Path) -> str:
     return head if head.strip() else ""
 
 
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def request_text(path: Path, req: RequestDef) -> str:
+    """The text to write for ``req`` at ``path``: the file's text with only the changed values
+    changed, else the dumper's. Raises CollectionError when ``req`` would not load back."""
+    fresh = leading_comments(path) + dump_request(req)
+    expected = parse_request_text(fresh, req.relpath, path)
+    old = _read_text(path)
+    if old is None:
+        return fresh
+    try:
+        base = parse_request_text(old, req.relpath, path)
+        merged = merged_text(old, request_data(base), request_data(req))
+        if merged is not None and parse_request_text(merged, req.relpath, path) == expected:
+            return merged
+    except CollectionError:
+        pass
+    return fresh
+
+
+def _settings(collection: Collection) -> dict[str, object]:
+    """What ``collection.yaml`` holds: every field but the root and the request files."""
+    return {
+        f.name: getattr(collection, f.name)
+        for f in dataclasses.fields(collection)
+        if f.name not in ("root", "requests", "folders")
+    }
+
+
+def collection_text(collection: Collection) -> str:
+    """The text to write for ``collection.yaml``: the file's text with only the changed values
+    changed, else the dumper's. Raises CollectionError when it would not load back."""
+    path = collection.collection_file
+    fresh = leading_comments(path) + dump_collection_file(collection)
+    expected = _settings(parse_collection_text(fresh, collection.root, path))
+    old = _read_text(path)
+    if old is None:
+        return fresh
+    try:
+        base = parse_collection_text(old, collection.root, path)
+        merged = merged_text(old, collection_data(base), collection_data(collection))
+        if merged is not None:
+            again = parse_collection_text(merged, collection.root, path)
+            if _settings(again) == expected:
+                return merged
+    except CollectionError:
+        pass
+    return fresh
+
+
 def check_unchanged(path: Path, expected_mtime_ns: int | None) -> None:
     """Raise FileChangedError when ``path`` differs from what the editor read."""
     if expected_mtime_ns is None:
@@ -96,7 +162,7 @@ def save_request(
 ) -> int:
     """Write ``req`` to its file (validated, atomic); returns the new mtime_ns."""
     path = collection.request_path(req)
-    text = leading_comments(path) + dump_request(req)
+    text = request_text(path, req)
     parsed = parse_request_text(text, req.relpath, path)
     for other in collection.requests:
         if other.name == req.name and other.relpath != req.relpath:
@@ -122,8 +188,7 @@ def save_request(
 def save_collection_file(collection: Collection, *, expected_mtime_ns: int | None = None) -> int:
     """Write ``collection.yaml`` (validated, atomic); returns the new mtime_ns."""
     path = collection.collection_file
-    text = leading_comments(path) + dump_collection_file(collection)
-    parse_collection_text(text, collection.root, path)
+    text = collection_text(collection)
     for scenario in collection.scenarios.values():
         for ref in scenario.requests:
             if collection.find_request(ref) is None:
