@@ -26,7 +26,7 @@ def tui_parser() -> argparse.ArgumentParser:
         prog="deli-tui",
         description="Browse and edit a request collection, send requests, run load scenarios.",
         epilog="Other commands: deli-tui run PATH (headless), deli-tui attach SOCKET, "
-        "deli-tui demo-server.",
+        "deli-tui compare A.json B.json, deli-tui import, deli-tui demo-server.",
     )
     parser.add_argument(
         "path",

@@ -1,5 +1,5 @@
-"""The ``deli-tui`` command: the TUI by default, plus ``run``, ``attach``, ``import`` and
-``demo-server``.
+"""The ``deli-tui`` command: the TUI by default, plus ``run``, ``attach``, ``compare``,
+``import`` and ``demo-server``.
 
 Textual is imported only when the TUI is actually opened, so headless runs in CI stay light.
 Exit codes: 0 success / thresholds passed, 1 a threshold failed, 2 bad input.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from deli_tui.cli.exit_codes import ExitCode
 
-SUBCOMMANDS = ("run", "attach", "import", "demo-server")
+SUBCOMMANDS = ("run", "attach", "compare", "import", "demo-server")
 
 
 def _demo_server_main(argv: Sequence[str]) -> int:
@@ -66,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_main(args[1:])
         if args and args[0] == "attach":
             return _attach_main(args[1:])
+        if args and args[0] == "compare":
+            from deli_tui.cli.compare import compare_main
+
+            return compare_main(args[1:])
         if args and args[0] == "import":
             return _import_main(args[1:])
         if args and args[0] == "demo-server":

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from engine.load.shapes import peak_target
 from engine.plan.model import RunPlan
 from engine.reports.cells import unpack_run
 from engine.reports.files import write_atomic
@@ -34,11 +36,37 @@ def _unique_names(names: Iterable[str]) -> list[str]:
     return out
 
 
-def summary_dict(snapshot: Snapshot, passed: bool, reason: str = "") -> dict[str, Any]:
-    """The run as plain JSON-ready data (the ``--json`` document)."""
+def load_dict(plan: RunPlan) -> dict[str, Any]:
+    """What load the plan asked for: users (closed) or req/s (open) at the peak, the stages."""
+    profile = plan.profile
+    return {
+        "over": "rate" if profile.model == "open" else "users",
+        "peak": peak_target(profile),
+        "workers": plan.workers,
+        "stages": [[round(s.duration_s, 3), s.target] for s in profile.stages],
+    }
+
+
+def series_dict(snapshot: Snapshot, window_s: float) -> dict[str, Any]:
+    """The per-window series (newest last), as the dashboard charts them."""
+    s = snapshot
+    return {
+        "window_s": window_s,
+        "rps": [round(v, 3) for v in s.rps_series],
+        "p99_ms": [round(v, 3) for v in s.p99_series],
+        "errors": list(s.error_series),
+        "users": [round(v, 3) for v in s.users_series],
+    }
+
+
+def summary_dict(
+    snapshot: Snapshot, passed: bool, reason: str = "", plan: RunPlan | None = None
+) -> dict[str, Any]:
+    """The run as plain JSON-ready data (the ``--json`` document). With the ``plan``, also
+    the load it asked for (``load``)."""
     s = snapshot
     open_model = s.model == "open"
-    return {
+    data = {
         "version": REPORT_VERSION,
         "collection": s.collection,
         "scenario": s.scenario,
@@ -96,7 +124,22 @@ def summary_dict(snapshot: Snapshot, passed: bool, reason: str = "") -> dict[str
             }
             for w in s.workers
         ],
+        "error_samples": [
+            {
+                "at_s": round(e.elapsed_s, 3),
+                "request": e.request,
+                "class": e.error_class,
+                "status": e.status,
+                "message": e.message,
+            }
+            for e in s.recent_errors
+        ],
+        "series": series_dict(s, plan.window_s if plan is not None else 0.5),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if plan is not None:
+        data["load"] = load_dict(plan)
+    return data
 
 
 def write_json(
@@ -105,7 +148,7 @@ def write_json(
     """Write the JSON summary atomically. Also accepts ``(path, plan, finished)``, and then
     saves the run's latency distribution (``latency_digest_ms``) too."""
     snap, ok, why = unpack_run(snapshot, passed, reason)
-    data = summary_dict(snap, ok, why)
+    data = summary_dict(snap, ok, why, snapshot if isinstance(snapshot, RunPlan) else None)
     if isinstance(passed, Finished) and passed.digests is not None:
         data["latency_digest_ms"] = digest_dict(passed.digests, snap)
     write_atomic(path, json.dumps(data, indent=2) + "\n")

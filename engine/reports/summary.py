@@ -11,7 +11,7 @@ from engine.run.protocol import Finished, LatencyStats, Snapshot
 from engine.units import format_bytes, format_ms, format_percent, format_rate
 
 
-def _marks() -> tuple[str, str, str]:
+def stdout_marks() -> tuple[str, str, str]:
     """(pass, fail, no data) marks; ASCII when stdout cannot encode check marks."""
     encoding = getattr(sys.stdout, "encoding", None) or "ascii"
     try:
@@ -65,7 +65,7 @@ def summary_table(
 ) -> str:
     """The end-of-test summary as plain text (k6-style). Also accepts ``(plan, finished)``."""
     s, ok, why = unpack_run(snapshot, passed, reason)
-    good, bad, none = marks or _marks()
+    good, bad, none = marks or stdout_marks()
     lines = [
         f"  deli-tui  {s.collection} / {s.scenario}  ->  {s.target}",
         f"  {s.model} model, {s.elapsed_s:.1f}s" + (f" ({why})" if why else ""),

@@ -142,12 +142,30 @@ def test_open_model_json_carries_service_time_and_scheduler_lag() -> None:
     assert data["scheduler_lag_ms"]["max"] >= 1.0
 
 
-def test_plan_and_finished_form_writes_the_same_json(tmp_path: Path) -> None:
+def test_plan_and_finished_form_writes_the_same_json_plus_the_load(tmp_path: Path) -> None:
     snap = known_run()
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     write_json(a, snap, False, "completed")
     write_json(b, make_plan(), Finished(snap, False, "completed"))
-    assert json.loads(a.read_text()) == json.loads(b.read_text())
+    from_snapshot, from_plan = json.loads(a.read_text()), json.loads(b.read_text())
+    assert from_plan.pop("load") == {
+        "over": "users",
+        "peak": 5.0,
+        "workers": 1,
+        "stages": [[2.0, 5.0]],
+    }
+    for data in (from_snapshot, from_plan):
+        assert data.pop("finished_at").endswith("Z")  # the time of writing
+    assert from_snapshot == from_plan
+
+
+def test_json_keeps_the_series_and_the_error_samples() -> None:
+    data = summary_dict(known_run(), False)
+    assert data["series"]["window_s"] == 0.5
+    assert data["series"]["rps"] == [100.0, 100.0]
+    assert data["series"]["errors"] == [1, 1]
+    assert [e["class"] for e in data["error_samples"]] == ["connect", "timeout"]
+    assert data["error_samples"][0]["message"] == "boom"
 
 
 def test_junit_has_one_testcase_per_threshold_and_parses(tmp_path: Path) -> None:

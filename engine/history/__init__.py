@@ -1,0 +1,1 @@
+"""After the run: saved runs read back, listed, rebuilt as snapshots and compared."""

@@ -1,0 +1,194 @@
+"""A saved run turned back into the final ``Snapshot`` the dashboard and the reports draw.
+
+The latency histogram comes from the saved t-digest: each centroid is put into the bucket of
+its mean, so it fits whatever bucket layout this version uses. A run without a digest shows
+its figures and tables with an empty histogram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.history.saved_run import SavedRun
+from engine.metrics.histogram import bucket_index
+from engine.run.protocol import (
+    ErrorSample,
+    Finished,
+    LatencyStats,
+    PhaseTimings,
+    RequestStats,
+    Snapshot,
+    ThresholdResult,
+)
+
+_LATENCY_KEYS = {
+    "min": "min_ms",
+    "mean": "mean_ms",
+    "p50": "p50_ms",
+    "p75": "p75_ms",
+    "p90": "p90_ms",
+    "p95": "p95_ms",
+    "p99": "p99_ms",
+    "p99_9": "p99_9_ms",
+    "max": "max_ms",
+}
+
+
+def _num(value: object, default: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    return float(value)
+
+
+def _int(value: object) -> int:
+    return int(_num(value))
+
+
+def _map(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def latency_from(saved: object, count: int) -> LatencyStats:
+    """``LatencyStats`` from a saved ``{"p50": ms, ...}`` mapping (missing figures are 0)."""
+    data = _map(saved)
+    if not data or count <= 0:
+        return LatencyStats()
+    fields = {attr: _num(data.get(key)) for key, attr in _LATENCY_KEYS.items()}
+    return LatencyStats(count=count, **fields)
+
+
+def hist_from_digest(centroids: list[tuple[float, float]]) -> tuple[tuple[int, int], ...]:
+    """Sparse ``(bucket index, count)`` pairs of a digest: each centroid's weight in the
+    bucket of its mean (weights rounded; a centroid of weight < 0.5 still counts once)."""
+    counts: dict[int, int] = {}
+    for mean_ms, weight in centroids:
+        index = bucket_index(round(mean_ms * 1000.0))
+        counts[index] = counts.get(index, 0) + max(1, round(weight))
+    return tuple(sorted(counts.items()))
+
+
+def _codes(saved: object) -> tuple[tuple[int, int], ...]:
+    out = []
+    for code, n in _map(saved).items():
+        try:
+            out.append((int(code), _int(n)))
+        except ValueError:
+            continue
+    return tuple(sorted(out))
+
+
+def _series(run: SavedRun, key: str) -> tuple[float, ...]:
+    values = _map(run.data.get("series")).get(key)
+    return tuple(_num(v) for v in values) if isinstance(values, list) else ()
+
+
+def _thresholds(run: SavedRun) -> tuple[ThresholdResult, ...]:
+    return tuple(ThresholdResult(expr, value, passed) for expr, value, passed in run.thresholds)
+
+
+def _error_samples(run: SavedRun) -> tuple[ErrorSample, ...]:
+    out = []
+    for e in run.data.get("error_samples") or ():
+        if isinstance(e, Mapping):
+            out.append(
+                ErrorSample(
+                    _num(e.get("at_s")),
+                    str(e.get("request", "")),
+                    str(e.get("class", "")),
+                    _int(e.get("status")),
+                    str(e.get("message", "")),
+                )
+            )
+    return tuple(out)
+
+
+def _per_request(run: SavedRun) -> tuple[RequestStats, ...]:
+    out = []
+    for name in run.request_names:
+        r = run.request(name)
+        requests = _int(r.get("requests"))
+        out.append(
+            RequestStats(
+                name=name,
+                requests=requests,
+                rps=_num(r.get("rps")),
+                errors=_int(r.get("errors")),
+                latency=latency_from(r.get("latency_ms"), requests),
+                status_codes=_codes(r.get("status_codes")),
+            )
+        )
+    return tuple(out)
+
+
+def _phases(run: SavedRun) -> PhaseTimings:
+    p = _map(run.data.get("phases"))
+    return PhaseTimings(
+        connect_mean_ms=_num(p.get("connect_mean_ms")),
+        connect_p99_ms=_num(p.get("connect_p99_ms")),
+        tls_mean_ms=_num(p.get("tls_mean_ms")),
+        tls_p99_ms=_num(p.get("tls_p99_ms")),
+        ttfb_mean_ms=_num(p.get("ttfb_mean_ms")),
+        ttfb_p99_ms=_num(p.get("ttfb_p99_ms")),
+        new_connections=_int(p.get("new_connections")),
+    )
+
+
+def snapshot_of(run: SavedRun) -> Snapshot:
+    """The run's final snapshot as far as the file tells it (phase "finished")."""
+    d = run.data
+    requests = run.requests
+    errors = tuple((str(name), _int(n)) for name, n in _map(d.get("errors")).items() if _int(n))
+    hist = hist_from_digest(run.digest())
+    rps_series = _series(run, "rps")
+    load = run.load
+    peak = _num(load.get("peak"))
+    open_model = run.model == "open"
+    latency = latency_from(d.get("latency_ms"), requests)
+    service = d.get("service_latency_ms")
+    lag = d.get("scheduler_lag_ms")
+    return Snapshot(
+        seq=len(rps_series),
+        phase="finished",
+        model=run.model,
+        collection=run.collection,
+        scenario=run.scenario,
+        target=run.target,
+        elapsed_s=run.duration_s,
+        planned_s=_num(d.get("planned_s")),
+        stage_index=max(0, len(load.get("stages") or ()) - 1),
+        stage_label="",
+        requests=requests,
+        successes=_int(d.get("successes")),
+        rps=rps_series[-1] if rps_series else 0.0,
+        mean_rps=run.rps,
+        bytes_in=_int(d.get("bytes_in")),
+        bytes_out=_int(d.get("bytes_out")),
+        status_codes=_codes(d.get("status_codes")),
+        errors=errors,
+        skipped=_int(d.get("skipped")),
+        active_users=0,
+        target_users=0.0 if open_model else peak,
+        in_flight=0,
+        target_rate=peak if open_model else 0.0,
+        latency=latency,
+        service_latency=latency_from(service, requests) if service else latency,
+        window_latency=LatencyStats(),
+        scheduler_lag_ms=latency_from(lag, requests) if lag else LatencyStats(),
+        window_hist=(),
+        cumulative_hist=hist,
+        phases=_phases(run),
+        rps_series=rps_series,
+        p99_series=_series(run, "p99_ms"),
+        error_series=tuple(int(v) for v in _series(run, "errors")),
+        users_series=_series(run, "users"),
+        per_request=_per_request(run),
+        recent_errors=_error_samples(run),
+        thresholds=_thresholds(run),
+    )
+
+
+def finished_of(run: SavedRun) -> Finished:
+    """The run as the ``Finished`` message it ended with (no raw results: they are not in
+    the JSON)."""
+    return Finished(snapshot_of(run), run.passed, run.reason or "completed")
