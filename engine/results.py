@@ -22,6 +22,7 @@ class ErrorClass(IntEnum):
     PROTOCOL = 5  # the server broke HTTP (garbage, an HTTP/2 protocol error)
     HTTP_STATUS = 6  # a 4xx/5xx status without a status check saying it is expected
     CHECK = 7  # a check on the response failed
+    EXTRACT = 8  # a flow's extraction found nothing in the response (the iteration ends)
 
     @property
     def label(self) -> str:
@@ -38,6 +39,7 @@ ERR_READ = ErrorClass.READ
 ERR_PROTOCOL = ErrorClass.PROTOCOL
 ERR_HTTP_STATUS = ErrorClass.HTTP_STATUS
 ERR_CHECK = ErrorClass.CHECK
+ERR_EXTRACT = ErrorClass.EXTRACT
 
 # The error classes' names in report order (every class but NONE).
 ERROR_CLASSES: tuple[str, ...] = tuple(c.label for c in ErrorClass if c is not ErrorClass.NONE)

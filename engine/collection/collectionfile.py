@@ -8,7 +8,7 @@ from pathlib import Path
 
 from yaml.nodes import Node
 
-from engine.collection.model import Collection, ScenarioDef
+from engine.collection.model import DATA_MODES, Collection, DataDef, ScenarioDef
 from engine.collection.nodes import NodeReader, compose_text, sort_by_line
 from engine.collection.requestfile import string_map, url_problem
 from engine.durations import parse_think_time
@@ -40,7 +40,12 @@ SCENARIO_KEYS = (
     "graceful_stop",
     "thresholds",
     "cluster",
+    "setup",
+    "data",
+    "cookies",
 )
+DATA_KEYS = ("file", "as", "mode")
+DATA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 STAGE_KEYS = ("duration", "target")
 MODELS = ("closed", "open")
 PROFILES = ("constant", "ramp", "spike", "stages")
@@ -73,6 +78,38 @@ def _stages(reader: NodeReader, node: Node) -> list[tuple[float, float]]:
         if duration is not None and target is not None:
             stages.append((duration, float(target)))
     return stages
+
+
+def _data(reader: NodeReader, node: Node, where: str) -> DataDef | None:
+    """``data: users.csv`` or ``data: {file: users.csv, as: user, mode: unique}``."""
+    if reader.value(node) is None:
+        return None
+    line = reader.line(node)
+    if isinstance(reader.value(node), str):
+        text = reader.text(node, f"{where}: data", allow_empty=False)
+        return DataDef(file=text, line=line) if text is not None else None
+    keys = reader.mapping(node, DATA_KEYS, f"{where}: data")
+    if keys is None:
+        return None
+    if "file" not in keys:
+        reader.add(node, f"{where}: data has no file", "e.g. data: {file: users.csv, as: user}")
+        return None
+    file = reader.text(keys["file"], f"{where}: data file", allow_empty=False)
+    if file is None:
+        return None
+    data = DataDef(file=file, line=reader.line(keys["file"]))
+    if "as" in keys:
+        name = reader.text(keys["as"], f"{where}: data as", allow_empty=False)
+        if name is not None and not DATA_NAME.match(name):
+            hint = "letters, digits and _: as: user gives {{user.<column>}}"
+            reader.add(keys["as"], f"{where}: data as {name!r} is not a valid name", hint)
+        elif name is not None:
+            data.as_name = name
+    if "mode" in keys:
+        mode = reader.choice(keys["mode"], f"{where}: data mode", DATA_MODES)
+        if mode is not None:
+            data.mode = mode
+    return data
 
 
 def _scenario(
@@ -118,7 +155,7 @@ def _scenario(
             number = reader.number(keys[key], f"{where}: {key}")
             if number is not None:
                 setattr(s, key, float(number))
-    for key in ("http2", "insecure"):
+    for key in ("http2", "insecure", "cookies"):
         if key in keys:
             setattr(s, key, bool(reader.boolean(keys[key], f"{where}: {key}")))
     if "think_time" in keys:
@@ -142,6 +179,14 @@ def _scenario(
             if ref is not None:
                 s.requests.append(ref)
                 refs.append((name, ref, reader.line(item)))
+    if "setup" in keys:
+        for item in reader.sequence(keys["setup"], f"{where}: setup") or []:
+            ref = reader.scalar_text(item, f"{where}: setup item")
+            if ref is not None:
+                s.setup.append(ref)
+                refs.append((name, ref, reader.line(item)))
+    if "data" in keys:
+        s.data = _data(reader, keys["data"], where)
     if "thresholds" in keys:
         for item in reader.sequence(keys["thresholds"], f"{where}: thresholds") or []:
             expr = reader.text(item, f"{where}: threshold")

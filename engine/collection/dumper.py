@@ -6,7 +6,14 @@ from typing import Any
 
 import yaml
 
-from engine.collection.model import MISSING, Collection, RequestDef, ScenarioDef
+from engine.collection.model import (
+    MISSING,
+    Collection,
+    DataDef,
+    ExtractDef,
+    RequestDef,
+    ScenarioDef,
+)
 from engine.durations import exact_duration_text
 from engine.jsonpath import JsonNull
 
@@ -73,7 +80,15 @@ def request_data(req: RequestDef) -> dict[str, Any]:
         data["checks"] = checks
     if req.insecure:
         data["insecure"] = True
+    if req.extract:
+        data["extract"] = {e.name: extract_data(e) for e in req.extract}
     return data
+
+
+def extract_data(e: ExtractDef) -> dict[str, str]:
+    """One extraction's source as YAML: ``{json: $.token}``..."""
+    keys = ("json", "header", "regex", "body_regex")
+    return {key: getattr(e, key) for key in keys if getattr(e, key) is not None}
 
 
 def dump_request(req: RequestDef) -> str:
@@ -116,8 +131,14 @@ def scenario_data(s: ScenarioDef) -> dict[str, Any]:
     for key in ("think_time", "iterations", "max_in_flight", "flow"):
         if getattr(s, key) != getattr(d, key):
             data[key] = getattr(s, key)
+    if s.setup:
+        data["setup"] = list(s.setup)
     if s.requests:
         data["requests"] = list(s.requests)
+    if s.data is not None:
+        data["data"] = data_file_data(s.data)
+    if s.cookies:
+        data["cookies"] = True
     for key in ("workers", "http2", "client", "insecure"):
         if getattr(s, key) != getattr(d, key):
             data[key] = getattr(s, key)
@@ -130,6 +151,16 @@ def scenario_data(s: ScenarioDef) -> dict[str, Any]:
     if s.cluster:
         data["cluster"] = s.cluster
     return data
+
+
+def data_file_data(d: DataDef) -> dict[str, str]:
+    """A scenario's ``data:`` mapping, defaults left out."""
+    out = {"file": d.file}
+    if d.as_name != DataDef(file="").as_name:
+        out["as"] = d.as_name
+    if d.mode != DataDef(file="").mode:
+        out["mode"] = d.mode
+    return out
 
 
 def collection_data(collection: Collection) -> dict[str, Any]:

@@ -38,6 +38,30 @@ class CheckDef:
 
 
 @dataclass(slots=True)
+class ExtractDef:
+    """One value a response gives the user's later requests, as written in YAML:
+    ``token: {json: $.token}``, ``session: {header: Set-Cookie, regex: 'sid=([^;]+)'}``,
+    ``csrf: {body_regex: 'value="([^"]+)"'}``. A regex's first group is the value (the whole
+    match when it has none). ``line`` is where it was written, for problems found later."""
+
+    name: str
+    json: str | None = None
+    header: str | None = None
+    regex: str | None = None  # with ``header``: applied to the header's values
+    body_regex: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        """The source as YAML shows it: ``{json: $.token}``."""
+        if self.json is not None:
+            return f"{{json: {self.json}}}"
+        if self.header is not None:
+            regex = f", regex: {self.regex!r}" if self.regex is not None else ""
+            return f"{{header: {self.header}{regex}}}"
+        return f"{{body_regex: {self.body_regex!r}}}"
+
+
+@dataclass(slots=True)
 class RequestDef:
     """One request file. ``relpath`` is relative to the collection root, e.g.
     ``users/get_user.yaml``; the folders in it are the tree shown in the app."""
@@ -54,6 +78,22 @@ class RequestDef:
     checks: CheckDef = field(default_factory=CheckDef)
     insecure: bool = False
     description: str = ""
+    extract: list[ExtractDef] = field(default_factory=list)
+
+
+DATA_MODES = ("unique", "cycle", "random")
+
+
+@dataclass(slots=True)
+class DataDef:
+    """A scenario's data file: a CSV with a header row; each user gets a row and its columns
+    become ``{{<as>.<column>}}``. ``mode``: ``unique`` (one row per user, an error if there
+    are fewer rows than users), ``cycle`` (rows in turn) or ``random``."""
+
+    file: str
+    as_name: str = "data"
+    mode: str = "cycle"
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -88,6 +128,9 @@ class ScenarioDef:
     graceful_stop_s: float = 5.0
     thresholds: list[str] = field(default_factory=list)
     cluster: str | None = None  # a Ray address; None: workers on this machine
+    setup: list[str] = field(default_factory=list)  # requests sent once per user, first
+    data: DataDef | None = None
+    cookies: bool = False  # one cookie jar per user
 
 
 @dataclass(slots=True)

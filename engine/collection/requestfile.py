@@ -9,7 +9,7 @@ from typing import Any
 
 from yaml.nodes import Node, SequenceNode
 
-from engine.collection.model import HTTP_METHODS, MISSING, CheckDef, RequestDef
+from engine.collection.model import HTTP_METHODS, MISSING, CheckDef, ExtractDef, RequestDef
 from engine.collection.nodes import (
     NodeReader,
     compose_text,
@@ -32,7 +32,14 @@ REQUEST_KEYS = (
     "weight",
     "checks",
     "insecure",
+    "extract",
 )
+EXTRACT_KEYS = ("json", "header", "regex", "body_regex")
+EXTRACT_HINT = (
+    "e.g. token: {json: $.token}, session: {header: Set-Cookie, regex: 'sid=([^;]+)'} "
+    'or csrf: {body_regex: \'value="([^"]+)"\'}'
+)
+EXTRACT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CHECK_KEYS = ("status", "body_contains", "json")
 JSON_CHECK_KEYS = ("path", "equals")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -132,6 +139,68 @@ def _checks(reader: NodeReader, node: Node) -> CheckDef:
     return checks
 
 
+def regex_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a usable regular expression, or None."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"invalid regex {pattern!r}: {exc}"
+    return None
+
+
+def _extraction(reader: NodeReader, name: str, node: Node) -> ExtractDef | None:
+    where = f"extract {name!r}"
+    keys = reader.mapping(node, EXTRACT_KEYS, where)
+    if keys is None:
+        return None
+    sources = [k for k in ("json", "header", "body_regex") if k in keys]
+    if not keys:
+        return None  # its keys were all unknown, and said so
+    if len(sources) != 1:
+        what = "no source" if not sources else f"{' and '.join(sources)} together"
+        reader.add(node, f"{where} has {what}; give one of json, header, body_regex", EXTRACT_HINT)
+        return None
+    if "regex" in keys and "header" not in keys:
+        hint = "regex applies to a header; for the body write body_regex: '...'"
+        reader.add(keys["regex"], f"{where}: regex without header", hint)
+        return None
+    found = ExtractDef(name=name, line=reader.line(node))
+    for key in ("json", "header", "regex", "body_regex"):
+        if key not in keys:
+            continue
+        text = reader.text(keys[key], f"{where}: {key}", allow_empty=False)
+        if text is None:
+            return None
+        if key == "json":
+            hint = "e.g. $.token, $.items[0].id, $['odd key']"
+            if reader.checked(keys[key], f"{where}: json", parse_json_path, hint) is None:
+                return None
+        elif key == "header" and not _HEADER_NAME.match(text):
+            reader.add(keys[key], f"{where}: {text!r} is not a header name", "e.g. Set-Cookie")
+            return None
+        elif key in ("regex", "body_regex") and (problem := regex_problem(text)) is not None:
+            reader.add(keys[key], f"{where}: {problem}", "check the brackets and escapes")
+            return None
+        setattr(found, key, text)
+    return found
+
+
+def _extractions(reader: NodeReader, node: Node) -> list[ExtractDef]:
+    out: list[ExtractDef] = []
+    for key_node, value_node in reader.items(node, "extract", EXTRACT_HINT) or []:
+        name = reader.scalar_text(key_node, "extract name")
+        if name is None:
+            continue
+        if not EXTRACT_NAME.match(name):
+            hint = "letters, digits and _, e.g. token or item_id"
+            reader.add(key_node, f"extract name {name!r} is not a valid variable name", hint)
+            continue
+        found = _extraction(reader, name, value_node)
+        if found is not None:
+            out.append(found)
+    return out
+
+
 def _body(reader: NodeReader, node: Node) -> str | dict[str, Any] | list[Any] | None:
     value = reader.value(node)
     if value is None or isinstance(value, str | dict | list):
@@ -215,4 +284,6 @@ def _read_request(
         req.insecure = bool(reader.boolean(keys["insecure"], "insecure"))
     if "description" in keys:
         req.description = reader.text(keys["description"], "description") or ""
+    if "extract" in keys:
+        req.extract = _extractions(reader, keys["extract"])
     return req, lines

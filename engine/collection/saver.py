@@ -190,14 +190,15 @@ def save_collection_file(collection: Collection, *, expected_mtime_ns: int | Non
     path = collection.collection_file
     text = collection_text(collection)
     for scenario in collection.scenarios.values():
-        for ref in scenario.requests:
-            if collection.find_request(ref) is None:
-                raise CollectionError.single(
-                    path,
-                    None,
-                    f"scenario {scenario.name!r} names request {ref!r}, which does not exist",
-                    "remove it from the scenario's requests",
-                )
+        for key, refs in (("requests", scenario.requests), ("setup", scenario.setup)):
+            for ref in refs:
+                if collection.find_request(ref) is None:
+                    raise CollectionError.single(
+                        path,
+                        None,
+                        f"scenario {scenario.name!r} names request {ref!r}, which does not exist",
+                        f"remove it from the scenario's {key}",
+                    )
     check_unchanged(path, expected_mtime_ns)
     atomic_write(path, text)
     return path.stat().st_mtime_ns
@@ -241,16 +242,17 @@ def _update_refs(collection: Collection, renames: dict[str, str | None]) -> None
     """Rewrite scenario request references (None removes one); saves collection.yaml if needed."""
     changed = False
     for scenario in collection.scenarios.values():
-        refs: list[str] = []
-        for ref in scenario.requests:
-            if ref in renames:
-                changed = True
-                new = renames[ref]
-                if new is not None:
-                    refs.append(new)
-            else:
-                refs.append(ref)
-        scenario.requests = refs
+        for key in ("requests", "setup"):
+            refs: list[str] = []
+            for ref in getattr(scenario, key):
+                if ref in renames:
+                    changed = True
+                    new = renames[ref]
+                    if new is not None:
+                        refs.append(new)
+                else:
+                    refs.append(ref)
+            setattr(scenario, key, refs)
     if changed:
         save_collection_file(collection)
 

@@ -15,7 +15,8 @@ from typing import Any
 from engine.collection.nodes import did_you_mean
 from engine.errors import CollectionError, Problem, ProblemList
 
-VARIABLE_REF = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+# ``{{name}}``; ``{{$guid}}`` and the other dynamic values are names starting with ``$``
+VARIABLE_REF = re.compile(r"\{\{\s*(\$?[A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$")
 MAX_DEPTH = 10
 

@@ -135,6 +135,10 @@ class ClosedLoad(LoadRun):
         self.thinks = self.think_bounds[1] > 0
         self.ready: list[_User] = []  # users whose next send goes out after this poll
 
+    def new_user(self) -> _User | None:
+        """A user to start (None: none can start now)."""
+        return _User(self)
+
     def queue(self, user: _User) -> None:
         """Send ``user``'s next request with the others of this poll, once it is handled."""
         ready = self.ready
@@ -212,7 +216,9 @@ class ClosedLoad(LoadRun):
         """Start or retire users so ``want`` are running."""
         running = [u for u in self.users if not u.stop]
         for _ in range(want - len(running)):
-            user = _User(self)
+            user = self.new_user()
+            if user is None:
+                break
             self.users.append(user)
             self.queue(user)
         for user in running[max(want, 0) :][::-1]:

@@ -66,10 +66,9 @@ class LoadRun:
         self.picker = RequestPicker(plan.requests, plan.flow, self.rng)
         self.want_body = tuple(needs_body(r.checks) for r in plan.requests)
         recorder.start_ns = self.start_ns
+        self.judges = [compile_checks(r.checks) for r in plan.requests]
         # the per-result step: classify (transport error, checks, HTTP status), then record
-        self.complete: Complete = recorder.completer(
-            [compile_checks(r.checks) for r in plan.requests]
-        )
+        self.complete: Complete = recorder.completer(self.judges)
         self.stopping = False
         self.graceful = True
         self.reason = ""

@@ -5,37 +5,26 @@ This is the last place that knows about YAML-level concepts; workers get only th
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from engine.collection.model import MISSING, Collection, RequestDef, ScenarioDef
+from engine.collection.datafile import read_data_file
+from engine.collection.model import Collection, RequestDef, ScenarioDef
 from engine.collection.nodes import did_you_mean
-from engine.collection.variables import (
-    VariableScope,
-    build_scope,
-    read_env_file,
-    references,
-    substitute_value,
-    unknown_variable,
-)
+from engine.collection.variables import VariableScope, build_scope, read_env_file, references
 from engine.durations import parse_think_time
-from engine.errors import CollectionError, Problem
-from engine.jsonpath import JsonNull
-from engine.plan.model import Check, LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.errors import CollectionError
+from engine.plan.flows import FlowVariables, build_flow_plan, data_rows, needs_flow
+from engine.plan.model import FlowPlan, LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.plan.prepare import Preparer
 from engine.redact import DEFAULT_REDACT, is_sensitive_header, redact_text
 
 DEFAULT_USERS = 10
 DEFAULT_DURATION_S = 10.0
 SPIKE_EDGE_S = 1.0  # how long the jump to and from the spike takes, at most
-# Characters left as they are in a path or query; anything else (spaces...) is %-encoded.
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
-_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 @dataclass(slots=True)
@@ -62,7 +51,13 @@ def default_scenario() -> ScenarioDef:
 
 def apply_overrides(s: ScenarioDef, o: PlanOverrides) -> ScenarioDef:
     """The scenario with the overrides applied; ``rate`` implies the open model."""
-    s = replace(s, stages=list(s.stages), requests=list(s.requests), thresholds=list(s.thresholds))
+    s = replace(
+        s,
+        stages=list(s.stages),
+        requests=list(s.requests),
+        thresholds=list(s.thresholds),
+        setup=list(s.setup),
+    )
     if o.model is not None:
         s.model = o.model
     if o.rate is not None:
@@ -139,22 +134,29 @@ def _pick_scenario(collection: Collection, name: str | None) -> ScenarioDef:
     )
 
 
-def _selected(collection: Collection, s: ScenarioDef) -> list[RequestDef]:
-    if not s.requests:
-        return list(collection.requests)
+def _find(collection: Collection, s: ScenarioDef, refs: list[str], key: str) -> list[RequestDef]:
     out = []
-    for ref in s.requests:
+    for ref in refs:
         req = collection.find_request(ref)
         if req is None:
             names = [r.name for r in collection.requests]
             raise CollectionError.single(
                 collection.collection_file,
                 None,
-                f"scenario {s.name!r} names request {ref!r}, which does not exist",
+                f"scenario {s.name!r} names request {ref!r} in {key}, which does not exist",
                 did_you_mean(ref, names) if names else "add request files to the collection",
             )
         out.append(req)
     return out
+
+
+def _selected(collection: Collection, s: ScenarioDef) -> tuple[list[RequestDef], list[RequestDef]]:
+    """(setup requests, the flow's requests); without ``requests:`` the flow is every
+    request that is not in setup."""
+    setup = _find(collection, s, s.setup, "setup")
+    if not s.requests:
+        return setup, [r for r in collection.requests if r not in setup]
+    return setup, _find(collection, s, s.requests, "requests")
 
 
 def _scope(
@@ -179,117 +181,6 @@ def _scope(
     return build_scope(collection.variables, env_values, environ, wanted, env_path)
 
 
-def join_url(base_url: str, url: str) -> str:
-    """A relative url appended to base_url (``/api`` + ``/users`` -> ``/api/users``)."""
-    if "://" in url or not base_url:
-        return url
-    if not url:
-        return base_url
-    return base_url.rstrip("/") + "/" + url.lstrip("/")
-
-
-def _json_check(path: str, expected: Any) -> Check:
-    if expected is MISSING:
-        return Check("json_path", None, path)
-    return Check("json_path", JsonNull.NULL if expected is None else expected, path)
-
-
-class _Preparer:
-    """Turns request definitions into ``PreparedRequest``s, collecting unknown variables."""
-
-    def __init__(self, collection: Collection, s: ScenarioDef, scope: VariableScope) -> None:
-        self.collection = collection
-        self.scenario = s
-        self.scope = scope
-        self.problems: list[Problem] = []
-        self.base_url = self.sub(collection.base_url, collection.collection_file)
-        self.headers = {
-            self.sub(k, collection.collection_file): self.sub(v, collection.collection_file)
-            for k, v in collection.headers.items()
-        }
-
-    def sub(self, value: Any, path: Path | None) -> Any:
-        missing: set[str] = set()
-        out = substitute_value(value, self.scope.values, missing)
-        for name in sorted(missing):
-            problem = unknown_variable(path, name, self.scope)
-            if problem not in self.problems:
-                self.problems.append(problem)
-        return out
-
-    def prepare(self, req: RequestDef) -> PreparedRequest | None:
-        path = self.collection.request_path(req)
-        url = join_url(self.base_url, self.sub(req.url, path))
-        params = {self.sub(k, path): self.sub(v, path) for k, v in req.params.items()}
-        if params:
-            url += ("&" if "?" in url else "?") + urlencode(params)
-        headers = dict(self.headers)
-        for name, value in req.headers.items():
-            name, value = self.sub(name, path), self.sub(value, path)
-            for existing in [h for h in headers if h.lower() == name.lower()]:
-                del headers[existing]
-            headers[name] = value
-        body = b""
-        if isinstance(req.body, dict | list):
-            body = json.dumps(self.sub(req.body, path), separators=(",", ":")).encode()
-            if not any(h.lower() == "content-type" for h in headers):
-                headers["Content-Type"] = "application/json"
-        elif isinstance(req.body, str):
-            body = self.sub(req.body, path).encode()
-        checks: list[Check] = []
-        if req.checks.status:
-            checks.append(Check("status", tuple(req.checks.status)))
-        checks += [Check("body_contains", self.sub(t, path)) for t in req.checks.body_contains]
-        checks += [_json_check(p, e) for p, e in req.checks.json]
-        if self.problems:
-            return None  # the run cannot start; keep collecting unknown variables only
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        try:
-            port = parts.port
-        except ValueError:
-            port = -1
-        if scheme not in ("http", "https") or not parts.hostname or port == -1:
-            why = "only http:// and https:// URLs with a host can be requested"
-            if port == -1:
-                why = "the port is not a number from 0 to 65535"
-            self.problems.append(
-                Problem(
-                    path,
-                    None,
-                    f"request {req.name!r}: cannot send to {url!r}: {why}",
-                    "check base_url in collection.yaml and the request's url",
-                )
-            )
-            return None
-        target = quote(parts.path or "/", safe=_PATH_SAFE)
-        if parts.query:
-            target += "?" + quote(parts.query, safe=_QUERY_SAFE)
-        netloc = parts.netloc
-        if parts.username is not None:  # user:password@host becomes a Basic header
-            netloc = netloc.rpartition("@")[2]
-            if not any(h.lower() == "authorization" for h in headers):
-                pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-                headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        url = f"{parts.scheme}://{netloc}{target}"
-        timeout = req.timeout_s or self.scenario.timeout_s or self.collection.timeout_s
-        return PreparedRequest(
-            name=req.name,
-            method=req.method,
-            url=url,
-            scheme="https" if scheme == "https" else "http",
-            host=parts.hostname,
-            port=port or (443 if scheme == "https" else 80),
-            target=target,
-            headers=tuple(headers.items()),
-            body=body,
-            timeout_s=float(timeout),
-            weight=req.weight,
-            checks=tuple(checks),
-            insecure=req.insecure or self.scenario.insecure,
-        )
-
-
 def build_plan(
     collection: Collection,
     scenario: str | None = None,
@@ -308,19 +199,42 @@ def build_plan(
             f"scenario {s.name!r}: the open model needs a rate",
             "add rate: 100 to the scenario, or pass --rate 100",
         )
-    requests = _selected(collection, s)
-    if not requests:
+    setup, steps = _selected(collection, s)
+    if not steps:
         raise CollectionError.single(
-            collection.root,
+            collection.root if not s.setup else collection.collection_file,
             None,
-            "the collection has no requests to run",
+            "the collection has no requests to run"
+            + (f" after scenario {s.name!r}'s setup" if s.setup else ""),
             "add a request file, e.g. home.yaml with name: Home and url: /",
         )
-    scope = _scope(collection, requests, env_file, environ)
-    preparer = _Preparer(collection, s, scope)
-    prepared = [p for p in (preparer.prepare(r) for r in requests) if p is not None]
+    # setup first; a request listed twice is planned once
+    defs = list({id(d): d for d in [*setup, *steps]}.values())
+    profile = profile_from_scenario(s)
+    scope = _scope(collection, defs, env_file, environ)
+    table = (
+        read_data_file(collection.root, s.data, collection.collection_file)
+        if s.data is not None
+        else None
+    )
+    extracted = {e.name for d in defs for e in d.extract}
+    variables = FlowVariables(
+        extracted, (s.data.as_name, table) if s.data and table else None, scope.values
+    )
+    preparer = Preparer(collection, s, scope, variables)
+    prepared = [p for p in (preparer.prepare(r) for r in defs) if p is not None]
     if preparer.problems:
         raise CollectionError(preparer.problems)
+    flow_plan: FlowPlan | None = None
+    if needs_flow(s, defs, prepared):
+        data = data_rows(collection, s, table, variables, profile) if table else None
+        index = {id(d): i for i, d in enumerate(defs)}
+        flow_plan, problems = build_flow_plan(
+            collection, s, variables, defs, prepared, len(setup),
+            [index[id(d)] for d in steps], data,
+        )  # fmt: skip
+        if problems:
+            raise CollectionError(problems)
     sensitive = {n.lower() for p in prepared for n, _ in p.headers if is_sensitive_header(n)}
     secrets = secret_values(scope, prepared)
     return RunPlan(
@@ -328,11 +242,12 @@ def build_plan(
         scenario_name=s.name,
         # the target shown in every snapshot and report: secrets (user:password@) left out
         base_url=redact_text(
-            preparer.base_url or f"{prepared[0].scheme}://{prepared[0].host}:{prepared[0].port}",
+            preparer.markers.shown(preparer.base_url, variables.names)
+            or f"{prepared[0].scheme}://{prepared[0].host}:{prepared[0].port}",
             secrets,
         ),
         requests=tuple(prepared),
-        profile=profile_from_scenario(s),
+        profile=profile,
         flow="weighted" if s.flow == "weighted" else "sequence",
         thresholds=tuple(s.thresholds),
         workers=s.workers,
@@ -342,6 +257,7 @@ def build_plan(
         redact_headers=tuple(dict.fromkeys([*DEFAULT_REDACT, *sorted(sensitive)])),
         redact_values=secrets,
         cluster=s.cluster,
+        flow_plan=flow_plan,
     )
 
 

@@ -2,13 +2,17 @@
 
 Data flows one way: collection files -> ``RunPlan`` -> engine process -> ``Snapshot`` -> widgets.
 All variables are substituted and header/body bytes prepared before a ``RunPlan`` exists, so
-workers never touch YAML or templates. Every class here is a frozen, picklable dataclass.
+workers never touch YAML or variables; a flow's per-user values are slots in byte templates
+(``engine.plan.template``), filled at send time. Every class here is a frozen, picklable
+dataclass.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from engine.plan.template import RequestTemplate
 
 Model = Literal["closed", "open"]
 Flow = Literal["sequence", "weighted"]
@@ -51,6 +55,54 @@ class PreparedRequest:
     weight: float = 1.0
     checks: tuple[Check, ...] = ()
     insecure: bool = False
+    # None: the request is the same bytes every time. Otherwise the parts that hold per-user
+    # or per-send values (``url``, ``target``, ``headers`` and ``body`` then show them as
+    # ``{{name}}``, for display only).
+    template: RequestTemplate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """One value taken from a response into variable ``var`` of the user.
+
+    kind "json": ``source`` is a JSON path; "header": ``source`` is the header name
+    (lower case) and ``regex`` optional; "body_regex": ``source`` is the regex."""
+
+    var: int
+    name: str
+    kind: Literal["json", "header", "body_regex"]
+    source: str
+    regex: str | None = None
+    shown: str = ""  # as written: {json: $.token}
+
+
+@dataclass(frozen=True, slots=True)
+class DataRows:
+    """A scenario's data file, read at planning: column ``i`` fills variable ``columns[i]``."""
+
+    file: str
+    name: str  # the ``as`` name: columns are {{<name>.<column>}}
+    mode: Literal["unique", "cycle", "random"]
+    columns: tuple[int, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowPlan:
+    """What makes a scenario a flow: per-user variables, setup, extractions, data, cookies.
+
+    ``variables`` names every per-user value (id = position; id 0 holds the cookies) and
+    ``initial`` its value when a user starts. ``setup`` and ``steps`` index
+    ``RunPlan.requests``: setup once per user, then the steps in sequence (or one picked by
+    weight per iteration). ``extractions`` is index-aligned with ``RunPlan.requests``."""
+
+    variables: tuple[str, ...]
+    initial: tuple[str, ...]
+    setup: tuple[int, ...]
+    steps: tuple[int, ...]
+    extractions: tuple[tuple[Extraction, ...], ...]
+    data: DataRows | None = None
+    cookies: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +160,5 @@ class RunPlan:
     # a Ray address (``engine.plan.cluster_address``): the workers run as actors on that
     # cluster instead of as local processes; None runs them on this machine
     cluster: str | None = None
+    # None for a static scenario (every request prepared bytes, sent as they are)
+    flow_plan: FlowPlan | None = None

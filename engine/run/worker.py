@@ -21,6 +21,8 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from engine.load.closed_model import ClosedLoad
+from engine.load.flow_closed import ClosedFlowLoad
+from engine.load.flow_open import OpenFlowLoad
 from engine.load.loadrun import LoadRun, OnWindow
 from engine.load.open_model import OpenLoad
 from engine.load.shapes import peak_target
@@ -76,6 +78,8 @@ async def run_load(
         redact=lambda text: redact_text(text, plan.redact_values),  # cached per message
     )
     model: type[LoadRun] = OpenLoad if profile.model == "open" else ClosedLoad
+    if plan.flow_plan is not None:  # a flow; a static scenario keeps the models above
+        model = OpenFlowLoad if profile.model == "open" else ClosedFlowLoad
     try:
         run = model(plan, worker_id, n_workers, start_at, client, recorder, on_window, control)
         if after_setup is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import partial
 from time import perf_counter_ns
 from typing import Any, Protocol
@@ -36,11 +36,26 @@ class Client(Protocol):
 
     ``await request(index, want_body)`` is the same send as an awaitable (single sends, tests).
 
+    ``start_with(index, values, want_body, headers_out, on_done)`` is ``start`` for a flow's
+    request: its template (``PreparedRequest.template``) is filled with the user's
+    ``values`` (indexed by variable id), and ``headers_out``, when not None, receives the
+    response's headers as (name, value) bytes before ``on_done`` is called. Static runs
+    never call it.
+
     Optional: ``async warm(connections)`` opens idle connections before a run starts (the
     open model calls it when the client has it).
     """
 
     def start(self, index: int, want_body: bool, on_done: OnResult) -> None: ...
+
+    def start_with(
+        self,
+        index: int,
+        values: Sequence[str],
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None,
+        on_done: OnResult,
+    ) -> None: ...
 
     def request(self, index: int, want_body: bool) -> Awaitable[Result]: ...
 
@@ -57,9 +72,31 @@ class TaskStarts:
     def request(self, index: int, want_body: bool) -> Coroutine[Any, Any, Result]:
         raise NotImplementedError
 
+    def request_with(
+        self,
+        index: int,
+        values: Sequence[str],
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None,
+    ) -> Coroutine[Any, Any, Result]:
+        raise NotImplementedError
+
     def start(self, index: int, want_body: bool, on_done: OnResult) -> None:
+        self._start_task(self.request(index, want_body), on_done)
+
+    def start_with(
+        self,
+        index: int,
+        values: Sequence[str],
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None,
+        on_done: OnResult,
+    ) -> None:
+        self._start_task(self.request_with(index, values, want_body, headers_out), on_done)
+
+    def _start_task(self, coro: Coroutine[Any, Any, Result], on_done: OnResult) -> None:
         starts = self.__dict__.setdefault("_starts", set())
-        task = asyncio.get_running_loop().create_task(self.request(index, want_body))
+        task = asyncio.get_running_loop().create_task(coro)
         starts.add(task)
         task.add_done_callback(partial(_deliver_task, starts, on_done))
 

@@ -39,7 +39,13 @@ class ConnectionOwner(Protocol):
 
     def connection_closed(self, conn: H1Connection) -> None: ...
 
-    def retry(self, on_done: OnResult, index: int, want_body: bool) -> None: ...
+    def retry(
+        self,
+        on_done: OnResult,
+        spec: RequestSpec,
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None,
+    ) -> None: ...
 
 
 # Per request index, built once: (idle list of its endpoint, head+body bytes, is HEAD,
@@ -60,8 +66,9 @@ class Endpoint:
 
 
 # Parser kinds: httptools binds its callbacks once, at construction, so each kind of request
-# gets a parser with only the callbacks it needs.
-_COUNT, _BODY, _HEAD = 0, 1, 2
+# gets a parser with only the callbacks it needs. _HEADERS (a flow's request that extracts
+# from a header or keeps cookies) adds to any of the others.
+_COUNT, _BODY, _HEAD, _HEADERS = 0, 1, 2, 4
 
 
 class H1Connection(asyncio.Protocol):
@@ -79,6 +86,7 @@ class H1Connection(asyncio.Protocol):
         "done_result",
         "endpoint",
         "first_chunk",
+        "headers_out",
         "loop",
         "on_done",
         "owner",
@@ -99,7 +107,7 @@ class H1Connection(asyncio.Protocol):
         self.endpoint = endpoint
         self.loop = loop
         self.transport: asyncio.Transport | None = None
-        self.parsers: list[HttpResponseParser | None] = [None, None, None]
+        self.parsers: list[HttpResponseParser | None] = [None] * 8
         self.parser = self._parser(_COUNT)
         self.on_done: OnResult | None = None  # the request in flight
         # a finished request waiting to be handed over once the parser returns
@@ -111,6 +119,7 @@ class H1Connection(asyncio.Protocol):
         self.closed = False
         self.reused = False
         self.body_parts: list[bytes] | None = None
+        self.headers_out: list[tuple[bytes, bytes]] | None = None  # a flow's header sink
         self.spec: RequestSpec = ([], b"", False, 0, 0, 0)
         self.bytes_in = 0
         self.chunk_ns = 0
@@ -123,10 +132,12 @@ class H1Connection(asyncio.Protocol):
         parser = self.parsers[kind]
         if parser is None:
             callbacks = SimpleNamespace(on_message_complete=self.on_message_complete)
-            if kind == _BODY:
-                callbacks.on_body = self.on_body
-            elif kind == _HEAD:
+            if kind & _HEAD:
                 callbacks.on_headers_complete = self.on_head_headers_complete
+            elif kind & _BODY:
+                callbacks.on_body = self.on_body
+            if kind & _HEADERS:
+                callbacks.on_header = self.on_header
             parser = self.parsers[kind] = HttpResponseParser(callbacks)
         return parser
 
@@ -145,6 +156,29 @@ class H1Connection(asyncio.Protocol):
         else:
             self.body_parts = None
             self.parser = self.parsers[_COUNT]  # type: ignore[assignment]
+        self.spec = spec
+        self.bytes_in = 0
+        self.t_written = now = perf_counter_ns()
+        self.deadline_ns = deadline_ns or now + spec[3]
+        self.transport.write(spec[1])  # type: ignore[union-attr]
+
+    def send_flow(
+        self,
+        spec: RequestSpec,
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None,
+        deadline_ns: int,
+        on_done: OnResult,
+    ) -> None:
+        """``send`` for a flow's request: ``headers_out``, when given, receives the
+        response's headers as (name, value) bytes."""
+        kind = (_HEAD if spec[2] else _BODY if want_body else _COUNT) | (
+            _HEADERS if headers_out is not None else 0
+        )
+        self.on_done = on_done
+        self.headers_out = headers_out
+        self.parser = self.parsers[kind] or self._parser(kind)
+        self.body_parts = [] if want_body else None
         self.spec = spec
         self.bytes_in = 0
         self.t_written = now = perf_counter_ns()
@@ -240,7 +274,9 @@ class H1Connection(asyncio.Protocol):
         if self.bytes_in == 0:
             if self.reused:  # a stale keep-alive connection raced our write: send it again
                 on_done, self.on_done = self.on_done, None
-                self.owner.retry(on_done, self.spec[4], self.body_parts is not None)
+                wanted = self.parsers.index(self.parser) & _HEADERS
+                headers_out = self.headers_out if wanted else None
+                self.owner.retry(on_done, self.spec, self.body_parts is not None, headers_out)
             else:
                 self._fail(ERR_READ, f"connection {reason} by server before response headers")
         elif not self._headers_done():
@@ -257,11 +293,15 @@ class H1Connection(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         self.body_parts.append(body)  # type: ignore[union-attr]
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers_out.append((name, value))  # type: ignore[union-attr]
+
     def on_head_headers_complete(self) -> None:
         status = self.parser.get_status_code()
         if status >= 200 or status == 101:
             self.on_message_complete()
-            self.parsers[_HEAD] = None  # it would wait for the body HEAD omits: start afresh
+            # it would wait for the body HEAD omits: start afresh
+            self.parsers[_HEAD] = self.parsers[_HEAD | _HEADERS] = None
 
     def on_message_complete(self) -> None:
         """Finish the request in flight (handed over after the parser returns) and put the

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from time import perf_counter_ns
-from typing import Protocol
+from typing import Any, Protocol
 
 import h2.errors
 import h2.events
@@ -25,8 +25,9 @@ from engine.transport.h2_state import new_client_state
 FIRST_SETTINGS_STREAMS = 100  # assumed until the server's SETTINGS arrive (RFC 9113 advice)
 CONNECTION_WINDOW = 1 << 24
 
-# A start waiting for a stream slot: (index, want_body, on_done, deadline_ns, connect_ns, tls_ns)
-PendingStart = tuple[int, bool, OnResult, int, int, int]
+# A start waiting for a stream slot: (index, want_body, on_done, deadline_ns, connect_ns,
+# tls_ns); a flow's send has its filled request (``h2_request.FlowSend``) for the index.
+PendingStart = tuple[Any, bool, OnResult, int, int, int]
 
 _DataReceived = h2.events.DataReceived
 _ResponseReceived = h2.events.ResponseReceived
@@ -43,6 +44,9 @@ class StreamOwner(Protocol):
 
 class H2Stream:
     """One request in flight on a connection."""
+
+    # a flow's stream (``FlowStream``) gets the response's headers here; None: not wanted
+    headers_out: list[tuple[bytes, bytes]] | None = None
 
     __slots__ = (
         "body_parts",
@@ -87,6 +91,12 @@ class H2Stream:
             self.status, 0, "", self.bytes_in, self.bytes_out, self.connect_ns, self.tls_ns,
             self.ttfb_ns, None if parts is None else b"".join(parts),
         )  # fmt: skip
+
+
+class FlowStream(H2Stream):
+    """A flow's request in flight: its response's headers go to ``headers_out``."""
+
+    __slots__ = ("headers_out",)
 
 
 class H2Connection(asyncio.Protocol):
@@ -188,6 +198,8 @@ class H2Connection(asyncio.Protocol):
                         stream.bytes_in += len(name) + len(value)
                         if name == b":status":
                             stream.status = int(value)
+                    if stream.headers_out is not None:
+                        stream.headers_out.extend(event.headers)  # type: ignore[attr-defined]
             elif kind is h2.events.StreamReset:
                 code = event.error_code  # type: ignore[attr-defined]
                 name = getattr(code, "name", str(code))

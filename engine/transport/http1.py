@@ -6,7 +6,9 @@ sender's ``on_done`` once the parser has seen the end of the response. ``start``
 function: when a connection is idle there is no task, coroutine or future per request.
 Timeouts are a deadline per connection checked by one periodic sweep per client, not a timer
 per request (``call_at`` + ``cancel`` cost ~2 us of ~13 us a request against nginx here).
-Bodies are counted as they arrive and kept only when a check needs them.
+Bodies are counted as they arrive and kept only when a check needs them. A flow's request
+(``start_with``) is the same path with its bytes filled from the user's values first, and its
+response headers kept only when an extraction or the cookie jar reads them.
 """
 
 from __future__ import annotations
@@ -14,51 +16,30 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Coroutine, Sequence
 from functools import partial
 from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
 from engine.results import ERR_READ, ERR_TIMEOUT, Result, error_result
-from engine.transport.base import USER_AGENT, OnResult, expire_waiter, make_ssl_context
+from engine.transport.base import OnResult, expire_waiter, make_ssl_context
 from engine.transport.h1_connection import Endpoint, H1Connection, RequestSpec
+from engine.transport.h1_request import (
+    H1Template,
+    build_request_head,
+    build_request_template,
+    fill_request,
+)
 from engine.transport.tls import ConnectFailed, open_connection
 
 if TYPE_CHECKING:
-    from engine.plan.model import PreparedRequest, RunPlan
+    from engine.plan.model import RunPlan
 
-_SKIPPED_REQUEST_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 # A keep-alive connection idle this long is closed by the sweep: the pool shrinks back after a
 # burst (each connection holds ~8 KiB here; a stall at 20,000 req/s opened ~700 more that
 # stayed for the rest of a 10-minute run). Shorter than nginx's default keep-alive (75 s),
 # long enough that users thinking for seconds keep reusing connections.
 IDLE_EXPIRY_NS = 30_000_000_000
-
-
-def build_request_head(req: PreparedRequest) -> bytes:
-    """The request line and headers of ``req`` followed by its body, encoded once."""
-    default_port = 443 if req.scheme == "https" else 80
-    host = req.host if ":" not in req.host else f"[{req.host}]"
-    host_value = host if req.port == default_port else f"{host}:{req.port}"
-    lines = [f"{req.method} {req.target or '/'} HTTP/1.1"]
-    names = {name.lower() for name, _ in req.headers}
-    if "host" in names:
-        host_value = next(v for n, v in req.headers if n.lower() == "host")
-    lines.append(f"Host: {host_value}")
-    if "user-agent" not in names:
-        lines.append(f"User-Agent: {USER_AGENT}")
-    for name, value in req.headers:
-        if name.lower() not in _SKIPPED_REQUEST_HEADERS:
-            lines.append(f"{name}: {value}")
-    if req.body or req.method.upper() in ("POST", "PUT", "PATCH"):
-        lines.append(f"Content-Length: {len(req.body)}")
-    lines.append("Connection: keep-alive")
-    text = "\r\n".join(lines) + "\r\n\r\n"
-    try:
-        head = text.encode("latin-1")
-    except UnicodeEncodeError:
-        head = text.encode("utf-8")
-    return head + req.body
 
 
 class Http1Client:
@@ -74,6 +55,7 @@ class Http1Client:
         endpoints: dict[tuple[str, str, int, bool], Endpoint] = {}
         contexts: dict[bool, ssl.SSLContext] = {}
         self._specs: list[RequestSpec] = []
+        self._templates: list[H1Template | None] = []
         self._endpoint_of: list[Endpoint] = []
         self._timeout: list[float] = []
         for req in plan.requests:
@@ -89,6 +71,9 @@ class Http1Client:
             self._endpoint_of.append(ep)
             self._timeout.append(req.timeout_s)
             data = build_request_head(req)
+            self._templates.append(
+                build_request_template(req, req.template) if req.template is not None else None
+            )
             self._specs.append(
                 (ep.idle, data, req.method.upper() == "HEAD", int(req.timeout_s * 1e9),
                  len(self._specs), len(data))
@@ -110,7 +95,29 @@ class Http1Client:
         if spec[0]:
             spec[0].pop().send(spec, want_body, 0, on_done)
         else:
-            self._spawn(self._start_new(index, want_body, on_done))
+            self._spawn(self._start_new(spec, want_body, on_done, None))
+
+    def start_with(
+        self,
+        index: int,
+        values: Sequence[str],
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None,
+        on_done: OnResult,
+    ) -> None:
+        """``start`` for a flow's request: its template filled with the user's ``values``;
+        ``headers_out``, when given, receives the response's headers."""
+        spec = self._specs[index]
+        template = self._templates[index]
+        if template is not None:
+            data = fill_request(template, values)
+            spec = (spec[0], data, spec[2], spec[3], index, len(data))
+        if not spec[0]:
+            self._spawn(self._start_new(spec, want_body, on_done, headers_out))
+        elif headers_out is None:
+            spec[0].pop().send(spec, want_body, 0, on_done)
+        else:
+            spec[0].pop().send_flow(spec, want_body, headers_out, 0, on_done)
 
     def request(self, index: int, want_body: bool) -> Awaitable[Result]:
         """Send request ``index``; await the result (never raises for transport faults)."""
@@ -123,15 +130,21 @@ class Http1Client:
         self._starts.add(task)  # the loop keeps only a weak reference
         task.add_done_callback(self._starts.discard)
 
-    async def _start_new(self, index: int, want_body: bool, on_done: OnResult) -> None:
+    async def _start_new(
+        self,
+        spec: RequestSpec,
+        want_body: bool,
+        on_done: OnResult,
+        headers_out: list[tuple[bytes, bytes]] | None,
+    ) -> None:
         """The slow path: wait for a connection or open one, then send on it."""
+        index = spec[4]
         ep = self._endpoint_of[index]
-        spec = self._specs[index]
         timeout = self._timeout[index]
         deadline = self.loop.time() + timeout
         deadline_ns = perf_counter_ns() + spec[3]
         if ep.idle:
-            ep.idle.pop().send(spec, want_body, 0, on_done)
+            ep.idle.pop().send_flow(spec, want_body, headers_out, 0, on_done)
             return
         if self.open >= self.max_connections:
             conn = await self._wait_for_slot(ep, deadline, timeout)
@@ -139,7 +152,7 @@ class Http1Client:
                 on_done(conn, perf_counter_ns())
                 return
             if conn is not None:
-                conn.send(spec, want_body, deadline_ns, on_done)
+                conn.send_flow(spec, want_body, headers_out, deadline_ns, on_done)
                 return
         try:
             conn, connect_ns, tls_ns = await self._open(ep, deadline, timeout)
@@ -148,7 +161,7 @@ class Http1Client:
             return
         conn.connect_ns = connect_ns
         conn.tls_ns = tls_ns
-        conn.send(spec, want_body, deadline_ns, on_done)
+        conn.send_flow(spec, want_body, headers_out, deadline_ns, on_done)
 
     async def _open(
         self, ep: Endpoint, deadline: float, timeout: float
@@ -193,9 +206,15 @@ class Http1Client:
         conn.done_ns = perf_counter_ns()  # idle since (see IDLE_EXPIRY_NS)
         self.release(conn)
 
-    def retry(self, on_done: OnResult, index: int, want_body: bool) -> None:
-        """Send request ``index`` again (its reused connection closed before answering)."""
-        self._spawn(self._start_new(index, want_body, on_done))
+    def retry(
+        self,
+        on_done: OnResult,
+        spec: RequestSpec,
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None,
+    ) -> None:
+        """Send ``spec`` again (its reused connection closed before answering)."""
+        self._spawn(self._start_new(spec, want_body, on_done, headers_out))
 
     def _sweep(self) -> None:
         """Time out requests past their deadline and close connections idle for longer than

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
+from collections.abc import Sequence
 from functools import partial
 from time import perf_counter_ns
 from typing import TYPE_CHECKING
@@ -21,42 +22,20 @@ from typing import TYPE_CHECKING
 import h2.exceptions
 
 from engine.results import ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, Result, error_result
-from engine.transport.base import USER_AGENT, OnResult, make_ssl_context
-from engine.transport.h2_connection import H2Connection, H2Stream, PendingStart
+from engine.transport.base import OnResult, make_ssl_context
+from engine.transport.h2_connection import FlowStream, H2Connection, H2Stream, PendingStart
+from engine.transport.h2_request import (
+    FlowSend,
+    H2Template,
+    Headers,
+    build_h2_headers,
+    build_h2_template,
+    fill_h2,
+)
 from engine.transport.tls import ConnectFailed, open_connection
 
 if TYPE_CHECKING:
-    from engine.plan.model import PreparedRequest, RunPlan
-
-Headers = list[tuple[bytes, bytes]]
-_CONNECTION_HEADERS = frozenset(
-    {b"host", b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"}
-)
-
-
-def build_h2_headers(req: PreparedRequest) -> tuple[Headers, bytes]:
-    """The request's h2 header list (pseudo-headers first) and body, built once per index."""
-    default_port = 443 if req.scheme == "https" else 80
-    authority = req.host if req.port == default_port else f"{req.host}:{req.port}"
-    headers: Headers = [
-        (b":method", req.method.upper().encode()),
-        (b":scheme", req.scheme.encode()),
-        (b":authority", authority.encode()),
-        (b":path", (req.target or "/").encode()),
-    ]
-    names = {n.lower() for n, _ in req.headers}
-    if "host" in names:
-        host = next(v for n, v in req.headers if n.lower() == "host")
-        headers[2] = (b":authority", host.encode())
-    if "user-agent" not in names:
-        headers.append((b"user-agent", USER_AGENT.encode()))
-    for name, value in req.headers:
-        lowered = name.lower().encode()
-        if lowered not in _CONNECTION_HEADERS and lowered != b"content-length":
-            headers.append((lowered, value.encode("utf-8")))
-    if req.body or req.method.upper() in ("POST", "PUT", "PATCH"):
-        headers.append((b"content-length", str(len(req.body)).encode()))
-    return headers, req.body
+    from engine.plan.model import RunPlan
 
 
 class _Endpoint:
@@ -93,6 +72,7 @@ class Http2Client:
         self._timeout: list[float] = []
         self._timeout_ns: list[int] = []
         self._bytes_out: list[int] = []
+        self._templates: list[H2Template | None] = []
         for req in plan.requests:
             key = (req.scheme, req.host, req.port, req.insecure)
             ep = endpoints.get(key)
@@ -104,6 +84,9 @@ class Http2Client:
                     )  # so a refusal names its choice
                 ep = endpoints[key] = _Endpoint(req.host, req.port, ctx)
             headers, body = build_h2_headers(req)
+            self._templates.append(
+                build_h2_template(req, req.template) if req.template is not None else None
+            )
             self._endpoint_of.append(ep)
             self._headers.append(headers)
             self._bodies.append(body)
@@ -132,6 +115,33 @@ class Http2Client:
             return
         self._start_later(index, want_body, on_done, deadline_ns)
 
+    def start_with(
+        self,
+        index: int,
+        values: Sequence[str],
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None,
+        on_done: OnResult,
+    ) -> None:
+        """``start`` for a flow's request: its template filled with the user's ``values``;
+        ``headers_out``, when given, receives the response's headers."""
+        template = self._templates[index]
+        if template is not None:
+            headers, body = fill_h2(template, values)
+        else:
+            headers, body = self._headers[index], self._bodies[index]
+        bytes_out = sum(len(n) + len(v) for n, v in headers) + len(body)
+        send = FlowSend(index, headers, body, bytes_out, headers_out)
+        conn = self._endpoint_of[index].connection
+        deadline_ns = perf_counter_ns() + self._timeout_ns[index]
+        if conn is not None and conn.usable:
+            if not conn.pending and len(conn.streams) < conn.limit:
+                self._open(conn, send, want_body, on_done, deadline_ns, 0, 0)
+            else:
+                conn.pending.append((send, want_body, on_done, deadline_ns, 0, 0))
+            return
+        self._start_later(send, want_body, on_done, deadline_ns)
+
     def request(self, index: int, want_body: bool) -> asyncio.Future[Result]:
         """Send request ``index``; await the result (never raises for transport faults)."""
         fut: asyncio.Future[Result] = self.loop.create_future()
@@ -139,15 +149,23 @@ class Http2Client:
         return fut
 
     def _open(
-        self, conn: H2Connection, index: int, want_body: bool, on_done: OnResult,
+        self, conn: H2Connection, index: int | FlowSend, want_body: bool, on_done: OnResult,
         deadline_ns: int, connect_ns: int, tls_ns: int,
     ) -> None:  # fmt: skip
-        """Open a stream for request ``index`` on ``conn`` (a slot is free)."""
+        """Open a stream for request ``index`` (or a flow's filled send) on ``conn`` (a slot
+        is free)."""
         h2conn = conn.h2
-        body = self._bodies[index]
+        if index.__class__ is int:
+            i: int = index  # type: ignore[assignment]
+            headers, body, bytes_out = self._headers[i], self._bodies[i], self._bytes_out[i]
+            headers_out = None
+        else:
+            send: FlowSend = index  # type: ignore[assignment]
+            i, headers, body, bytes_out = send.index, send.headers, send.body, send.bytes_out
+            headers_out = send.headers_out
         try:
             stream_id = h2conn.get_next_available_stream_id()
-            h2conn.send_headers(stream_id, self._headers[index], end_stream=not body)
+            h2conn.send_headers(stream_id, headers, end_stream=not body)
         except h2.exceptions.TooManyStreamsError:  # the server lowered its limit just now
             conn.limit = min(conn.cap, h2conn.remote_settings.max_concurrent_streams)
             conn.pending.appendleft((index, want_body, on_done, deadline_ns, connect_ns, tls_ns))
@@ -158,10 +176,15 @@ class Http2Client:
             self.loop.call_soon(on_done, failed, perf_counter_ns())
             conn.retire(ERR_PROTOCOL, message)
             return
-        stream = H2Stream(
-            on_done, want_body, deadline_ns, self._timeout[index], self._bytes_out[index],
-            connect_ns, tls_ns,
-        )  # fmt: skip
+        if headers_out is None:
+            stream = H2Stream(
+                on_done, want_body, deadline_ns, self._timeout[i], bytes_out, connect_ns, tls_ns,
+            )  # fmt: skip
+        else:
+            stream = FlowStream(
+                on_done, want_body, deadline_ns, self._timeout[i], bytes_out, connect_ns, tls_ns,
+            )  # fmt: skip
+            stream.headers_out = headers_out
         stream.stream_id = stream_id
         conn.streams[stream_id] = stream
         stream.t_written = perf_counter_ns()
@@ -190,7 +213,7 @@ class Http2Client:
             self._start_later(index, want_body, on_done, deadline_ns)
 
     def _start_later(
-        self, index: int, want_body: bool, on_done: OnResult, deadline_ns: int
+        self, index: int | FlowSend, want_body: bool, on_done: OnResult, deadline_ns: int
     ) -> None:
         if self.closing:
             failed = error_result(ERR_READ, "the client was closed before the request was sent")
@@ -203,16 +226,17 @@ class Http2Client:
         task.add_done_callback(self._connects.discard)
 
     async def _connect_then_start(
-        self, index: int, want_body: bool, on_done: OnResult, deadline_ns: int
+        self, index: int | FlowSend, want_body: bool, on_done: OnResult, deadline_ns: int
     ) -> None:
         """The slow path: (open or wait for) the endpoint's connection, then start."""
-        ep = self._endpoint_of[index]
+        i = index if isinstance(index, int) else index.index
+        ep = self._endpoint_of[i]
         connect_ns = tls_ns = 0
         try:
             conn = ep.connection
             if conn is None or not conn.usable:
                 deadline = self.loop.time() + (deadline_ns - perf_counter_ns()) / 1e9
-                conn, connect_ns, tls_ns = await self._connect(ep, deadline, self._timeout[index])
+                conn, connect_ns, tls_ns = await self._connect(ep, deadline, self._timeout[i])
         except ConnectFailed as exc:
             on_done(exc.result, perf_counter_ns())
             return
@@ -327,7 +351,8 @@ class Http2Client:
             return
         conn.pending = kept  # before any on_done: one may start again and queue here
         for index, _, on_done, _, connect_ns, _ in expired:
-            message = f"timed out after {self._timeout[index]:g} s waiting for a stream"
+            i = index if isinstance(index, int) else index.index
+            message = f"timed out after {self._timeout[i]:g} s waiting for a stream"
             on_done(error_result(ERR_TIMEOUT, message, connect_ns=connect_ns), now)
 
     async def aclose(self) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+from collections.abc import Sequence
 from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
 import httpx
 
+from engine.plan.template import COOKIES, fill
 from engine.results import ERR_CONNECT, ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, ERR_TLS, Result
 from engine.transport.base import USER_AGENT, TaskStarts, make_ssl_context
 
@@ -96,6 +98,10 @@ class HttpxClient(TaskStarts):
             )
             for r in plan.requests
         ]
+        self._templates = [r.template for r in plan.requests]
+        self._origins = [
+            f"{r.scheme}://{r.url.split('://', 1)[1].split('/', 1)[0]}" for r in plan.requests
+        ]
         self._timeouts = [r.timeout_s for r in plan.requests]
         self._where = [f"{r.host}:{r.port}" for r in plan.requests]
         self._bytes_out = [
@@ -104,7 +110,36 @@ class HttpxClient(TaskStarts):
             for r in plan.requests
         ]  # fmt: skip
 
-    async def request(self, index: int, want_body: bool) -> Result:
+    async def request_with(
+        self,
+        index: int,
+        values: Sequence[str],
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None,
+    ) -> Result:
+        """A flow's request, its template filled with ``values``; ``headers_out`` gets the
+        response's headers."""
+        template = self._templates[index]
+        if template is None:
+            return await self.request(index, want_body, headers_out)
+        r = self._requests[index]
+        headers = [(n.encode(), fill(p, values)) for n, p in template.headers]
+        if template.cookies and values[COOKIES]:
+            headers.append((b"Cookie", values[COOKIES].encode()))
+        body = fill(template.body, values)
+        url = self._origins[index] + fill(template.target, values).decode("latin-1")
+        built = self._client.build_request(
+            r.method, url, headers=headers, content=body or None, extensions=r.extensions
+        )
+        return await self.request(index, want_body, headers_out, built)
+
+    async def request(
+        self,
+        index: int,
+        want_body: bool,
+        headers_out: list[tuple[bytes, bytes]] | None = None,
+        built: httpx.Request | None = None,
+    ) -> Result:
         """Send request ``index``; transport failures come back as error results."""
         timeout_s = self._timeouts[index]
         status = 0
@@ -116,11 +151,13 @@ class HttpxClient(TaskStarts):
             # httpx times each phase (so its ConnectTimeout names the phase); this bounds
             # the whole request, a little later so the phase timeouts fire first
             async with asyncio.timeout(timeout_s * 1.02 + 0.02):
-                response = await self._client.send(self._requests[index], stream=True)
+                response = await self._client.send(built or self._requests[index], stream=True)
                 try:
                     ttfb_ns = perf_counter_ns() - t0
                     status = response.status_code
                     bytes_in = 16 + sum(len(n) + len(v) + 4 for n, v in response.headers.raw)
+                    if headers_out is not None:
+                        headers_out.extend(response.headers.raw)
                     async for chunk in response.aiter_raw():
                         bytes_in += len(chunk)
                         if chunks is not None:

@@ -29,7 +29,7 @@ def test_demo_collection_loads_with_no_problems() -> None:
     assert c.base_url == "http://{{host}}:{{port}}"
     assert c.variables["host"] == "127.0.0.1"
     assert c.timeout_s == 5.0
-    assert list(c.scenarios) == ["smoke", "ramp", "spike", "stages", "open-rate"]
+    assert list(c.scenarios) == ["smoke", "ramp", "spike", "stages", "open-rate", "flow"]
     smoke = c.scenarios["smoke"]
     assert (smoke.model, smoke.users, smoke.duration_s, smoke.ramp_up_s) == ("closed", 10, 20, 2)
     assert smoke.thresholds == ["p95 < 300ms", "error_rate < 1%"]
@@ -42,8 +42,17 @@ def test_demo_collection_loads_with_no_problems() -> None:
         "api/post_echo.yaml",
         "slow/jitter.yaml",
         "slow/delay.yaml",
+        "shop/login.yaml",
+        "shop/list_items.yaml",
+        "shop/get_item.yaml",
     }
-    assert c.folders == [Path("api"), Path("slow")]
+    assert c.folders == [Path("api"), Path("shop"), Path("slow")]
+    flow = c.scenarios["flow"]
+    assert (flow.setup, flow.requests, flow.cookies) == (
+        ["Login"],
+        ["List items", "Get item"],
+        True,
+    )
     get_json = c.find_request("Get JSON")
     assert get_json is not None
     assert get_json.checks.json[-1] == ("$.nested.ok", MISSING)

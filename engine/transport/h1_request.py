@@ -1,0 +1,88 @@
+"""HTTP/1.1 request bytes: built once per request index, or as a template of pieces for a
+flow's request whose values change per user (filled at send time by ``fill_request``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from engine.plan.template import COOKIE_LINE, COOKIES, Pieces, RequestTemplate, fill, joined
+from engine.transport.base import USER_AGENT
+
+if TYPE_CHECKING:
+    from engine.plan.model import PreparedRequest
+
+_SKIPPED_REQUEST_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+def _host_value(req: PreparedRequest) -> str:
+    default_port = 443 if req.scheme == "https" else 80
+    host = req.host if ":" not in req.host else f"[{req.host}]"
+    host_value = host if req.port == default_port else f"{host}:{req.port}"
+    for name, value in req.headers:
+        if name.lower() == "host":
+            return value
+    return host_value
+
+
+def build_request_head(req: PreparedRequest) -> bytes:
+    """The request line and headers of ``req`` followed by its body, encoded once."""
+    lines = [f"{req.method} {req.target or '/'} HTTP/1.1"]
+    names = {name.lower() for name, _ in req.headers}
+    lines.append(f"Host: {_host_value(req)}")
+    if "user-agent" not in names:
+        lines.append(f"User-Agent: {USER_AGENT}")
+    for name, value in req.headers:
+        if name.lower() not in _SKIPPED_REQUEST_HEADERS:
+            lines.append(f"{name}: {value}")
+    if req.body or req.method.upper() in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(req.body)}")
+    lines.append("Connection: keep-alive")
+    text = "\r\n".join(lines) + "\r\n\r\n"
+    try:
+        head = text.encode("latin-1")
+    except UnicodeEncodeError:
+        head = text.encode("utf-8")
+    return head + req.body
+
+
+# A request with per-user values, compiled for the wire: (head pieces up to the
+# Content-Length line, whether to send a Content-Length, body pieces).
+H1Template = tuple[Pieces, bool, Pieces]
+
+
+def build_request_template(req: PreparedRequest, tpl: RequestTemplate) -> H1Template:
+    """The pieces of ``req``'s head and body; ``fill_request`` makes each send's bytes."""
+
+    def text(value: str) -> Pieces:
+        try:
+            return (value.encode("latin-1"),)
+        except UnicodeEncodeError:
+            return (value.encode("utf-8"),)
+
+    parts: list[Pieces] = [text(f"{req.method} "), tpl.target or (b"/",), (b" HTTP/1.1\r\n",)]
+    names = {name.lower() for name, _ in tpl.headers}
+    host = next((p for n, p in tpl.headers if n.lower() == "host"), None)
+    parts += [(b"Host: ",), host or text(_host_value(req)), (b"\r\n",)]
+    if "user-agent" not in names:
+        parts.append(text(f"User-Agent: {USER_AGENT}\r\n"))
+    for name, value in tpl.headers:
+        if name.lower() not in _SKIPPED_REQUEST_HEADERS:
+            parts += [text(f"{name}: "), value, (b"\r\n",)]
+    if tpl.cookies:
+        parts.append(((COOKIES, COOKIE_LINE),))
+    length = bool(tpl.body) or req.method.upper() in ("POST", "PUT", "PATCH")
+    return joined(*parts), length, tpl.body
+
+
+def fill_request(t: H1Template, values: Sequence[str]) -> bytes:
+    """One send's bytes: the template's pieces with ``values`` in their slots."""
+    head, length, body_pieces = t
+    body = fill(body_pieces, values) if body_pieces else b""
+    if length:
+        return b"%bContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%b" % (
+            fill(head, values),
+            len(body),
+            body,
+        )
+    return fill(head, values) + b"Connection: keep-alive\r\n\r\n" + body
