@@ -4,13 +4,20 @@ Routes a newcomer can load-test at once:
 ``/`` fast text, ``/delay/{ms}``, ``/jitter`` (long-tailed latency), ``/status/{code}``,
 ``/bytes/{n}``, ``/json`` (GET a document), ``/echo`` (POST JSON echoed back),
 ``/stall?every=N&ms=M`` (every N-th request stalls M ms: the coordinated-omission check).
+For flows: ``POST /login`` (JSON ``{user, password}``, any non-empty pair) answers a token
+and sets a ``sid`` cookie; ``/items`` and ``/items/{id}`` answer 401 without
+``Authorization: Bearer <token>``. Tokens are signed, not stored, so the server keeps no
+per-user state however many users log in.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import random
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -27,11 +34,55 @@ _DOC = json.dumps(
 
 
 class DemoApp:
-    """ASGI app with the demo routes. One instance keeps the /stall request counter."""
+    """ASGI app with the demo routes. One instance keeps the /stall request counter and the
+    key that signs its tokens."""
 
     def __init__(self) -> None:
         self._stall_count = 0
         self._rng = random.Random()
+        self._key = secrets.token_bytes(16)
+
+    def _sign(self, kind: str, user: str) -> str:
+        mac = hmac.new(self._key, f"{kind}:{user}".encode(), hashlib.sha256).hexdigest()[:20]
+        return f"{user}.{mac}"
+
+    def _user(self, scope: Scope) -> str | None:
+        """The user whose bearer token the request carries, or None."""
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization" and value.startswith(b"Bearer "):
+                token = value[7:].decode("latin-1")
+                user = token.rpartition(".")[0]
+                if user and hmac.compare_digest(token, self._sign("token", user)):
+                    return user
+        return None
+
+    async def _flow_route(self, send: Send, scope: Scope, parts: list[str], body: bytes) -> None:
+        """``/login`` and ``/items[/{id}]``."""
+        if parts == ["login"]:
+            try:
+                data = json.loads(body)
+                user, password = str(data["user"]), str(data["password"])
+            except (ValueError, KeyError, TypeError):
+                user = password = ""
+            if not user or not password or "." in user:
+                await _respond(send, 400, b'{"error": "send {user, password}"}', _JSON)
+                return
+            answer = json.dumps({"token": self._sign("token", user), "user": user}).encode()
+            cookie = f"sid={self._sign('sid', user)}; Path=/; HttpOnly".encode()
+            await _respond(send, 200, answer, _JSON, [(b"set-cookie", cookie)])
+            return
+        owner = self._user(scope)
+        if owner is None:
+            await _respond(send, 401, b'{"error": "log in first: Bearer token"}', _JSON)
+        elif len(parts) == 1:
+            ids = sorted(self._rng.sample(range(1, 1000), 3))
+            items = [{"id": i, "name": f"item {i}"} for i in ids]
+            await _respond(send, 200, json.dumps({"items": items}).encode(), _JSON)
+        elif len(parts) == 2 and parts[1].isdigit():
+            item = {"id": int(parts[1]), "name": f"item {parts[1]}", "owner": owner}
+            await _respond(send, 200, json.dumps(item).encode(), _JSON)
+        else:
+            await _respond(send, 404, b"not found\n")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -69,6 +120,8 @@ class DemoApp:
                 await _respond(send, 200, _DOC, b"application/json")
             elif head == "echo":
                 await _respond(send, 200, body or b"{}", b"application/json")
+            elif head in ("login", "items"):
+                await self._flow_route(send, scope, parts, body)
             elif head == "stall":
                 every = int(query.get("every", ["100"])[0])
                 ms = int(query.get("ms", ["200"])[0])
@@ -95,8 +148,15 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
+_JSON = b"application/json"
+
+
 async def _respond(
-    send: Send, status: int, body: bytes, content_type: bytes = b"text/plain"
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes = b"text/plain",
+    extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     await send(
         {
@@ -105,6 +165,7 @@ async def _respond(
             "headers": [
                 (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
+                *(extra or ()),
             ],
         }
     )
