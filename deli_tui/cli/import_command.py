@@ -36,6 +36,9 @@ def import_parser() -> argparse.ArgumentParser:
     postman.add_argument("source", metavar="COLLECTION.json")
     postman.add_argument("dest", metavar="OUT_DIR", help="new collection directory")
     postman.add_argument("--environment", metavar="ENV.json", help="Postman environment -> .env")
+    openapi = kinds.add_parser("openapi", help="an OpenAPI 3.0/3.1 spec -> a new collection dir")
+    openapi.add_argument("source", metavar="SPEC", help="openapi.yaml or openapi.json")
+    openapi.add_argument("dest", metavar="OUT_DIR", help="new collection directory")
     har = kinds.add_parser("har", help="a browser recording (HAR) -> a new collection dir")
     har.add_argument("source", metavar="FILE.har")
     har.add_argument("dest", metavar="OUT_DIR", help="new collection directory")
@@ -54,21 +57,27 @@ def import_parser() -> argparse.ArgumentParser:
 
 
 def _run_postman(args: argparse.Namespace) -> ImportResult:
-    from engine.collection.importers import import_postman
+    from engine.collection.importers.postman import import_postman
 
     environment = Path(args.environment) if args.environment else None
     return import_postman(Path(args.source), Path(args.dest), environment=environment)
 
 
 def _run_har(args: argparse.Namespace) -> ImportResult:
-    from engine.collection.importers import import_har
+    from engine.collection.importers.har import import_har
 
     return import_har(Path(args.source), Path(args.dest), hosts=args.host, keep_all=args.all)
 
 
+def _run_openapi(args: argparse.Namespace) -> ImportResult:
+    from engine.collection.importers.openapi import import_openapi
+
+    return import_openapi(Path(args.source), Path(args.dest))
+
+
 def _run_curl(args: argparse.Namespace) -> ImportResult:
-    from engine.collection.importers import import_curl, parse_curl, slug
-    from engine.collection.importers.writing import ENV_FILE, GITIGNORE
+    from engine.collection.importers.curl import import_curl, parse_curl
+    from engine.collection.importers.writing import ENV_FILE, GITIGNORE, slug
     from engine.collection.loader import COLLECTION_FILE, load_collection
     from engine.collection.model import Collection
     from engine.collection.saver import atomic_write, save_collection_file
@@ -109,6 +118,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], ImportResult]] = {
     "postman": _run_postman,
     "curl": _run_curl,
     "har": _run_har,
+    "openapi": _run_openapi,
 }
 
 
@@ -133,7 +143,7 @@ def report(result: ImportResult, dest: str | None) -> None:
     if result.to_fill and result.env_path is not None:
         print(f"to fill in before a run, in {result.env_path}: " + ", ".join(result.to_fill))
     for note in result.notes:
-        print(f"left out: {note}")
+        print(note)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if result.warnings:

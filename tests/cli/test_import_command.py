@@ -13,7 +13,7 @@ import pytest
 
 from engine.collection.loader import load_collection
 from tests.servers.asgi import RunningServer, uvicorn_server
-from tests.servers.shop import TOKEN, ShopApp
+from tests.servers.shop import SID, TOKEN, ShopApp
 
 SAFETY_S = 90.0
 DATA = Path(__file__).parents[1] / "engine" / "collection" / "importers" / "data"
@@ -203,7 +203,7 @@ def test_imported_browser_recording_runs_against_the_recorded_api(
     assert done.returncode == 0, done.stderr
     assert f"imported {len(kept)} request(s) into {dest}" in done.stdout
     assert f"scenario 'replay': {len(kept)} request(s) in order, 1 user(s), 10s" in done.stdout
-    assert "left out: " in done.stdout and "--all keeps them" in done.stdout
+    assert "left out " in done.stdout and "--all keeps them" in done.stdout
     assert TOKEN not in "".join(p.read_text() for p in dest.rglob("*.yaml"))
 
     report = tmp_path / "run.json"
@@ -229,3 +229,52 @@ def test_har_import_flags_and_refusals(tmp_path: Path) -> None:
     bad.write_text("<html></html>")
     refused(deli("import", "har", str(bad), str(tmp_path / "x")), "page.har", "not a HAR file")
     assert not (tmp_path / "x").exists()
+
+
+def test_imported_openapi_spec_runs_once_its_credentials_are_given(
+    shop: tuple[ShopApp, RunningServer], tmp_path: Path
+) -> None:
+    app, server = shop
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(
+        (DATA / "shop-3.0.yaml")
+        .read_text()
+        .replace(RECORDED_ORIGIN, f"{server.host}:{server.port}")
+    )
+    dest = tmp_path / "api"
+    done = deli("import", "openapi", str(spec), str(dest))
+    assert done.returncode == 0, done.stderr
+    assert "imported 7 request(s)" in done.stdout
+    assert (
+        f"to fill in before a run, in {dest / '.env'}: bearer_auth, session_cookie" in done.stdout
+    )
+
+    report = tmp_path / "run.json"
+    ran = deli("run", str(dest), "--duration", "1s", "--json", str(report), "--quiet")
+    assert ran.returncode == 2 and "unknown variable {{bearer_auth}}" in ran.stderr
+    assert app.total() == 0  # nothing was sent
+
+    env = {"bearer_auth": TOKEN, "session_cookie": SID}
+    ran = deli("run", str(dest), "--duration", "1s", "--json", str(report), "--quiet", env=env)
+    assert ran.returncode == 0, ran.stderr
+    data = json.loads(report.read_text())
+    assert data["errors"] == {}  # every status check (the spec's first 2xx) held
+    assert data["requests"] == app.total() > 7
+    assert set(app.by_status()) == {200, 201, 204}
+    assert {(m, p) for m, p, _ in app.hits} == {
+        ("POST", "/api/login"),
+        ("GET", "/api/me"),
+        ("GET", "/api/items"),
+        ("GET", "/api/items/1"),
+        ("POST", "/api/cart"),
+        ("DELETE", "/api/cart/7"),
+        ("POST", "/api/orders"),
+    }
+
+
+def test_bad_openapi_input_exits_2_with_file_and_line(tmp_path: Path) -> None:
+    spec = tmp_path / "broken.yaml"
+    spec.write_text("openapi: 3.0.0\npaths:\n  /a: {get: {parameters: [{$ref: '#/nope'}]}}\n")
+    done = deli("import", "openapi", str(spec), str(tmp_path / "out"))
+    refused(done, f"{spec}:3: broken $ref '#/nope'")
+    assert not (tmp_path / "out").exists()

@@ -323,9 +323,9 @@ def import_har(
             name=REPLAY, users=1, duration_s=10.0, requests=[r.name for r in added]
         )
         if dropped:
-            writer.note(f"{_left_out(dropped)}; --all keeps them")
+            writer.note(f"left out {_left_out(dropped)}; --all keeps them")
         if har.noise:
-            writer.note("browser headers: " + ", ".join(sorted(har.noise)))
+            writer.note("left out browser headers: " + ", ".join(sorted(har.noise)))
         for name in sorted(har.changed):
             writer.note(f"{name} changed during the recording; the env file has the last value")
         return writer.finish()

@@ -57,14 +57,18 @@ class ImportResult:
 
 
 def slug(name: str) -> str:
-    """A file name for ``name``: lower case, words joined by ``_``."""
-    text = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
+    """A file name for ``name``: lower case, words joined by ``_`` (``listItems``, ``List
+    items`` -> ``list_items``)."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
     return text[:60] or "request"
 
 
 def variable_name(hint: str) -> str:
-    """A valid ``{{name}}`` for ``hint``: letters, digits and ``_``, not starting with a digit."""
-    text = re.sub(r"[^A-Za-z0-9_]+", "_", hint).strip("_").lower() or "value"
+    """A valid ``{{name}}`` for ``hint`` in snake case: ``X-API-Key`` -> ``x_api_key``,
+    ``bearerAuth`` -> ``bearer_auth``."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", hint)
+    text = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower() or "value"
     return text if not text[0].isdigit() else f"v_{text}"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.collection.importers import import_curl, parse_curl
+from engine.collection.importers.curl import import_curl, parse_curl
 from engine.collection.loader import load_collection
 from engine.errors import CollectionError
 from tests.engine.collection_files import write_collection

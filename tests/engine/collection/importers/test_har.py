@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.collection.importers import import_har
+from engine.collection.importers.har import import_har
 from engine.collection.loader import load_collection
 from engine.errors import CollectionError
 from engine.plan.build import build_plan
@@ -43,7 +43,7 @@ def test_chrome_recording_keeps_the_pages_and_api_calls_and_leaves_out_the_rest(
         ("/api/orders", "127_0_0_1_8089/api/post_orders.yaml"),
     ]
     assert result.notes[0] == (
-        "2 image(s), 1 script(s), 1 stylesheet(s), 1 font(s), 1 beacon(s) to other hosts,"
+        "left out 2 image(s), 1 script(s), 1 stylesheet(s), 1 font(s), 1 beacon(s) to other hosts,"
         " 1 CORS preflight(s) (the browser sends them), 1 ws request(s) (not HTTP, cannot be"
         " replayed); --all keeps them"
     )
@@ -97,7 +97,7 @@ def test_firefox_recording_is_sorted_by_its_fetch_headers(tmp_path: Path) -> Non
         "POST /api/orders",
     ]
     assert result.notes[0] == (
-        "1 script(s), 1 font(s), 1 image(s), 1 beacon(s) to other hosts; --all keeps them"
+        "left out 1 script(s), 1 font(s), 1 image(s), 1 beacon(s) to other hosts; --all keeps them"
     )
     by_name = {r.name: r for r in c.requests}
     assert by_name["GET /api/reports"].headers["X-API-Key"] == "{{x_api_key}}"
@@ -126,7 +126,7 @@ def test_all_keeps_assets_and_beacons_and_host_picks_hosts(tmp_path: Path) -> No
     only = import_har(FIREFOX, tmp_path / "cdn", hosts=["cdn.example.net"], keep_all=True)
     assert [r.url for r in only.collection.requests] == ["/fonts/inter.woff2"]
     assert only.collection.base_url == "https://cdn.example.net"
-    assert only.notes[0].startswith("11 request(s) to other hosts (--host)")
+    assert only.notes[0].startswith("left out 11 request(s) to other hosts (--host)")
 
 
 def test_bad_recordings_are_refused_with_the_reason(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.collection.importers import import_postman
+from engine.collection.importers.postman import import_postman
 from engine.collection.importers.postman_scripts import translate_test_script
 from engine.collection.loader import load_collection
 from engine.errors import CollectionError
