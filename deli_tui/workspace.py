@@ -102,13 +102,17 @@ class Workspace:
 
     def save_request(self, req: RequestDef, *, overwrite: bool = False) -> None:
         """Write ``req`` atomically; ``FileChangedError`` if its file changed since loaded
-        (unless ``overwrite``)."""
-        from engine.collection.saver import save_request
+        (unless ``overwrite``). A new name is followed by the scenarios that named it."""
+        from engine.collection.saver import rename_references, save_request
 
         key = req.relpath.as_posix()
+        before = self.request(req.relpath)
         expected = None if overwrite else self.mtimes.get(key)
         self.mtimes[key] = save_request(self.collection, req, expected_mtime_ns=expected)
         self._replace_request(req)
+        if before is not None and before.name != req.name:
+            rename_references(self.collection, {before.name: req.name})
+            self.mtimes[COLLECTION_KEY] = _mtime_ns(self.collection.collection_file)
 
     def save_scenario(
         self, scenario: ScenarioDef, *, old_name: str | None = None, overwrite: bool = False
@@ -181,8 +185,9 @@ class Workspace:
             environ=dict(os.environ),
         )
 
-    def prepare_single(self, req: RequestDef) -> PreparedRequest:
-        """``req`` (possibly unsaved) with every variable resolved, ready for one send."""
+    def prepare_single(self, req: RequestDef) -> tuple[PreparedRequest, tuple[str, ...]]:
+        """``req`` (possibly unsaved) with every variable resolved, ready for one send, and the
+        secret values (from env files and the environment) to mask wherever it is shown."""
         from engine.plan.build import build_plan
 
         scenario = ScenarioDef(name=_SEND_SCENARIO, users=1, duration_s=1.0, requests=[])
@@ -196,4 +201,11 @@ class Workspace:
             env_file=self.env_file,
             environ=dict(os.environ),
         )
-        return plan.requests[0]
+        return plan.requests[0], plan.redact_values
+
+    def as_sent(self, req: RequestDef) -> str:
+        """``req`` written as the HTTP request it will be, secrets masked."""
+        from deli_tui.exchange import as_sent
+
+        prepared, secrets = self.prepare_single(req)
+        return as_sent(prepared, secrets)

@@ -60,6 +60,8 @@ class FormDraft:
 
 @dataclass(slots=True)
 class RequestDraft(FormDraft):
+    name: str | None = None  # None: a recovery copy from before names were editable
+    description: str = ""
     method: str = "GET"
     url: str = ""
     headers: str = ""
@@ -121,6 +123,8 @@ def draft_from_request(req: RequestDef) -> RequestDraft:
         except ValueError:
             pass
     return RequestDraft(
+        name=req.name,
+        description=req.description,
         method=req.method,
         url=req.url,
         headers=_pairs_text(req.headers),
@@ -219,6 +223,9 @@ def request_from_draft(
 ) -> tuple[RequestDef | None, list[FieldProblem]]:
     """A new RequestDef from ``base`` with the draft's values, or the problems found."""
     problems: list[FieldProblem] = []
+    name = base.name if draft.name is None else draft.name.strip()
+    if not name:
+        problems.append(FieldProblem("name", "a request needs a name"))
     method = draft.method.strip().upper()
     if method not in HTTP_METHODS:
         problems.append(FieldProblem("method", f"{draft.method!r} is not one of {HTTP_METHODS}"))
@@ -250,6 +257,8 @@ def request_from_draft(
         return None, problems
     req = dataclasses.replace(
         base,
+        name=name,
+        description=draft.description.strip(),
         method=method,
         url=url,
         headers=headers,

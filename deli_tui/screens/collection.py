@@ -1,13 +1,17 @@
 """The collection screen: the tree of requests, the editor of the selected one, its response.
 
-Edits live in drafts (one per request) until ctrl+s; a dirty draft is marked in the tree and
-copied to ``.deli/recovery/`` so a crash loses nothing. Saves go through the engine's saver
-only after the draft converts cleanly and the result parses back; a file changed on disk
-since it was opened is never overwritten without asking.
+The editor and the response pane always belong to the selected request: each request keeps
+its own newest response (labelled with its name and the time it was sent), and with no
+request selected both say so. Edits live in drafts (one per request) until ctrl+s; a dirty
+draft is marked in the tree and copied to ``.deli/recovery/`` so a crash loses nothing. Saves
+go through the engine's saver only after the draft converts cleanly and the result parses
+back; a file changed on disk since it was opened is never overwritten without asking.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Tree
 
+from deli_tui.collection_ops import CollectionOps, TreeChange
 from deli_tui.drafting.conflict import ask_about_conflict
 from deli_tui.drafting.drafts import (
     FieldProblem,
@@ -28,11 +33,11 @@ from deli_tui.drafting.drafts import (
 )
 from deli_tui.drafting.keeper import DraftKeeper
 from deli_tui.drafting.recovery import RecoveryStore
-from deli_tui.screens.collection_ops import CollectionOps, TreeChange
+from deli_tui.exchange import Exchange, exchange_from_result, sending
 from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets.collection_tree import CollectionTree, TreeEntry
 from deli_tui.widgets.request_editor import RequestEditor
-from deli_tui.widgets.response_view import CheckOutcome, ResponseView
+from deli_tui.widgets.response_view import ResponseView
 from engine.errors import CollectionError
 
 if TYPE_CHECKING:
@@ -50,8 +55,11 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         Binding("ctrl+t", "focus_tree", "Focus tree", id="requests.focus_tree", group=_FOCUS),
         Binding("ctrl+e", "focus_editor", "Focus editor", id="requests.focus_editor", group=_FOCUS),
         Binding("ctrl+l", "revert", "Revert", id="requests.revert"),
+        Binding("ctrl+o", "show_as_sent", "As sent", id="requests.as_sent"),
         Binding("f4", "toggle_http2", "HTTP/2 on/off", id="requests.http2"),
     ]
+    NO_REQUEST = "No request selected: pick one in the tree (n there creates one)"
+    PREVIEW_DELAY_S = 0.3
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(id="collection-screen")
@@ -66,6 +74,8 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
             changed=self.show_tree_change,
         )
         self.send_http2 = False  # Send offers HTTP/2 (ALPN h2 over TLS) when on
+        self.exchanges: dict[str, Exchange] = {}  # the newest exchange of each request path
+        self._preview_timer: Any = None
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -96,10 +106,10 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Requests"
-        self.editor.disabled = True
         self.response.show_protocol(self.send_http2)
         self.refresh_tree()
         self.request_tree.focus()
+        self.show_nothing()
         first = self.request_tree.first_request()
         if first is not None:
             self.open_request(first)
@@ -124,14 +134,44 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         return relpath.as_posix() in self.drafts
 
     def open_request(self, relpath: Path) -> None:
-        """Show ``relpath`` in the editor: its unsaved draft when there is one."""
+        """Show ``relpath`` in the editor (its unsaved draft when there is one) and its own
+        newest response."""
         saved = self.saved_draft(relpath)
         if saved is None:
             return
         self.current = relpath
         self.editor.disabled = False
-        self.editor.load(self.drafts.get(relpath.as_posix(), saved))
+        draft = self.drafts.get(relpath.as_posix(), saved)
+        if draft.name is None:  # a recovery copy from before names were editable
+            draft = dataclasses.replace(draft, name=saved.name, description=saved.description)
+        self.editor.load(draft)
         self.editor.border_title = self._editor_title()
+        self.show_response()
+        self.update_preview()
+
+    def show_nothing(self) -> None:
+        """No request selected: the editor and the response say so."""
+        self.current = None
+        self.editor.clear()
+        self.editor.border_title = "no request selected"
+        self.response.show_exchange(None, None)
+        self.response.show_request("")
+
+    def show_response(self) -> None:
+        """The current request's newest exchange in the response pane."""
+        if self.current is None:
+            self.response.show_exchange(None, None)
+            return
+        req = self.workspace.request(self.current)
+        name = req.name if req is not None else self.current.as_posix()
+        self.response.show_exchange(self.exchanges.get(self.current.as_posix()), name)
+
+    def has_request(self, doing: str) -> bool:
+        """Whether a request is selected; if not, say why ``doing`` did nothing."""
+        if self.current is not None and self.workspace.request(self.current) is not None:
+            return True
+        self.notify(f"Nothing to {doing}: {self.NO_REQUEST}", severity="warning")
+        return False
 
     def _editor_title(self) -> str:
         if self.current is None:
@@ -168,6 +208,30 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         if self.current is not None:
             # Read the fields now: the event may have been posted before the last load.
             self.set_draft(self.current, self.editor.read_draft())
+            if self._preview_timer is not None:
+                self._preview_timer.stop()
+            self._preview_timer = self.set_timer(self.PREVIEW_DELAY_S, self.update_preview)
+
+    # -- the request as it will be sent --------------------------------------------------------
+    def update_preview(self) -> None:
+        """The current draft as it will be sent (variables resolved, secrets masked)."""
+        self._preview_timer = None
+        base = self.workspace.request(self.current) if self.current is not None else None
+        if base is None:
+            self.response.show_request("")
+            return
+        req, problems = request_from_draft(self.editor.read_draft(), base)
+        try:
+            text = self.workspace.as_sent(req) if req is not None else ""
+        except CollectionError as exc:
+            text, problems = "", [FieldProblem("url", p.message) for p in exc.problems]
+        lines = "\n".join(str(p) for p in problems)
+        self.response.show_request(text or f"Cannot build this request yet:\n{lines}")
+
+    def action_show_as_sent(self) -> None:
+        if self.has_request("show"):
+            self.update_preview()
+            self.response.open_request_tab()
 
     # -- recovery copies --------------------------------------------------------------------
     def on_unmount(self) -> None:
@@ -209,7 +273,7 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         return req, []
 
     def action_save(self) -> None:
-        if self.current is None:
+        if not self.has_request("save"):
             return
         req, problems = self.validate_current()
         self.editor.show_problems(problems)
@@ -239,6 +303,7 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         self.set_draft(req.relpath, None)
         self.keeper.take(req.relpath.as_posix())
         self.refresh_tree(select=req.relpath)
+        self.show_response()
         self.notify(f"Saved {req.relpath.as_posix()}")
 
     def reload_from_disk(self, relpath: Path) -> None:
@@ -253,37 +318,45 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
             self.open_request(relpath)
 
     def action_revert(self) -> None:
-        if self.current is not None:
+        if self.has_request("revert") and self.current is not None:
             self.reload_from_disk(self.current)
 
     # -- send ---------------------------------------------------------------------------------
     def action_send(self) -> None:
-        if self.current is None:
+        if not self.has_request("send"):
             return
+        assert self.current is not None
         base = self.workspace.request(self.current)
-        if base is None:
-            return
+        assert base is not None
         req, problems = request_from_draft(self.editor.read_draft(), base)
         self.editor.show_problems(problems)
         if req is None:
             self.notify("Not sent: fix the problems shown first", severity="error")
             return
         try:
-            prepared = self.workspace.prepare_single(req)
+            prepared, _ = self.workspace.prepare_single(req)
         except CollectionError as exc:
             self.editor.show_problems([FieldProblem("url", p.message) for p in exc.problems])
             return
-        self.response.show_sending(prepared.method, prepared.url)
-        self.send_request(prepared, http2=self.send_http2)
+        key = self.current.as_posix()
+        self.exchanges[key] = sending(req.name, prepared)
+        self.show_response()
+        self.send_request(key, req.name, prepared, http2=self.send_http2)
 
     @work(exclusive=True, group="send")
-    async def send_request(self, prepared: PreparedRequest, *, http2: bool = False) -> None:
-        """Send in a worker; the screen stays responsive and a newer send replaces it.
+    async def send_request(
+        self, key: str, name: str, prepared: PreparedRequest, *, http2: bool = False
+    ) -> None:
+        """Send in a worker; the screen stays responsive and a newer send replaces it. The
+        response is kept for request ``key`` and shown if that request is still selected.
         ``http2`` offers HTTP/2; the response shows the version the server agreed to."""
         from engine.transport.single import send_single
 
+        sent_at = time.time()
         result = await send_single(prepared, http2=http2)
-        self.show_result(prepared, result)
+        self.exchanges[key] = exchange_from_result(name, prepared, result, sent_at)
+        if self.current is not None and self.current.as_posix() == key:
+            self.show_response()
 
     def action_toggle_http2(self) -> None:
         self.send_http2 = not self.send_http2
@@ -291,34 +364,12 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         what = "HTTP/2 (h2 offered over TLS)" if self.send_http2 else "HTTP/1.1"
         self.notify(f"Send uses {what}", timeout=2)
 
-    def show_result(self, prepared: PreparedRequest, result: Any) -> None:
-        from engine.load.checks import run_checks
-
-        if getattr(result, "error_class", None):
-            self.response.show_error(result.error_class, result.error or "")
-            return
-        body = result.body or b""
-        outcomes = []
-        for check in prepared.checks:
-            failure = run_checks((check,), result.status, body)
-            outcomes.append(CheckOutcome(check.describe(), failure is None, failure or ""))
-        self.response.show_response(
-            status=result.status,
-            reason=result.reason or "",
-            http_version=result.http_version or "",
-            elapsed_ms=result.elapsed_ms,
-            size=result.size,
-            headers=list(result.headers),
-            body=body,
-            checks=outcomes,
-        )
-
     # -- focus and tree commands -----------------------------------------------------------------
     def action_focus_tree(self) -> None:
         self.request_tree.focus()
 
     def action_focus_editor(self) -> None:
-        if self.current is not None:
+        if self.has_request("edit"):
             self.editor.focus_field("url")
 
     @on(CollectionTree.Command)
@@ -332,17 +383,21 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
             gone = change.deleted
             for key in [k for k in self.drafts if Path(k) == gone or gone in Path(k).parents]:
                 self.keeper.take(key)
+            for key in [k for k in self.exchanges if Path(k) == gone or gone in Path(k).parents]:
+                del self.exchanges[key]
         self.refresh_tree(select=change.select)
         for old, new in change.moved:
             self._move_draft(old, new)
         if self.current is not None and self.workspace.request(self.current) is None:
-            self.current = None
-            self.editor.disabled = True
+            self.show_nothing()
         target = change.show or (self.current if change.moved else None)
         if target is not None:
             self.open_request(target)
 
     def _move_draft(self, old: Path, new: Path) -> None:
+        exchange = self.exchanges.pop(old.as_posix(), None)
+        if exchange is not None:
+            self.exchanges[new.as_posix()] = exchange
         draft = self.keeper.take(old.as_posix())
         if self.current == old:
             self.current = new

@@ -1,4 +1,5 @@
-"""The request editor: method, URL, headers, params, body, checks and options of one request.
+"""The request editor: method, URL, headers, params, body, checks, name, description and options
+of one request.
 
 It edits a ``RequestDraft`` (the raw texts) and reports every change with ``Edited``; the
 screen decides what is dirty, validates and saves. Problems are shown inline by field.
@@ -20,7 +21,7 @@ from deli_tui.drafting.loading import DraftLoading
 from engine.collection.model import HTTP_METHODS
 
 _TEXT_FIELDS = ("headers", "params", "body", "checks")
-_INPUT_FIELDS = ("url", "timeout", "weight")
+_INPUT_FIELDS = ("url", "name", "description", "timeout", "weight")
 _LANGUAGES = {"json": "json", "yaml": "yaml"}
 _FIELD_TAB = {
     "headers": "tab-headers",
@@ -28,6 +29,8 @@ _FIELD_TAB = {
     "body": "tab-body",
     "body_kind": "tab-body",
     "checks": "tab-checks",
+    "name": "tab-options",
+    "description": "tab-options",
     "timeout": "tab-options",
     "weight": "tab-options",
     "insecure": "tab-options",
@@ -103,7 +106,15 @@ class RequestEditor(DraftLoading, Vertical):
                     soft_wrap=False,
                     placeholder="status: 200",
                 )
-            with TabPane("Options", id="tab-options"), Vertical(id="request-options"):
+            with TabPane("Details", id="tab-options"), Vertical(id="request-options"):
+                with Horizontal(classes="form-row"):
+                    yield Label("name", classes="form-label")
+                    yield Input(
+                        placeholder="unique in the collection", compact=True, id="field-name"
+                    )
+                with Horizontal(classes="form-row"):
+                    yield Label("description", classes="form-label")
+                    yield Input(placeholder="what it is for", compact=True, id="field-description")
                 with Horizontal(classes="form-row"):
                     yield Label("timeout", classes="form-label")
                     yield Input(placeholder="collection default", compact=True, id="field-timeout")
@@ -124,9 +135,8 @@ class RequestEditor(DraftLoading, Vertical):
                 options.append(draft.method)
             method.set_options([(m, m) for m in options])
             method.value = draft.method
-            self.query_one("#field-url", Input).value = draft.url
-            self.query_one("#field-timeout", Input).value = draft.timeout
-            self.query_one("#field-weight", Input).value = draft.weight
+            for name in _INPUT_FIELDS:
+                self.query_one(f"#field-{name}", Input).value = getattr(draft, name) or ""
             self.query_one("#field-insecure", Switch).value = draft.insecure
             kind = draft.body_kind if draft.body_kind in BODY_KINDS else "text"
             self.query_one("#field-body_kind", Select).value = kind
@@ -138,20 +148,24 @@ class RequestEditor(DraftLoading, Vertical):
             self.call_after_refresh(self._loaded)
         self.show_problems([])
 
+    def clear(self) -> None:
+        """Show no request: empty fields, nothing to edit."""
+        self.load(RequestDraft(name=""))
+        self.disabled = True
+
     def read_draft(self) -> RequestDraft:
         method = self.query_one("#field-method", Select).value
         kind = self.query_one("#field-body_kind", Select).value
+        inputs = {name: self.query_one(f"#field-{name}", Input).value for name in _INPUT_FIELDS}
         return RequestDraft(
             method=str(method) if method is not Select.NULL else "",
-            url=self.query_one("#field-url", Input).value,
             headers=self.query_one("#field-headers", TextArea).text,
             params=self.query_one("#field-params", TextArea).text,
             body_kind=str(kind) if kind is not Select.NULL else "none",
             body=self.query_one("#field-body", TextArea).text,
-            timeout=self.query_one("#field-timeout", Input).value,
-            weight=self.query_one("#field-weight", Input).value,
             checks=self.query_one("#field-checks", TextArea).text,
             insecure=self.query_one("#field-insecure", Switch).value,
+            **inputs,
         )
 
     def show_problems(self, problems: Iterable[FieldProblem]) -> None:

@@ -238,8 +238,9 @@ def _relpath(collection: Collection, relpath: Path | str, *, request: bool) -> P
     return rel
 
 
-def _update_refs(collection: Collection, renames: dict[str, str | None]) -> None:
-    """Rewrite scenario request references (None removes one); saves collection.yaml if needed."""
+def rename_references(collection: Collection, renames: dict[str, str | None]) -> None:
+    """Rewrite scenario request references, old -> new name or path (None removes one);
+    saves collection.yaml if one changed."""
     changed = False
     for scenario in collection.scenarios.values():
         for key in ("requests", "setup"):
@@ -285,7 +286,7 @@ def rename_request(
     save_request(collection, new, expected_mtime_ns=expected_mtime_ns)
     saved = collection.find_request(new.relpath.as_posix())
     assert saved is not None
-    _update_refs(collection, {req.name: new_name})
+    rename_references(collection, {req.name: new_name})
     return saved
 
 
@@ -311,7 +312,7 @@ def move_request(collection: Collection, req: RequestDef, new_relpath: Path | st
         moved if r is req or r.relpath == req.relpath else r for r in collection.requests
     ]
     _note_folders(collection, rel)
-    _update_refs(collection, {req.relpath.as_posix(): rel.as_posix()})
+    rename_references(collection, {req.relpath.as_posix(): rel.as_posix()})
     return moved
 
 
@@ -335,7 +336,7 @@ def delete_request(collection: Collection, req: RequestDef) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     collection.requests = [r for r in collection.requests if r.relpath != req.relpath]
-    _update_refs(collection, _refs_for(req, None))
+    rename_references(collection, _refs_for(req, None))
 
 
 def create_folder(collection: Collection, relpath: Path | str) -> Path:
@@ -366,4 +367,4 @@ def delete_folder(collection: Collection, relpath: Path | str, *, confirm: bool 
     renames: dict[str, str | None] = {}
     for req in inside:
         renames.update(_refs_for(req, None))
-    _update_refs(collection, renames)
+    rename_references(collection, renames)

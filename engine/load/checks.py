@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from engine.jsonpath import ABSENT, JsonNull, parse_json_path, walk
-from engine.plan.model import Check
+from engine.plan.model import Check, status_text
 
 
 def _same(actual: Any, expected: Any) -> bool:
@@ -44,7 +44,7 @@ def compile_checks(checks: tuple[Check, ...]) -> Judge | None:
     for check in checks:
         if check.kind == "status":
             expected: tuple[int, ...] = tuple(check.expected)  # type: ignore[arg-type]
-            steps.append((True, frozenset(expected), f" not in {expected}"))
+            steps.append((True, frozenset(expected), f", expected {status_text(expected)}"))
         else:
             needle = str(check.expected)
             steps.append((False, needle.encode(), repr(needle)))
@@ -105,7 +105,7 @@ def run_checks(checks: tuple[Check, ...], status: int, body: bytes | None) -> st
         if kind == "status":
             expected = check.expected
             if status not in expected:  # type: ignore[operator]
-                return f"status {status} not in {tuple(expected)}"  # type: ignore[arg-type]
+                return f"status {status}, expected {status_text(expected)}"
         elif kind == "body_contains":
             needle = str(check.expected)
             if body is None:

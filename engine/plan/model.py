@@ -19,6 +19,12 @@ Flow = Literal["sequence", "weighted"]
 ClientKind = Literal["fast", "httpx"]
 
 
+def status_text(codes: object) -> str:
+    """Expected status codes as people say them: ``200``, ``200 or 201``."""
+    items = codes if isinstance(codes, tuple | list | frozenset | set) else (codes,)
+    return " or ".join(str(code) for code in items)
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
     """One response check. kind: "status" (expected: tuple of ints), "body_contains" (str),
@@ -30,7 +36,7 @@ class Check:
 
     def describe(self) -> str:
         if self.kind == "status":
-            return f"status in {self.expected}"
+            return f"status {status_text(self.expected)}"
         if self.kind == "body_contains":
             return f"body contains {self.expected!r}"
         if self.expected is None:

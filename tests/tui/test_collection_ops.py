@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deli_tui.screens.collection_ops import CollectionOps, TreeChange
+from deli_tui.collection_ops import CollectionOps, TreeChange
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.widgets.collection_tree import TreeEntry
 from deli_tui.workspace import Workspace

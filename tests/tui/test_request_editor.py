@@ -92,7 +92,10 @@ async def test_send_shows_status_time_size_and_pretty_json(tmp_path, demo_server
         summary = view.summary_text
         assert summary.startswith("200 OK"), summary
         assert re.search(r"  \d+(\.\d+)?(us|ms|s)  \d+(\.\d)? (B|KiB)  ", summary), summary
-        assert "checks: all 2 passed" in summary
+        assert summary.endswith("✓ 2/2 checks"), summary
+        assert view.border_title.startswith("Response · get user at "), view.border_title
+        checks = str(view.query_one("#response-checks").content)
+        assert "PASS status 200\n" in checks and "PASS $.id == 42" in checks, checks
         assert view.query_one("#response-body").language == "json"  # highlighted
         body = view.query_one("#response-body").text
         assert '"id": 42' in body and body.count("\n") > 3  # re-indented JSON

@@ -345,12 +345,12 @@ def test_completer_classifies_with_the_checks_then_by_status() -> None:
     assert dict(w.per_request[1].error_codes) == {ERR_HTTP_STATUS: 1, ERR_CONNECT: 1}
     assert [(s.request, s.message) for s in w.error_samples] == [
         ("checked", "body does not contain 'ok'"),
-        ("checked", "status 500 not in (200,)"),
+        ("checked", "status 500, expected 200"),
         ("plain", "HTTP 503"),
         ("plain", "refused"),
     ]
     assert [row.message for row in rec.ring.rows()] == [
-        "", "body does not contain 'ok'", "status 500 not in (200,)", "HTTP 503", "", "refused",
+        "", "body does not contain 'ok'", "status 500, expected 200", "HTTP 503", "", "refused",
     ]  # fmt: skip
 
 
