@@ -2,9 +2,12 @@
 
 Folders stay folders. Secrets never reach the YAML: environment values, secret-looking
 collection variables, literal tokens, passwords, API keys and cookies go to the env file and
-are referred to as ``{{name}}``. Test scripts that only set a variable from the response are
-read by ``postman_scripts``; every other script, and every part that cannot be carried over
-(file uploads, digest auth...), is listed as a warning.
+are referred to as ``{{name}}``. Test scripts that only set a variable from the response or
+assert a status are read by ``postman_scripts`` into ``extract:`` and ``checks:``; every other
+script, and every part that cannot be carried over (file uploads, digest auth...), is listed
+as a warning. The ``in_order`` scenario sends the
+requests in the collection's order, as Postman's runner does, so a value extracted by one
+request (a login's token) is there for the next.
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ from engine.collection.importers.writing import (
     is_secret_field,
     only_references,
 )
-from engine.collection.model import HTTP_METHODS, RequestDef
+from engine.collection.model import HTTP_METHODS, ExtractDef, RequestDef, ScenarioDef
+from engine.collection.requestfile import EXTRACT_NAME
 from engine.collection.variables import substitute
 from engine.errors import CollectionError
 
+IN_ORDER = "in_order"
 V1_HINT = "export it from Postman as Collection v2.1 (File > Export)"
 
 
@@ -58,6 +63,7 @@ class _PostmanReader:
     def __init__(self, writer: CollectionWriter, known: dict[str, str]) -> None:
         self.writer = writer
         self.known = known  # collection variables and environment values, to compute Basic
+        self.added: list[RequestDef] = []  # in the collection's order
 
     def items(self, items: Any, folder: Path, inherited_auth: Any) -> None:
         for item in items or []:
@@ -105,10 +111,16 @@ class _PostmanReader:
             body=body,
             description=description[:2000] if isinstance(description, str) else "",
         )
-        extract = translate_events(item.get("event"), req, where, self.writer.warn)
-        for var in extract:
-            self.writer.warn(f"{where}: test script sets {var} from the response; not imported")
-        self.writer.add(req, folder)
+        for var, how in translate_events(item.get("event"), req, where, self.writer.warn).items():
+            if EXTRACT_NAME.match(var):
+                found = ExtractDef(var, how.get("json"), how.get("header"), how.get("regex"))
+                req.extract.append(found)
+            else:
+                self.writer.warn(
+                    f"{where}: test script sets {var!r}, a name {{{{...}}}} cannot extract into;"
+                    " rename it (letters, digits, _) and add extract: to the request"
+                )
+        self.added.append(self.writer.add(req, folder))
 
     def _auth(self, auth: Any, headers: dict[str, str], params: dict[str, str], where: str) -> None:
         if not isinstance(auth, dict) or auth.get("type") in (None, "noauth", "inherit"):
@@ -270,6 +282,10 @@ def import_postman(
                 writer.env_value(key, value)
         reader = _PostmanReader(writer, {**variables, **env_values})
         reader.items(data["item"], Path(), data.get("auth"))
+        if reader.added:  # file names sort the tree; Postman's runner goes in this order
+            writer.collection.scenarios[IN_ORDER] = ScenarioDef(
+                name=IN_ORDER, users=1, duration_s=10.0, requests=[r.name for r in reader.added]
+            )
         if data.get("event"):
             writer.warn("collection: collection-level scripts are not imported")
         return writer.finish()

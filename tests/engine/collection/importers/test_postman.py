@@ -288,3 +288,56 @@ def test_setting_variables_from_the_response_is_read_as_extractions() -> None:
         'pm.environment.set("sum", pm.response.json().a + 1)',
         'console.log("done")',
     ]
+
+
+def test_translated_scripts_are_written_as_extract_and_the_order_kept(tmp_path: Path) -> None:
+    def script(*lines: str) -> list[dict[str, object]]:
+        return [{"listen": "test", "script": {"exec": list(lines)}}]
+
+    source = tmp_path / "flow.json"
+    source.write_text(
+        json.dumps(
+            {
+                "info": {"name": "Flow"},
+                "item": [
+                    {
+                        "name": "Z login",
+                        "request": {"method": "POST", "url": "http://127.0.0.1:9/login"},
+                        "event": script(
+                            'pm.environment.set("token", pm.response.json().token);',
+                            'pm.globals.set("sid", pm.cookies.get("sid"));',
+                            'pm.collectionVariables.set("auth-token", pm.response.json().t);',
+                        ),
+                    },
+                    {
+                        "name": "A list",
+                        "request": {
+                            "url": "http://127.0.0.1:9/list",
+                            "header": [{"key": "Authorization", "value": "Bearer {{token}}"}],
+                        },
+                        "event": script(
+                            'pm.environment.set("first", pm.response.json().items[0].id)'
+                        ),
+                    },
+                ],
+            }
+        )
+    )
+    result = import_postman(source, tmp_path / "out")
+    c = load_collection(tmp_path / "out")
+    assert c.scenarios["in_order"].requests == ["Z login", "A list"]  # not the files' order
+    login = c.find_request("Z login")
+    assert login is not None
+    assert [e.describe() for e in login.extract] == [
+        "{json: $.token}",
+        "{header: Set-Cookie, regex: 'sid=([^;]+)'}",
+    ]
+    listing = c.find_request("A list")
+    assert listing is not None and [e.describe() for e in listing.extract] == [
+        "{json: $.items[0].id}"
+    ]
+    assert result.warnings == [
+        "Z login: test script sets 'auth-token', a name {{...}} cannot extract into; rename it"
+        " (letters, digits, _) and add extract: to the request"
+    ]
+    build_plan(c, environ={})  # the token is extracted before the request that uses it
