@@ -22,5 +22,8 @@ run benchmarks/workers_scaling.py --duration "$D"
 run benchmarks/h2_vs_h2load.py --duration "$D"
 run benchmarks/open_rate.py --duration "$D"
 if [[ -f benchmarks/tui_render.py ]]; then run benchmarks/tui_render.py; fi
+if "$PY" -c "import ray" 2>/dev/null; then  # the cluster extra
+    run benchmarks/cluster_vs_local.py --duration "$D" --rounds 3
+fi
 if [[ "$SOAK" != 0 ]]; then run benchmarks/soak_rss.py --duration "$SOAK"; fi
 echo "log: $LOG"

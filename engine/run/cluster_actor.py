@@ -10,6 +10,7 @@ that hands back every message the worker has queued (already pickled, never unpi
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import socket
@@ -39,10 +40,18 @@ class WorkerActor:
         """This process's monotonic clock, for the supervisor's offset estimate."""
         return time.monotonic()
 
-    def start(self, plan: RunPlan, worker_id: int, n_workers: int, start_at: float) -> None:
-        """Start the worker; ``start_at`` is on this actor's clock."""
+    def start(self, plan: RunPlan, worker_id: int, n_workers: int, start_at: float) -> int:
+        """Start the worker (``start_at`` is on this actor's clock); return its nice value.
+
+        Ray runs its workers at nice 15 (``worker_niceness``), below everything else on the
+        node; a load generator must not be, so the worker's thread (and the threads it starts,
+        which inherit a Linux thread's nice value) goes back to 0 where that is allowed.
+        """
         from engine.run.worker import worker_main
 
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, 0)  # this thread: the worker's inherits it
+        niceness = os.getpriority(os.PRIO_PROCESS, 0)
         ours, theirs = multiprocessing.Pipe(duplex=True)
         self._conn = ours
         self._thread = threading.Thread(
@@ -52,6 +61,7 @@ class WorkerActor:
             daemon=True,
         )
         self._thread.start()
+        return niceness
 
     def command(self, message: object) -> None:
         """Hand a supervisor command (``Stop``, ``Adjust``: this worker's share) to the worker."""

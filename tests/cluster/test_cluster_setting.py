@@ -126,13 +126,15 @@ def test_without_ray_the_cluster_option_says_how_to_install_it(tmp_path: Path) -
     assert "pip install 'deli-tui[cluster]'" in result.stderr
 
 
-def test_nothing_but_the_cluster_module_imports_ray() -> None:
+def test_no_module_imports_ray_until_a_run_asks_for_a_cluster() -> None:
+    """Every module of engine and deli_tui imported, the cluster ones included: only
+    ``engine.run.cluster.import_ray`` imports Ray, when a run on a cluster starts."""
     code = (
         "import pkgutil, importlib, sys\n"
         "import engine, deli_tui\n"
         "for package in (engine, deli_tui):\n"
         "    for info in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
-        "        if info.name != 'engine.run.cluster' and not info.name.endswith('__main__'):\n"
+        "        if not info.name.endswith('__main__'):\n"
         "            importlib.import_module(info.name)\n"
         "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
     )
