@@ -32,7 +32,7 @@ from engine.run.protocol import (
     Start,
     Stop,
 )
-from tests.cluster.conftest import CountingApp, settle
+from tests.cluster.conftest import CountingApp, RayTestCluster, settle
 from tests.servers.asgi import RunningServer
 
 SAFETY_S = 90.0  # only a hang reaches it
@@ -143,6 +143,19 @@ def test_two_node_run_counts_what_the_server_counts_and_its_percentiles_are_the_
     raw_us = [row.latency_us for ring in rings for row in ring.rows()]
     assert len(raw_us) == snap.requests
     assert_within_histogram_error(snap.latency, raw_us)
+
+
+def test_a_run_through_ray_client_counts_what_the_server_counts(
+    test_cluster: RayTestCluster, counting_server: tuple[RunningServer, CountingApp]
+) -> None:
+    """``ray://HOST:PORT``: the supervisor outside the cluster, through Ray Client."""
+    server, app = counting_server
+    plan = cluster_plan(server, test_cluster.client_address, users=2, iterations=50)
+    finished = run_to_the_end(plan)
+    settle()
+    assert finished.passed, finished.reason
+    assert finished.snapshot.requests == 100 == app.count
+    assert len({w.node for w in finished.snapshot.workers}) == 2
 
 
 def test_cluster_percentiles_match_a_local_run_of_the_same_scenario(
