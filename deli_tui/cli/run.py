@@ -26,6 +26,7 @@ from engine.plan.model import RunPlan
 from engine.redact import redact_text
 from engine.run.process import EngineHandle
 from engine.run.protocol import EngineError, Finished, Log, Snapshot, Start, Stop
+from engine.units import format_ms, format_rate
 
 LIVE_LINE_EVERY_S = 1.0
 URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -161,8 +162,8 @@ def live_line(s: Snapshot) -> str:
     )
     lat = s.latency
     return (
-        f"[{s.elapsed_s:5.1f}{total}] {s.rps:8.1f} req/s  "
-        f"p50 {lat.p50_ms:.2f}ms p95 {lat.p95_ms:.2f}ms p99 {lat.p99_ms:.2f}ms  "
+        f"[{s.elapsed_s:5.1f}{total}] {format_rate(s.rps):>6} req/s  "
+        f"p50 {format_ms(lat.p50_ms)} p95 {format_ms(lat.p95_ms)} p99 {format_ms(lat.p99_ms)}  "
         f"requests {s.requests} errors {s.error_count}  {load}"
     )
 
