@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from engine.metrics.ring import ResultRing
-from engine.plan.model import LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.plan.model import Check, LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.reports.html_report import html_report
 from engine.reports.json_report import summary_dict
 from engine.reports.summary import summary_table
@@ -156,6 +156,21 @@ def test_a_run_through_ray_client_counts_what_the_server_counts(
     assert finished.passed, finished.reason
     assert finished.snapshot.requests == 100 == app.count
     assert len({w.node for w in finished.snapshot.workers}) == 2
+
+
+def test_what_the_actors_send_back_is_redacted(ray_cluster: str, server: RunningServer) -> None:
+    """A check that fails quoting a secret: its message comes back from the actors, in the
+    snapshot's error samples and the raw results, with the secret hidden."""
+    plan = cluster_plan(server, ray_cluster, users=2, iterations=5)
+    checked = replace(plan.requests[0], checks=(Check("body_contains", SECRET),))
+    finished = run_to_the_end(replace(plan, requests=(checked,)))
+    snap = finished.snapshot
+    assert dict(snap.errors) == {"check": 10}
+    messages = [e.message for e in snap.recent_errors]
+    rings = [ResultRing.from_columns(columns) for columns in finished.results]
+    messages += [row.message for ring in rings for row in ring.rows()]
+    assert len(messages) == 20 and all("body does not contain" in m for m in messages)
+    assert not any(SECRET in m for m in messages), messages[:2]
 
 
 def test_cluster_percentiles_match_a_local_run_of_the_same_scenario(
