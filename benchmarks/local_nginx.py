@@ -120,10 +120,11 @@ http {{
     keepalive_requests {keepalive_requests};
     server {{
         listen 127.0.0.1:{http_port};
-{tls_listen}        location / {{ return 200 "ok"; }}
+{tls_listen}{locations}
     }}
 }}
 """
+DEFAULT_LOCATIONS = '        location / { return 200 "ok"; }'
 _TLS_LISTEN = """\
         listen 127.0.0.1:{https_port} ssl http2;
         ssl_certificate {cert};
@@ -136,8 +137,15 @@ class LocalNginx:
     """nginx on 127.0.0.1: ``http_url`` always, ``https_url`` (h2 over TLS) when ``tls``."""
 
     def __init__(
-        self, workers: int = 1, tls: bool = False, keepalive_requests: int = 10_000_000
+        self,
+        workers: int = 1,
+        tls: bool = False,
+        keepalive_requests: int = 10_000_000,
+        locations: str = DEFAULT_LOCATIONS,
     ) -> None:
+        """``locations``: the server block's ``location`` lines (default: ``/`` answers
+        ``ok``)."""
+        self.locations = locations
         self.workers = workers
         self.tls = tls
         self.keepalive_requests = keepalive_requests
@@ -204,6 +212,7 @@ class LocalNginx:
                     http_port=self.http_port,
                     tls_listen=tls_listen,
                     keepalive_requests=self.keepalive_requests,
+                    locations=self.locations,
                 )
             )
             self._process = subprocess.Popen(

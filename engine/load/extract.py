@@ -34,9 +34,33 @@ def sample(data: bytes | None) -> str:
 def as_text(value: Any) -> str:
     """A JSON value as the text put into later requests: strings as they are, numbers and
     true/false as JSON writes them, objects and lists as compact JSON."""
-    if isinstance(value, str):
-        return value
+    kind = value.__class__
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:  # an id, most often: str() is ~10x faster than json.dumps
+        return str(value)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON document in ``body``, or ``ABSENT``. ``raw_decode`` on the decoded text,
+    then a check that only whitespace follows: 1.1 us for a 90-byte document, where
+    ``json.loads(body)`` took 2.7 us (it guesses the encoding and matches whitespace
+    twice with a regex)."""
+    try:
+        text = body.decode()
+        doc, end = _raw_decode(text)
+    except (ValueError, UnicodeDecodeError):
+        try:  # leading whitespace, which raw_decode does not skip
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return ABSENT
+    if end != len(text) and text[end:].strip():
+        return ABSENT
+    return doc
 
 
 def _group(m: re.Match[bytes]) -> str:
@@ -55,37 +79,37 @@ def compile_extractions(extractions: tuple[Extraction, ...]) -> Extract | None:
     """The extractions of one request as one function; None when it has none."""
     if not extractions:
         return None
-    steps: list[tuple[Extraction, Any, re.Pattern[bytes] | None]] = []
+    steps: list[tuple[Extraction, str, Any, re.Pattern[bytes] | None]] = []
     for e in extractions:
+        where = f"extract {e.name} {e.shown}"
         if e.kind == "json":
-            steps.append((e, parse_json_path(e.source), None))
+            steps.append((e, where, parse_json_path(e.source), None))
         elif e.kind == "header":
             regex = re.compile(e.regex.encode()) if e.regex is not None else None
-            steps.append((e, e.source.encode("latin-1"), regex))
+            steps.append((e, where, e.source.encode("latin-1"), regex))
         else:
-            steps.append((e, None, re.compile(e.source.encode())))
+            steps.append((e, where, None, re.compile(e.source.encode())))
     frozen = tuple(steps)
 
     def run(
         body: bytes | None, headers: ResponseHeaders | None, values: MutableSequence[str]
     ) -> str | None:
         doc: Any = ABSENT
-        for e, arg, regex in frozen:
-            where = f"extract {e.name} {e.shown}"
-            if e.kind == "json":
+        for e, where, arg, regex in frozen:
+            kind = e.kind
+            if kind == "json":
                 if doc is ABSENT:
                     if not body:
                         return f"{where}: the body is empty"
-                    try:
-                        doc = json.loads(body)
-                    except (ValueError, UnicodeDecodeError):
+                    doc = parse_json(body)
+                    if doc is ABSENT:
                         return f"{where}: the body is not JSON: {sample(body)}"
                 value = walk(doc, arg)
                 if value is ABSENT or value is None:
                     found = "is null" if value is None else "not found"
                     return f"{where}: {found} in the body: {sample(body)}"
                 values[e.var] = as_text(value)
-            elif e.kind == "header":
+            elif kind == "header":
                 matched = [v for n, v in headers or () if n.lower() == arg]
                 if not matched:
                     names = ", ".join(

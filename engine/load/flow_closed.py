@@ -72,7 +72,10 @@ class _FlowUser(_User):
                     think_time(run.rng, run.think_bounds), self.after_think
                 )
             else:
-                run.queue(self)
+                ready = run.ready  # run.queue(self), inlined (hot path)
+                if not ready:
+                    run.loop.call_soon(run.send_ready)
+                ready.append(self)
         except Exception as exc:  # a bug in recording: the run fails, it does not hang
             run.fail(exc)
 

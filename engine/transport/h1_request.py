@@ -46,8 +46,9 @@ def build_request_head(req: PreparedRequest) -> bytes:
     return head + req.body
 
 
-# A request with per-user values, compiled for the wire: (head pieces up to the
-# Content-Length line, whether to send a Content-Length, body pieces).
+# A request with per-user values, compiled for the wire: (head pieces, up to the
+# Content-Length line when it sends one, else the whole request; whether it sends a
+# Content-Length; body pieces).
 H1Template = tuple[Pieces, bool, Pieces]
 
 
@@ -72,17 +73,19 @@ def build_request_template(req: PreparedRequest, tpl: RequestTemplate) -> H1Temp
     if tpl.cookies:
         parts.append(((COOKIES, COOKIE_LINE),))
     length = bool(tpl.body) or req.method.upper() in ("POST", "PUT", "PATCH")
+    if not length:  # no body: the head is the whole request
+        parts.append((b"Connection: keep-alive\r\n\r\n",))
     return joined(*parts), length, tpl.body
 
 
 def fill_request(t: H1Template, values: Sequence[str]) -> bytes:
     """One send's bytes: the template's pieces with ``values`` in their slots."""
     head, length, body_pieces = t
+    if not length:
+        return fill(head, values)
     body = fill(body_pieces, values) if body_pieces else b""
-    if length:
-        return b"%bContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%b" % (
-            fill(head, values),
-            len(body),
-            body,
-        )
-    return fill(head, values) + b"Connection: keep-alive\r\n\r\n" + body
+    return b"%bContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%b" % (
+        fill(head, values),
+        len(body),
+        body,
+    )
