@@ -22,6 +22,7 @@ from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.screens.help import HelpScreen, HelpSection
 from deli_tui.screens.run import RunScreen
 from deli_tui.screens.scenario import ScenarioScreen
+from deli_tui.screens.session_variables import SessionVariablesScreen
 from deli_tui.widgets.collection_tree import CollectionTree
 from deli_tui.widgets.scenario_list import ScenarioList
 from deli_tui.workspace import Workspace, non_local_hosts
@@ -116,6 +117,7 @@ class DeliApp(App[int]):
             ("Scenarios screen", ScenarioScreen.BINDINGS),
             ("Scenario list (when focused)", ScenarioList.BINDINGS),
             ("Run dashboard", RunScreen.BINDINGS),
+            ("Session variables (F6 on the requests screen)", SessionVariablesScreen.BINDINGS),
             ("Dialogs", [*ChoiceScreen.BINDINGS, *TextPromptScreen.BINDINGS]),
         ]
 

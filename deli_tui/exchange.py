@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from deli_tui.send_session import Extracted
     from engine.plan.model import PreparedRequest
     from engine.transport.single import SingleResponse
 
@@ -44,6 +45,8 @@ class Exchange:
     error_class: str | None = None
     error: str = ""
     pending: bool = field(default=False)
+    # what the request's extractions found (and set in the session), or why not
+    extracted: tuple[Extracted, ...] = ()
 
     @property
     def label(self) -> str:

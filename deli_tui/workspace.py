@@ -13,7 +13,9 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from deli_tui.send_session import SendSession
 from engine.collection.model import Collection, RequestDef, ScenarioDef
+from engine.errors import CollectionError, Problem
 from engine.plan.model import PreparedRequest, RunPlan
 
 COLLECTION_KEY = "collection.yaml"
@@ -63,6 +65,7 @@ class Workspace:
         self.base_url_override = base_url_override
         self.collection: Collection = Collection(root=self.root, name=self.root.name)
         self.mtimes: dict[str, int | None] = {}
+        self.session = SendSession()  # values extracted by single sends, for the next ones
 
     @property
     def runs_dir(self) -> Path:
@@ -186,22 +189,40 @@ class Workspace:
         )
 
     def prepare_single(self, req: RequestDef) -> tuple[PreparedRequest, tuple[str, ...]]:
-        """``req`` (possibly unsaved) with every variable resolved, ready for one send, and the
-        secret values (from env files and the environment) to mask wherever it is shown."""
+        """``req`` (possibly unsaved) with every variable resolved, ready for one send (the
+        session's extracted values, a data row and new dynamic values included), and the
+        secret values (env files, the environment, the session) to mask wherever it is shown."""
         from engine.plan.build import build_plan
 
         scenario = ScenarioDef(name=_SEND_SCENARIO, users=1, duration_s=1.0, requests=[])
         one = dataclasses.replace(
-            self.collection, requests=[req], scenarios={_SEND_SCENARIO: scenario}
+            self.collection,
+            requests=[dataclasses.replace(req, extract=[])],  # applied after the response
+            scenarios={_SEND_SCENARIO: scenario},
         )
-        plan = build_plan(
-            self._for_plans(one),
-            _SEND_SCENARIO,
-            None,
-            env_file=self.env_file,
-            environ=dict(os.environ),
-        )
+        try:
+            plan = build_plan(
+                self._for_plans(one),
+                _SEND_SCENARIO,
+                None,
+                env_file=self.env_file,
+                environ=dict(os.environ),
+                fixed=self.session.fixed_values(self.collection),
+            )
+        except CollectionError as exc:
+            raise CollectionError([self._send_first(p) for p in exc.problems]) from None
         return plan.requests[0], plan.redact_values
+
+    def _send_first(self, problem: Problem) -> Problem:
+        """An unknown variable that a request extracts: say which to send first."""
+        name = problem.message.removeprefix("unknown variable {{").removesuffix("}}")
+        if name == problem.message:
+            return problem
+        by = [r.name for r in self.collection.requests if any(e.name == name for e in r.extract)]
+        if not by:
+            return problem
+        hint = f"send {by[0]!r} first (ctrl+r): its extract gives {{{{{name}}}}}"
+        return dataclasses.replace(problem, hint=hint)
 
     def as_sent(self, req: RequestDef) -> str:
         """``req`` written as the HTTP request it will be, secrets masked."""

@@ -14,6 +14,7 @@ from typing import Any, Self
 
 import yaml
 
+from deli_tui.drafting.extract_text import extract_text, parse_extract_text
 from engine.collection.model import HTTP_METHODS, MISSING, CheckDef, RequestDef
 from engine.durations import format_duration
 from engine.errors import CollectionError
@@ -72,6 +73,7 @@ class RequestDraft(FormDraft):
     weight: str = "1"
     checks: str = ""
     insecure: bool = False
+    extract: str = ""
 
 
 def _normal(draft: FormDraft) -> dict[str, Any]:
@@ -135,6 +137,7 @@ def draft_from_request(req: RequestDef) -> RequestDraft:
         weight=number_text(req.weight),
         checks="\n".join(_check_lines(req.checks)),
         insecure=req.insecure,
+        extract=extract_text(req.extract),
     )
 
 
@@ -253,6 +256,8 @@ def request_from_draft(
     except ValueError:
         problems.append(FieldProblem("weight", f"{draft.weight!r} is not a number"))
     checks = _parse_checks(draft.checks, problems)
+    extract, extract_problems = parse_extract_text(draft.extract)
+    problems += [FieldProblem("extract", message) for message in extract_problems]
     if problems:
         return None, problems
     req = dataclasses.replace(
@@ -268,5 +273,6 @@ def request_from_draft(
         weight=weight,
         checks=checks,
         insecure=draft.insecure,
+        extract=extract,
     )
     return req, []

@@ -35,6 +35,7 @@ from deli_tui.drafting.keeper import DraftKeeper
 from deli_tui.drafting.recovery import RecoveryStore
 from deli_tui.exchange import Exchange, exchange_from_result, sending
 from deli_tui.screens.help import HelpKeyFirst
+from deli_tui.screens.session_variables import SessionVariablesScreen
 from deli_tui.widgets.collection_tree import CollectionTree, TreeEntry
 from deli_tui.widgets.request_editor import RequestEditor
 from deli_tui.widgets.response_view import ResponseView
@@ -42,6 +43,7 @@ from engine.errors import CollectionError
 
 if TYPE_CHECKING:
     from deli_tui.workspace import Workspace
+    from engine.collection.model import RequestDef
     from engine.plan.model import PreparedRequest
 
 
@@ -57,6 +59,7 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         Binding("ctrl+l", "revert", "Revert", id="requests.revert"),
         Binding("ctrl+o", "show_as_sent", "As sent", id="requests.as_sent"),
         Binding("f4", "toggle_http2", "HTTP/2 on/off", id="requests.http2"),
+        Binding("f6", "session_variables", "Session variables", id="requests.session"),
     ]
     NO_REQUEST = "No request selected: pick one in the tree (n there creates one)"
     PREVIEW_DELAY_S = 0.3
@@ -336,27 +339,47 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         try:
             prepared, _ = self.workspace.prepare_single(req)
         except CollectionError as exc:
-            self.editor.show_problems([FieldProblem("url", p.message) for p in exc.problems])
+            self.editor.show_problems(
+                [
+                    FieldProblem("url", f"{p.message} ({p.hint})" if p.hint else p.message)
+                    for p in exc.problems
+                ]
+            )
             return
         key = self.current.as_posix()
         self.exchanges[key] = sending(req.name, prepared)
         self.show_response()
-        self.send_request(key, req.name, prepared, http2=self.send_http2)
+        self.send_request(key, req, prepared, http2=self.send_http2)
 
     @work(exclusive=True, group="send")
     async def send_request(
-        self, key: str, name: str, prepared: PreparedRequest, *, http2: bool = False
+        self, key: str, req: RequestDef, prepared: PreparedRequest, *, http2: bool = False
     ) -> None:
         """Send in a worker; the screen stays responsive and a newer send replaces it. The
-        response is kept for request ``key`` and shown if that request is still selected.
-        ``http2`` offers HTTP/2; the response shows the version the server agreed to."""
+        response is kept for request ``key`` and shown if that request is still selected;
+        ``req``'s extractions set the session's variables. ``http2`` offers HTTP/2; the
+        response shows the version the server agreed to."""
         from engine.transport.single import send_single
 
         sent_at = time.time()
         result = await send_single(prepared, http2=http2)
-        self.exchanges[key] = exchange_from_result(name, prepared, result, sent_at)
+        exchange = exchange_from_result(req.name, prepared, result, sent_at)
+        if req.extract and not result.error_class:
+            found = self.workspace.session.apply(req, exchange.body, list(exchange.headers))
+            exchange = dataclasses.replace(exchange, extracted=tuple(found))
+        self.exchanges[key] = exchange
         if self.current is not None and self.current.as_posix() == key:
             self.show_response()
+
+    def action_session_variables(self) -> None:
+        """Show the session's variables (what single sends extracted); clear some or all."""
+
+        def closed(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.workspace.session.values = values
+                self.notify(f"Session variables: {len(values)} left", timeout=2)
+
+        self.app.push_screen(SessionVariablesScreen(self.workspace.session.values), closed)
 
     def action_toggle_http2(self) -> None:
         self.send_http2 = not self.send_http2

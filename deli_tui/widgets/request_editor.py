@@ -1,5 +1,5 @@
-"""The request editor: method, URL, headers, params, body, checks, name, description and options
-of one request.
+"""The request editor: method, URL, headers, params, body, checks, extractions, name,
+description and options of one request.
 
 It edits a ``RequestDraft`` (the raw texts) and reports every change with ``Edited``; the
 screen decides what is dirty, validates and saves. Problems are shown inline by field.
@@ -17,10 +17,11 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch, TabbedContent, TabPane, TextArea
 
 from deli_tui.drafting.drafts import BODY_KINDS, FieldProblem, RequestDraft
+from deli_tui.drafting.extract_text import EXTRACT_HINT
 from deli_tui.drafting.loading import DraftLoading
 from engine.collection.model import HTTP_METHODS
 
-_TEXT_FIELDS = ("headers", "params", "body", "checks")
+_TEXT_FIELDS = ("headers", "params", "body", "checks", "extract")
 _INPUT_FIELDS = ("url", "name", "description", "timeout", "weight")
 _LANGUAGES = {"json": "json", "yaml": "yaml"}
 _FIELD_TAB = {
@@ -31,6 +32,7 @@ _FIELD_TAB = {
     "checks": "tab-checks",
     "name": "tab-options",
     "description": "tab-options",
+    "extract": "tab-extract",
     "timeout": "tab-options",
     "weight": "tab-options",
     "insecure": "tab-options",
@@ -106,6 +108,14 @@ class RequestEditor(DraftLoading, Vertical):
                     soft_wrap=False,
                     placeholder="status: 200",
                 )
+            with TabPane("Extract", id="tab-extract"):
+                yield Static(EXTRACT_HINT, classes="hint", markup=False)
+                yield TextArea(
+                    id="field-extract",
+                    tab_behavior="focus",
+                    soft_wrap=False,
+                    placeholder="token: json $.token (usable as {{token}} in later requests)",
+                )
             with TabPane("Details", id="tab-options"), Vertical(id="request-options"):
                 with Horizontal(classes="form-row"):
                     yield Label("name", classes="form-label")
@@ -165,6 +175,7 @@ class RequestEditor(DraftLoading, Vertical):
             body=self.query_one("#field-body", TextArea).text,
             checks=self.query_one("#field-checks", TextArea).text,
             insecure=self.query_one("#field-insecure", Switch).value,
+            extract=self.query_one("#field-extract", TextArea).text,
             **inputs,
         )
 

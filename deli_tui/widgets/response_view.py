@@ -1,5 +1,6 @@
-"""The selected request's newest response (status, time, size, checks, headers, body) and the
-request as it will be sent. Its title says whose response it is and when it was sent."""
+"""The selected request's newest response (status, time, size, checks, extracted values,
+headers, body) and the request as it will be sent. Its title says whose response it is and
+when it was sent."""
 
 from __future__ import annotations
 
@@ -60,7 +61,28 @@ def summary_line(exchange: Exchange) -> Text:
             summary.append(f"  ✗ {failed}/{len(checks)} checks failed", style="bold red")
         else:
             summary.append(f"  ✓ {len(checks)}/{len(checks)} checks", style="bold green")
+    extracted = exchange.extracted
+    missing = sum(1 for e in extracted if e.value is None)
+    if missing:
+        summary.append(f"  extract: {missing} of {len(extracted)} not found", style="bold red")
+    elif extracted:
+        summary.append(f"  extracted: {', '.join(e.name for e in extracted)}")
     return summary
+
+
+def extracted_text(exchange: Exchange) -> Text:
+    """The values the response gave the session, or why one was not found."""
+    lines = Text()
+    for e in exchange.extracted:
+        if e.value is not None:
+            lines.append("SET  ", style="bold green")
+            lines.append(f"{e.name} = {e.value}\n")
+        else:
+            lines.append("MISS ", style="bold red")
+            lines.append(f"{e.message}\n")
+    if not exchange.extracted:
+        lines.append("This request extracts nothing (Extract tab: token: json $.token).")
+    return lines
 
 
 def checks_text(exchange: Exchange) -> Text:
@@ -89,6 +111,8 @@ class ResponseView(Vertical):
                 yield TextArea(id="response-headers", read_only=True, soft_wrap=False)
             with TabPane("Checks", id="response-tab-checks"):
                 yield Static("", id="response-checks", markup=False)
+            with TabPane("Extracted", id="response-tab-extracted"):
+                yield Static("", id="response-extracted", markup=False)
             with TabPane("As sent", id="response-tab-request"):
                 yield TextArea(id="response-request", read_only=True, soft_wrap=False)
 
@@ -116,6 +140,7 @@ class ResponseView(Vertical):
         body = self.query_one("#response-body", TextArea)
         headers = self.query_one("#response-headers", TextArea)
         checks = self.query_one("#response-checks", Static)
+        extracted = self.query_one("#response-extracted", Static)
         if exchange is None:
             self._label = ""
             if request is None:
@@ -125,6 +150,7 @@ class ResponseView(Vertical):
             body.load_text("")
             headers.load_text("")
             checks.update("")
+            extracted.update("")
             self._title()
             return
         self._label = exchange.label
@@ -136,12 +162,20 @@ class ResponseView(Vertical):
         set_text_language(body, language)
         headers.load_text("\n".join(f"{k}: {v}" for k, v in exchange.headers))
         checks.update(checks_text(exchange) if not exchange.pending else "")
+        extracted.update(extracted_text(exchange) if not exchange.pending else "")
         if exchange.pending:
             return
         failed = any(not c.passed for c in exchange.checks)
+        missing = any(e.value is None for e in exchange.extracted)
         tabs = self.query_one("#response-tabs", TabbedContent)
-        if tabs.active != "response-tab-request" or failed:
-            tabs.active = "response-tab-checks" if failed else "response-tab-body"
+        if tabs.active != "response-tab-request" or failed or missing:
+            tabs.active = (
+                "response-tab-checks"
+                if failed
+                else "response-tab-extracted"
+                if missing
+                else "response-tab-body"
+            )
 
     def show_request(self, text: str) -> None:
         """The request as it will be sent (secrets masked), in the "As sent" tab."""

@@ -42,7 +42,7 @@ EXTRACT_HINT = (
 EXTRACT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CHECK_KEYS = ("status", "body_contains", "json")
 JSON_CHECK_KEYS = ("path", "equals")
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 URL_HINT = "write a path relative to base_url (e.g. /users/1) or a full http(s):// URL"
 
 
@@ -74,7 +74,7 @@ def string_map(reader: NodeReader, node: Node, what: str, *, headers: bool) -> d
         value = reader.scalar_text(value_node, f"{what} {key!r}")
         if key is None or value is None:
             continue
-        if headers and not _HEADER_NAME.match(key):
+        if headers and not HEADER_NAME.match(key):
             reader.add(key_node, f"header name {key!r} is not valid", "use letters, digits and '-'")
             continue
         if headers and ("\n" in value or "\r" in value):
@@ -175,7 +175,7 @@ def _extraction(reader: NodeReader, name: str, node: Node) -> ExtractDef | None:
             hint = "e.g. $.token, $.items[0].id, $['odd key']"
             if reader.checked(keys[key], f"{where}: json", parse_json_path, hint) is None:
                 return None
-        elif key == "header" and not _HEADER_NAME.match(text):
+        elif key == "header" and not HEADER_NAME.match(text):
             reader.add(keys[key], f"{where}: {text!r} is not a header name", "e.g. Set-Cookie")
             return None
         elif key in ("regex", "body_regex") and (problem := regex_problem(text)) is not None:

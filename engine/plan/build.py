@@ -188,8 +188,12 @@ def build_plan(
     *,
     env_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    fixed: Mapping[str, str] | None = None,
 ) -> RunPlan:
-    """The plan for one run of ``scenario``; raises CollectionError listing every problem."""
+    """The plan for one run of ``scenario``; raises CollectionError listing every problem.
+
+    ``fixed``: values that win over every source and are never per-user (a single send
+    uses them for the session's extracted values, a data row and dynamic values)."""
     o = overrides or PlanOverrides()
     s = apply_overrides(_pick_scenario(collection, scenario), o)
     if s.model == "open" and s.rate <= 0 and s.profile in ("constant", "ramp"):
@@ -212,6 +216,9 @@ def build_plan(
     defs = list({id(d): d for d in [*setup, *steps]}.values())
     profile = profile_from_scenario(s)
     scope = _scope(collection, defs, env_file, environ)
+    for name, value in (fixed or {}).items():
+        scope.values[name] = value
+        scope.origins[name] = "session"
     table = (
         read_data_file(collection.root, s.data, collection.collection_file)
         if s.data is not None
@@ -219,7 +226,10 @@ def build_plan(
     )
     extracted = {e.name for d in defs for e in d.extract}
     variables = FlowVariables(
-        extracted, (s.data.as_name, table) if s.data and table else None, scope.values
+        extracted - set(fixed or ()),
+        (s.data.as_name, table) if s.data and table else None,
+        scope.values,
+        fixed=set(fixed or ()),
     )
     preparer = Preparer(collection, s, scope, variables)
     prepared = [p for p in (preparer.prepare(r) for r in defs) if p is not None]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.collection.datafile import DataTable
-from engine.collection.model import Collection, RequestDef, ScenarioDef
+from engine.collection.model import Collection, ExtractDef, RequestDef, ScenarioDef
 from engine.collection.variables import reference_line
 from engine.dynamic import DYNAMIC_VALUES
 from engine.errors import CollectionError, Problem
@@ -30,7 +30,9 @@ class FlowVariables:
         extracted: set[str],
         data: tuple[str, DataTable] | None,
         defaults: dict[str, str],
+        fixed: set[str] | None = None,
     ) -> None:
+        self.fixed = fixed or set()  # given a value for the whole plan: never per user
         self.extracted = extracted
         self.columns = {f"{data[0]}.{c}": c for c in data[1].columns} if data else {}
         self.defaults = {k: v for k, v in defaults.items() if k in extracted}
@@ -42,6 +44,8 @@ class FlowVariables:
             self.id_of(name)
 
     def is_flow_name(self, name: str) -> bool:
+        if name in self.fixed:
+            return False
         return name in self.extracted or name in self.columns or name in DYNAMIC_VALUES
 
     def id_of(self, name: str) -> int:
@@ -62,19 +66,17 @@ def unknown_dynamic(path: Path | None, name: str) -> Problem:
     )
 
 
+def extraction_of(e: ExtractDef, var: int) -> Extraction:
+    """``e`` as a worker runs it, its value going to variable ``var``."""
+    if e.json is not None:
+        return Extraction(var, e.name, "json", e.json, None, e.describe())
+    if e.header is not None:
+        return Extraction(var, e.name, "header", e.header.lower(), e.regex, e.describe())
+    return Extraction(var, e.name, "body_regex", e.body_regex or "", None, e.describe())
+
+
 def _extractions(req: RequestDef, variables: FlowVariables) -> tuple[Extraction, ...]:
-    out = []
-    for e in req.extract:
-        if e.json is not None:
-            kind, source, regex = "json", e.json, None
-        elif e.header is not None:
-            kind, source, regex = "header", e.header.lower(), e.regex
-        else:
-            kind, source, regex = "body_regex", e.body_regex or "", None
-        out.append(
-            Extraction(variables.id_of(e.name), e.name, kind, source, regex, e.describe())  # type: ignore[arg-type]
-        )
-    return tuple(out)
+    return tuple(extraction_of(e, variables.id_of(e.name)) for e in req.extract)
 
 
 def _order_problems(
