@@ -6,7 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from deli_tui.drafting.drafts import FieldProblem, FormDraft, number_text, parse_duration
-from engine.collection.model import ScenarioDef
+from engine.collection.collectionfile import DATA_NAME
+from engine.collection.model import DATA_MODES, DataDef, ScenarioDef
 from engine.durations import format_duration
 from engine.errors import CollectionError
 from engine.plan.cluster_address import check_cluster_address
@@ -33,6 +34,11 @@ class ScenarioDraft(FormDraft):
     timeout: str = ""
     thresholds: str = ""
     cluster: str = ""
+    setup: str = ""  # request names, comma-separated
+    data_file: str = ""
+    data_as: str = DataDef(file="").as_name
+    data_mode: str = DataDef(file="").mode
+    cookies: bool = False
 
 
 def draft_from_scenario(s: ScenarioDef) -> ScenarioDraft:
@@ -53,6 +59,11 @@ def draft_from_scenario(s: ScenarioDef) -> ScenarioDraft:
         timeout="" if s.timeout_s is None else format_duration(s.timeout_s),
         thresholds="\n".join(s.thresholds),
         cluster=s.cluster or "",
+        setup=", ".join(s.setup),
+        data_file=s.data.file if s.data else "",
+        data_as=s.data.as_name if s.data else DataDef(file="").as_name,
+        data_mode=s.data.mode if s.data else DataDef(file="").mode,
+        cookies=s.cookies,
     )
 
 
@@ -165,6 +176,8 @@ def scenario_from_draft(
             cluster = check_cluster_address(draft.cluster)
         except ValueError as exc:
             problems.append(FieldProblem("cluster", str(exc)))
+    setup = [name.strip() for name in draft.setup.split(",") if name.strip()]
+    data = _data(draft, problems)
     if problems:
         return None, problems
     scenario = dataclasses.replace(
@@ -185,5 +198,20 @@ def scenario_from_draft(
         timeout_s=timeout_s,
         thresholds=thresholds,
         cluster=cluster,
+        setup=setup,
+        data=data,
+        cookies=draft.cookies,
     )
     return scenario, []
+
+
+def _data(draft: ScenarioDraft, problems: list[FieldProblem]) -> DataDef | None:
+    """The data file fields as a ``DataDef`` (None without a file)."""
+    if not draft.data_file.strip():
+        return None
+    name = draft.data_as.strip()
+    if not DATA_NAME.match(name):
+        problems.append(FieldProblem("data_as", "letters, digits and _, e.g. user"))
+    if draft.data_mode not in DATA_MODES:
+        problems.append(FieldProblem("data_mode", f"must be one of {', '.join(DATA_MODES)}"))
+    return DataDef(draft.data_file.strip(), name, draft.data_mode)

@@ -15,7 +15,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 from textual.widgets.option_list import Option
 
+from deli_tui.data_preview import data_preview
 from deli_tui.drafting.conflict import ask_about_conflict
+from deli_tui.drafting.drafts import FieldProblem
 from deli_tui.drafting.keeper import DraftKeeper
 from deli_tui.drafting.recovery import RecoveryStore
 from deli_tui.drafting.scenario_draft import ScenarioDraft, draft_from_scenario, scenario_from_draft
@@ -56,6 +58,7 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
         store = RecoveryStore(workspace.root)
         self.keeper = DraftKeeper(self, store, "scenario", ScenarioDraft)
         self.new_scenarios: dict[str, ScenarioDef] = {}
+        self._previewed: tuple[str, str] | None = None  # (data file, as) shown in the preview
 
     @property
     def drafts(self) -> dict[str, ScenarioDraft]:
@@ -151,7 +154,12 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
         base = self.base(self.current)
         assert base is not None
         scenario, problems = scenario_from_draft(draft, base)
+        for name in scenario.setup if scenario is not None else ():
+            if self.workspace.collection.find_request(name) is None:
+                problems.append(FieldProblem("setup", f"no request named {name!r}"))
+                scenario = None
         self.form.show_problems(problems)
+        self._show_data_preview(draft)
         unit = "users" if draft.model == "closed" else "requests/s"
         if scenario is None:
             self.preview.show(None, unit, "Preview waits for valid values.")
@@ -165,6 +173,14 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
             return None
         self.preview.show(profile, unit)
         return scenario
+
+    def _show_data_preview(self, draft: ScenarioDraft) -> None:
+        """The data file's columns and first rows under its fields (read again only when
+        the file or the ``as`` name changed)."""
+        key = (draft.data_file.strip(), draft.data_as.strip())
+        if key != self._previewed:
+            self._previewed = key
+            self.form.show_data_preview(data_preview(self.workspace.collection, *key))
 
     @on(ScenarioForm.Edited)
     def _edited(self, event: ScenarioForm.Edited) -> None:

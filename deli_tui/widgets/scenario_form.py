@@ -1,4 +1,5 @@
-"""The scenario form: load model, profile, durations, workers and thresholds of one scenario.
+"""The scenario form: load model, profile, durations, workers, thresholds and flow (setup,
+data file with a preview of its first rows, cookies) of one scenario.
 
 Fields that do not apply to the chosen model/profile are hidden. Every change posts
 ``Edited`` with the draft; ``show_problems`` puts each message under its own field.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -17,6 +19,7 @@ from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 from deli_tui.drafting.drafts import FieldProblem
 from deli_tui.drafting.loading import DraftLoading
 from deli_tui.drafting.scenario_draft import MODELS, PROFILES, ScenarioDraft
+from engine.collection.model import DATA_MODES
 
 # (field, label, placeholder); rendered as Input rows.
 _INPUTS: tuple[tuple[str, str, str], ...] = (
@@ -33,6 +36,13 @@ _INPUTS: tuple[tuple[str, str, str], ...] = (
     ("timeout", "timeout", "empty: collection default"),
     ("cluster", "cluster", "empty: this machine; auto, local, HOST:PORT, ray://HOST:PORT"),
 )
+# A flow's fields, after the thresholds: rendered as Input rows too.
+_FLOW_INPUTS: tuple[tuple[str, str, str], ...] = (
+    ("setup", "setup", "requests each user sends once, first, e.g. Login"),
+    ("data_file", "data file", "users.csv: header row, a row per user; empty: none"),
+    ("data_as", "data as", "user: the columns are {{user.<column>}}"),
+)
+_FLOW_FIELDS = {"setup", "data_file", "data_as", "data_mode", "data_preview", "cookies"}
 
 
 def visible_fields(model: str, profile: str) -> set[str]:
@@ -46,6 +56,7 @@ def visible_fields(model: str, profile: str) -> set[str]:
         "timeout",
         "thresholds",
         "cluster",
+        *_FLOW_FIELDS,
     }
     shown.add("users" if model == "closed" else "rate")
     if model == "closed":
@@ -106,6 +117,33 @@ class ScenarioForm(DraftLoading, VerticalScroll):
             yield Label("thresholds, one per line (p95 < 300ms, error_rate < 1%)")
             yield TextArea(id="field-thresholds", tab_behavior="focus", soft_wrap=False)
             yield Static("", classes="field-error", id="error-thresholds", markup=False)
+        for name, label, placeholder in _FLOW_INPUTS:
+            yield from self._row(
+                name, label, Input(placeholder=placeholder, compact=True, id=f"field-{name}")
+            )
+        yield from self._row(
+            "data_mode",
+            "data mode",
+            Select(
+                [("unique (a row per user)", "unique"), ("cycle", "cycle"), ("random", "random")],
+                value="cycle",
+                allow_blank=False,
+                compact=True,
+                id="field-data_mode",
+            ),
+        )
+        with Vertical(classes="form-field", id="row-data_preview"):
+            yield Static("", id="data-preview", markup=False)
+        yield from self._row("cookies", "cookies", Switch(id="field-cookies"))
+
+    def show_data_preview(self, text: Text | str) -> None:
+        """What the data file holds (its columns and first rows), or why it cannot be read."""
+        self.query_one("#data-preview", Static).update(text)
+
+    @property
+    def data_preview_text(self) -> str:
+        content = self.query_one("#data-preview", Static).content
+        return content.plain if isinstance(content, Text) else str(content)
 
     def load(self, draft: ScenarioDraft) -> None:
         self._start_loading()
@@ -114,9 +152,12 @@ class ScenarioForm(DraftLoading, VerticalScroll):
             profile = draft.profile if draft.profile in PROFILES else "constant"
             self.query_one("#field-model", Select).value = model
             self.query_one("#field-profile", Select).value = profile
-            for name, _, _ in _INPUTS:
+            for name, _, _ in (*_INPUTS, *_FLOW_INPUTS):
                 self.query_one(f"#field-{name}", Input).value = getattr(draft, name)
             self.query_one("#field-http2", Switch).value = draft.http2
+            self.query_one("#field-cookies", Switch).value = draft.cookies
+            mode = draft.data_mode if draft.data_mode in DATA_MODES else "cycle"
+            self.query_one("#field-data_mode", Select).value = mode
             self.query_one("#field-thresholds", TextArea).load_text(draft.thresholds)
             self._show_rows(model, profile)
         finally:
@@ -124,13 +165,16 @@ class ScenarioForm(DraftLoading, VerticalScroll):
         self.show_problems([])
 
     def read_draft(self) -> ScenarioDraft:
-        values = {name: self.query_one(f"#field-{name}", Input).value for name, _, _ in _INPUTS}
+        fields = (*_INPUTS, *_FLOW_INPUTS)
+        values = {name: self.query_one(f"#field-{name}", Input).value for name, _, _ in fields}
         return ScenarioDraft(
             model=str(self.query_one("#field-model", Select).value),
             profile=str(self.query_one("#field-profile", Select).value),
             http2=self.query_one("#field-http2", Switch).value,
             thresholds=self.query_one("#field-thresholds", TextArea).text,
-            **values,
+            data_mode=str(self.query_one("#field-data_mode", Select).value),
+            cookies=self.query_one("#field-cookies", Switch).value,
+            **values,  # type: ignore[arg-type]
         )
 
     def _show_rows(self, model: str, profile: str) -> None:

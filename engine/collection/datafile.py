@@ -18,6 +18,7 @@ from engine.errors import CollectionError, ProblemList
 
 COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 PREVIEW_ROWS = 5
+PREVIEW_BYTES = 64 * 1024
 _HINT = "a CSV file: a header row (e.g. name,password), then one row per user"
 
 
@@ -37,11 +38,17 @@ def data_path(root: Path, data: DataDef) -> Path:
 def read_data_file(
     root: Path, data: DataDef, collection_file: Path, max_rows: int | None = None
 ) -> DataTable:
-    """The columns and rows of ``data``'s file (at most ``max_rows``); raises
-    ``CollectionError``."""
+    """The columns and rows of ``data``'s file (at most ``max_rows``, read from its first
+    64 KiB); raises ``CollectionError``."""
     path = data_path(root, data)
     try:
-        raw = path.read_bytes()
+        if max_rows is None:
+            raw = path.read_bytes()
+        else:  # a preview: the start of the file is enough, up to its last whole line
+            with path.open("rb") as handle:
+                raw = handle.read(PREVIEW_BYTES + 1)
+            if len(raw) > PREVIEW_BYTES:
+                raw = raw[: raw.rfind(b"\n", 0, PREVIEW_BYTES) + 1]
     except FileNotFoundError:
         raise CollectionError.single(
             collection_file,
