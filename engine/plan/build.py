@@ -25,6 +25,9 @@ from engine.redact import DEFAULT_REDACT, is_sensitive_header, redact_text
 DEFAULT_USERS = 10
 DEFAULT_DURATION_S = 10.0
 SPIKE_EDGE_S = 1.0  # how long the jump to and from the spike takes, at most
+# where a variable's value comes from when it is no secret: the collection's own files, or a
+# dynamic value ({{$guid}}) drawn for a single send
+PUBLIC_ORIGINS = ("collection", "dynamic")
 
 
 @dataclass(slots=True)
@@ -218,7 +221,7 @@ def build_plan(
     scope = _scope(collection, defs, env_file, environ)
     for name, value in (fixed or {}).items():
         scope.values[name] = value
-        scope.origins[name] = "session"
+        scope.origins[name] = "dynamic" if name.startswith("$") else "session"
     table = (
         read_data_file(collection.root, s.data, collection.collection_file)
         if s.data is not None
@@ -291,7 +294,7 @@ def secret_values(scope: VariableScope, prepared: list[PreparedRequest]) -> tupl
     values = [
         v
         for k, v in scope.values.items()
-        if v and scope.origins.get(k) != "collection" and not _plain_address(k, v)
+        if v and scope.origins.get(k) not in PUBLIC_ORIGINS and not _plain_address(k, v)
     ]
     for req in prepared:
         for name, value in req.headers:
