@@ -43,11 +43,13 @@ def tui_parser() -> argparse.ArgumentParser:
 
 
 def resolve_collection_root(path: str | None) -> Path:
-    """The collection directory for ``path`` (a directory or its collection.yaml); ValueError
-    with a message saying what is missing."""
+    """The collection directory for ``path`` (a directory or its collection.yaml, or a Posting
+    directory); ValueError with a message saying what is missing."""
+    from engine.collection.posting import is_posting_dir
+
     if path is None:
         root = Path.cwd()
-        if not (root / "collection.yaml").is_file():
+        if not (root / "collection.yaml").is_file() and not is_posting_dir(root):
             raise ValueError(
                 f"no collection.yaml in the current directory ({root}); "
                 "give a collection directory, or try: deli-tui --demo"
@@ -60,8 +62,10 @@ def resolve_collection_root(path: str | None) -> Path:
         raise ValueError(f"{path}: no such directory")
     if not candidate.is_dir():
         raise ValueError(f"{path}: not a collection directory (expected a folder)")
-    if not (candidate / "collection.yaml").is_file():
-        raise ValueError(f"{path}: no collection.yaml in this directory")
+    if not (candidate / "collection.yaml").is_file() and not is_posting_dir(candidate):
+        raise ValueError(
+            f"{path}: no collection.yaml (nor Posting *.posting.yaml files) in this directory"
+        )
     return candidate
 
 

@@ -88,6 +88,12 @@ class Workspace:
         """The request as its file says now (for "reload"); records the new mtime."""
         from engine.collection.loader import parse_request_text
 
+        if self.collection.read_only:  # a Posting directory: its files are not ours to parse
+            self.load()
+            found = self.request(relpath)
+            if found is None:
+                raise FileNotFoundError(self.root / relpath)
+            return found
         path = self.root / relpath
         text = path.read_text(encoding="utf-8")
         req = parse_request_text(text, relpath, source=path)

@@ -39,6 +39,16 @@ def import_parser() -> argparse.ArgumentParser:
     openapi = kinds.add_parser("openapi", help="an OpenAPI 3.0/3.1 spec -> a new collection dir")
     openapi.add_argument("source", metavar="SPEC", help="openapi.yaml or openapi.json")
     openapi.add_argument("dest", metavar="OUT_DIR", help="new collection directory")
+    posting = kinds.add_parser("posting", help="a Posting directory -> a new collection dir")
+    posting.add_argument("source", metavar="DIR", help="the directory of *.posting.yaml files")
+    posting.add_argument("dest", metavar="OUT_DIR", help="new collection directory")
+    posting.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Posting env file to carry over (repeat; default: DIR/posting.env)",
+    )
     har = kinds.add_parser("har", help="a browser recording (HAR) -> a new collection dir")
     har.add_argument("source", metavar="FILE.har")
     har.add_argument("dest", metavar="OUT_DIR", help="new collection directory")
@@ -73,6 +83,12 @@ def _run_openapi(args: argparse.Namespace) -> ImportResult:
     from engine.collection.importers.openapi import import_openapi
 
     return import_openapi(Path(args.source), Path(args.dest))
+
+
+def _run_posting(args: argparse.Namespace) -> ImportResult:
+    from engine.collection.importers.posting import import_posting
+
+    return import_posting(Path(args.source), Path(args.dest), env=args.env)
 
 
 def _run_curl(args: argparse.Namespace) -> ImportResult:
@@ -119,6 +135,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], ImportResult]] = {
     "curl": _run_curl,
     "har": _run_har,
     "openapi": _run_openapi,
+    "posting": _run_posting,
 }
 
 

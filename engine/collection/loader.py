@@ -1,7 +1,8 @@
 """Load a collection directory: ``collection.yaml`` plus one YAML file per request in folders.
 
 Every problem in every file is collected and raised together as one ``CollectionError``,
-each with its file, 1-based line and a hint.
+each with its file, 1-based line and a hint. A directory without collection.yaml that holds
+Posting's ``*.posting.yaml`` files loads as a read-only collection (``collection.posting``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from engine.collection.collectionfile import CollectionFile, read_collection_file
 from engine.collection.model import Collection, RequestDef
 from engine.collection.nodes import did_you_mean
+from engine.collection.posting import is_posting_dir, load_posting_collection
 from engine.collection.requestfile import URL_HINT, RequestLines, read_request
 from engine.errors import CollectionError, Problem, ProblemList
 
@@ -146,6 +148,8 @@ def load_collection_partial(root: Path | str) -> tuple[Collection, list[Problem]
         raise CollectionError.single(
             root, None, "not a collection directory", "give the directory holding collection.yaml"
         )
+    if not collection_file.is_file() and is_posting_dir(root):
+        return load_posting_collection(root), []
     if not collection_file.is_file():
         raise CollectionError.single(
             collection_file,

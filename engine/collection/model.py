@@ -145,6 +145,7 @@ class Collection:
     scenarios: dict[str, ScenarioDef] = field(default_factory=dict)
     requests: list[RequestDef] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)  # every folder, including empty ones
+    read_only: str = ""  # why nothing may be written here (a Posting directory), or ""
 
     @property
     def collection_file(self) -> Path:

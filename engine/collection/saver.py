@@ -138,6 +138,12 @@ def collection_text(collection: Collection) -> str:
     return fresh
 
 
+def check_writable(collection: Collection) -> None:
+    """Raise CollectionError when ``collection`` is opened read-only (a Posting directory)."""
+    if collection.read_only:
+        raise CollectionError.single(collection.root, None, collection.read_only)
+
+
 def check_unchanged(path: Path, expected_mtime_ns: int | None) -> None:
     """Raise FileChangedError when ``path`` differs from what the editor read."""
     if expected_mtime_ns is None:
@@ -161,6 +167,7 @@ def save_request(
     collection: Collection, req: RequestDef, *, expected_mtime_ns: int | None = None
 ) -> int:
     """Write ``req`` to its file (validated, atomic); returns the new mtime_ns."""
+    check_writable(collection)
     path = collection.request_path(req)
     text = request_text(path, req)
     parsed = parse_request_text(text, req.relpath, path)
@@ -187,6 +194,7 @@ def save_request(
 
 def save_collection_file(collection: Collection, *, expected_mtime_ns: int | None = None) -> int:
     """Write ``collection.yaml`` (validated, atomic); returns the new mtime_ns."""
+    check_writable(collection)
     path = collection.collection_file
     text = collection_text(collection)
     for scenario in collection.scenarios.values():
@@ -267,6 +275,7 @@ def _refs_for(req: RequestDef, new: RequestDef | None) -> dict[str, str | None]:
 
 def create_request(collection: Collection, relpath: Path | str, name: str) -> RequestDef:
     """A new GET request file at ``relpath`` named ``name``."""
+    check_writable(collection)
     rel = _relpath(collection, relpath, request=True)
     if collection.request_path(RequestDef(relpath=rel, name=name)).exists():
         raise CollectionError.single(
@@ -292,6 +301,7 @@ def rename_request(
 
 def move_request(collection: Collection, req: RequestDef, new_relpath: Path | str) -> RequestDef:
     """Move the request file (text kept byte for byte) to a path or into a folder."""
+    check_writable(collection)
     text = str(new_relpath)
     into_folder = text in ("", ".") or text.endswith("/") or (collection.root / text).is_dir()
     if text in ("", "."):
@@ -332,6 +342,7 @@ def duplicate_request(collection: Collection, req: RequestDef) -> RequestDef:
 
 def delete_request(collection: Collection, req: RequestDef) -> None:
     """Delete the request file; scenarios stop naming it."""
+    check_writable(collection)
     path = collection.request_path(req)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
@@ -341,6 +352,7 @@ def delete_request(collection: Collection, req: RequestDef) -> None:
 
 def create_folder(collection: Collection, relpath: Path | str) -> Path:
     """Make a folder (and its parents) in the collection; returns its relative path."""
+    check_writable(collection)
     rel = _relpath(collection, relpath, request=False)
     (collection.root / rel).mkdir(parents=True, exist_ok=True)
     _note_folders(collection, rel, is_folder=True)
@@ -349,6 +361,7 @@ def create_folder(collection: Collection, relpath: Path | str) -> Path:
 
 def delete_folder(collection: Collection, relpath: Path | str, *, confirm: bool = False) -> None:
     """Delete a folder; one that holds anything is only deleted with ``confirm=True``."""
+    check_writable(collection)
     rel = _relpath(collection, relpath, request=False)
     path = collection.root / rel
     if not path.is_dir():

@@ -2,6 +2,8 @@
 
 Resolved once per run by planning, never per request. The process environment is read only
 for names the collection actually references, so unrelated secrets never enter a plan.
+In an env file, ``${NAME}`` in an unquoted or double-quoted value refers to another variable,
+as dotenv files (and Posting's) write it; single quotes keep it as it is.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from engine.errors import CollectionError, Problem, ProblemList
 # ``{{name}}``; ``{{$guid}}`` and the other dynamic values are names starting with ``$``
 VARIABLE_REF = re.compile(r"\{\{\s*(\$?[A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 MAX_DEPTH = 10
 
 
@@ -33,7 +36,8 @@ def references(value: Any) -> set[str]:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines (``#`` comments, ``export``, quotes); raises CollectionError."""
+    """``KEY=VALUE`` lines (``#`` comments, ``export``, quotes, ``${NAME}``); raises
+    CollectionError."""
     problems = ProblemList()
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -51,11 +55,13 @@ def read_env_file(path: Path) -> dict[str, str]:
             problems.add(Path(path), number, "expected KEY=VALUE", "e.g. API_TOKEN=abc123")
             continue
         name, value = m.group(1), m.group(2)
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+        quote = value[0] if quoted else ""
+        if quoted:
             value = value[1:-1]
         elif " #" in value:
             value = value.split(" #", 1)[0].rstrip()
-        values[name] = value
+        values[name] = value if quote == "'" else _ENV_REF.sub(r"{{\1}}", value)
     problems.raise_if_any()
     return values
 

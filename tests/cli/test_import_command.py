@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -374,3 +375,50 @@ def test_postman_login_script_becomes_an_extraction_the_next_requests_use(
     assert set(data["per_request"]) == {"Log in", "Who am I", "Place order"}
     assert data["requests"] == app.total() >= 3
     assert set(app.by_status()) == {200, 201}  # no 401: every token came from a login
+
+
+POSTING_PATHS = {
+    ("POST", "/api/login"),
+    ("GET", "/api/me"),
+    ("GET", "/api/items"),
+    ("GET", "/api/items/2"),
+    ("POST", "/api/cart"),
+    ("DELETE", "/api/cart/7"),
+    ("POST", "/api/orders"),
+    ("GET", "/api/reports"),
+    ("GET", "/api/admin"),
+}
+
+
+def test_posting_directory_runs_as_it_is_and_converted(
+    shop: tuple[ShopApp, RunningServer], tmp_path: Path
+) -> None:
+    app, server = shop
+    posting = shutil.copytree(DATA / "posting", tmp_path / "posting")
+    env = posting / "posting.env"
+    env.write_text(env.read_text().replace(RECORDED_ORIGIN, f"{server.host}:{server.port}"))
+    before = sorted(p.relative_to(posting) for p in posting.rglob("*"))
+
+    report = tmp_path / "direct.json"
+    ran = deli("run", str(posting), "--duration", "1s", "--json", str(report), "--quiet")
+    assert ran.returncode == 0, ran.stderr
+    data = json.loads(report.read_text())
+    assert data["errors"] == {} and len(data["per_request"]) == 9
+    assert data["requests"] == app.total() > 9
+    assert set(app.by_status()) == {200, 201, 204}
+    assert {(m, p) for m, p, _ in app.hits} == POSTING_PATHS
+    after = sorted(p.relative_to(posting) for p in posting.rglob("*") if ".deli" not in p.parts)
+    assert after == before  # nothing written beside the requests (run history aside)
+
+    dest = tmp_path / "converted"
+    done = deli("import", "posting", str(posting), str(dest))
+    assert done.returncode == 0, done.stderr
+    assert "imported 9 request(s)" in done.stdout
+    assert "env files not carried over: dev.env (name them with --env)" in done.stdout
+    assert "warning: reports.posting.yaml: proxy http://proxy.internal:3128" in done.stderr
+    first = app.total()
+    ran = deli("run", str(dest), "--duration", "1s", "--json", str(report), "--quiet")
+    assert ran.returncode == 0, ran.stderr
+    data = json.loads(report.read_text())
+    assert data["errors"] == {}
+    assert data["requests"] == app.total() - first > 9

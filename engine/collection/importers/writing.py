@@ -97,10 +97,16 @@ def is_secret_field(name: str) -> bool:
 
 def hide_header(name: str, value: str, secret: Callable[[str, str], str]) -> str:
     """A header value with its secret part replaced by ``secret(hint, text)`` (which returns
-    a ``{{reference}}``): ``Authorization: Bearer x`` keeps its scheme, ``Bearer {{token}}``.
+    a ``{{reference}}``): ``Authorization: Bearer x`` keeps its scheme, ``Bearer {{token}}``,
+    and each cookie of a ``Cookie`` header gets its own, ``sid={{cookie_sid}}``.
     Headers that are not secret come back unchanged."""
     if not is_sensitive_header(name):
         return value
+    if name.lower() == "cookie":  # one variable per cookie: sid={{cookie_sid}}
+        pairs = [pair.strip().partition("=") for pair in value.split(";") if pair.strip()]
+        return "; ".join(
+            f"{k}={secret(f'cookie_{k}', v) if eq else v}" if eq else k for k, eq, v in pairs
+        )
     scheme, _, credentials = value.strip().partition(" ")
     if name.lower() in ("authorization", "proxy-authorization") and credentials.strip():
         hint = {"bearer": "token", "basic": "basic_auth"}.get(scheme.lower(), f"{scheme}_auth")

@@ -115,11 +115,11 @@ def test_curl_secrets_go_to_the_collection_env_file_when_it_has_one(tmp_path: Pa
     result = import_curl(load_collection(root), command)
     req = load_collection(root).find_request("GET 127.0.0.1:1/me")
     assert req is not None
-    assert req.headers == {"Authorization": "Bearer {{token}}", "Cookie": "{{cookie}}"}
+    assert req.headers == {"Authorization": "Bearer {{token}}", "Cookie": "sid={{cookie_sid}}"}
     env = (root / ".env").read_text()
-    assert env == "other=1\ntoken=tok-123456\ncookie=sid=abc123\n"
+    assert env == "other=1\ntoken=tok-123456\ncookie_sid=abc123\n"
     assert "tok-123456" not in (root / req.relpath).read_text()
-    assert result.secrets == ["token", "cookie"]
+    assert result.secrets == ["token", "cookie_sid"]
     bare = write_collection(tmp_path / "bare", {})
     result = import_curl(load_collection(bare), command)
     assert any("no env_file to keep secrets in" in w for w in result.warnings)

@@ -216,14 +216,14 @@ def test_postman_secrets_go_to_the_env_file_and_never_into_the_yaml(tmp_path: Pa
     assert c.variables == {"baseUrl": "http://127.0.0.1:8089", "emptyToken": ""}
     by_name = {r.name: r for r in c.requests}
     me = by_name["Me"]
-    assert me.headers == {"Cookie": "{{cookie}}", "Authorization": "Bearer {{token}}"}
+    assert me.headers == {"Cookie": "sid={{cookie_sid}}", "Authorization": "Bearer {{token}}"}
     assert me.url == "{{baseUrl}}/me?access_token={{access_token}}&page=1"
     assert by_name["Login"].body == {"user": "ann", "password": "{{password}}", "remember": True}
     assert by_name["Key in query"].params == {"api_key": "{{api_key}}"}
     assert by_name["Basic from variables"].headers == {"Authorization": "Basic {{basic_auth}}"}
     assert "basic_auth" in result.to_fill
     assert any("basic auth uses pw, user" in w for w in result.warnings)
-    assert set(result.secrets) >= {"clientSecret", "token", "cookie", "password", "api_key"}
+    assert set(result.secrets) >= {"clientSecret", "token", "cookie_sid", "password", "api_key"}
     plan = build_plan(c, scenario=None, environ={"basic_auth": "dTpw"})
     sent = {r.name: r for r in plan.requests}
     assert dict(sent["Me"].headers)["Authorization"] == f"Bearer {SECRET_TOKEN}"
