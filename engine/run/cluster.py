@@ -23,6 +23,7 @@ from engine.run.cluster_bridge import ClusterRun
 from engine.run.runstate import WorkerSlot
 
 LOCAL_OBJECT_STORE = 256 * 1024 * 1024
+CONNECT_TIMEOUT_S = 60.0
 # Ray turns a loopback address into the host's own IP unless it runs "without clusters": read
 # when Ray is imported (ray._private.ray_constants, Ray 2.60), so set before the first import.
 _LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
@@ -72,8 +73,14 @@ class ClusterSession:
         return run.slots
 
     def connect(self, address: str, n_workers: int) -> None:
-        """Connect (once; again when the address changes or a private Ray is too small)."""
-        self._connector.submit(self._connect, address, n_workers).result()
+        """Connect (once; again when the address changes or a private Ray is too small).
+        A connection that hangs (seen with Ray Client on a loaded host) fails the run."""
+        try:
+            self._connector.submit(self._connect, address, n_workers).result(CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            raise ClusterUnavailable(
+                f"no answer from Ray at {address} within {CONNECT_TIMEOUT_S:.0f} s"
+            ) from None
 
     def _connect(self, address: str, n_workers: int) -> None:
         ray = self.ray

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import psutil
@@ -52,16 +50,10 @@ def wait_for_no_new_ray_processes(before: set[int], timeout: float = LEFTOVER_WA
         time.sleep(0.2)
 
 
-@dataclass(frozen=True)
-class RayTestCluster:
-    address: str  # HOST:PORT of its GCS
-    client_address: str  # ray://HOST:PORT of its Ray Client server
-
-
 @pytest.fixture(scope="package")
-def test_cluster() -> Iterator[RayTestCluster]:
-    """A two-node Ray cluster with a Ray Client server, started once for the tests of this
-    package and gone after them (other tests count the test process's children)."""
+def ray_cluster() -> Iterator[str]:
+    """The address (127.0.0.1:PORT) of a two-node Ray cluster, started once for the tests of
+    this package and gone after them (other tests count the test process's children)."""
     if not ray_installed():
         if os.environ.get("CI"):
             pytest.fail("CI must install the cluster extra: pip install -e '.[test,cluster]'")
@@ -72,39 +64,21 @@ def test_cluster() -> Iterator[RayTestCluster]:
     from ray.cluster_utils import Cluster
 
     before = ray_processes()
-    client_port = free_port()
-    # Ray Client starts a server process per connection and gives it 30 s to come up; on a
-    # loaded 2-core machine that was not always enough (a run failed at 41 s, then passed)
-    os.environ.setdefault("RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S", "120")
     node: dict[str, Any] = {
         "num_cpus": 1,
         "include_dashboard": False,
         "object_store_memory": OBJECT_STORE_BYTES,
         "node_ip_address": "127.0.0.1",
     }
-    cluster = Cluster(
-        initialize_head=True, head_node_args={**node, "ray_client_server_port": client_port}
-    )
+    cluster = Cluster(initialize_head=True, head_node_args=node)
     try:
         cluster.add_node(**{k: v for k, v in node.items() if k != "include_dashboard"})
         cluster.wait_for_nodes()
-        yield RayTestCluster(cluster.address, f"ray://127.0.0.1:{client_port}")
+        yield cluster.address
     finally:
         cluster.shutdown()
     left = wait_for_no_new_ray_processes(before)
     assert not left, f"Ray processes outlived the test cluster: {sorted(left)}"
-
-
-@pytest.fixture(scope="package")
-def ray_cluster(test_cluster: RayTestCluster) -> str:
-    """The test cluster's HOST:PORT, as ``--cluster`` takes it."""
-    return test_cluster.address
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class CountingApp:

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from engine.metrics.ring import ResultRing
-from engine.plan.model import Check, LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.plan.model import Check, RunPlan
 from engine.reports.html_report import html_report
 from engine.reports.json_report import summary_dict
 from engine.reports.summary import summary_table
@@ -32,7 +32,8 @@ from engine.run.protocol import (
     Start,
     Stop,
 )
-from tests.cluster.conftest import CountingApp, RayTestCluster, settle
+from tests.cluster.conftest import CountingApp, settle
+from tests.engine.run.test_process import make_plan, receive_until
 from tests.servers.asgi import RunningServer
 
 SAFETY_S = 90.0  # only a hang reaches it
@@ -50,36 +51,18 @@ def cluster_plan(
     iterations: int | None = None,
     workers: int = 2,
 ) -> RunPlan:
-    request = PreparedRequest(
-        name="get",
-        method="GET",
-        url=f"{server.url}{path}",
-        scheme="http",
-        host=server.host,
-        port=server.port,
-        target=path,
-        headers=(
-            ("host", f"{server.host}:{server.port}"),
-            ("authorization", "Bearer s3cret-t0ken"),
-        ),
-    )
-    profile = LoadProfile(
-        model="closed",
-        stages=(Stage(duration_s, users),),
-        start_target=users,
+    """The engine tests' plan for ``server``, on the cluster at ``address``, sending a secret."""
+    plan = make_plan(
+        server,
+        users=users,
+        duration_s=duration_s,
         iterations=iterations,
-        graceful_stop_s=2.0,
-    )
-    return RunPlan(
-        collection_name="cluster",
-        scenario_name="two nodes",
-        base_url=server.url,
-        requests=(request,),
-        profile=profile,
         workers=workers,
-        cluster=address,
-        redact_values=(SECRET,),
+        path=path,
     )
+    request = plan.requests[0]
+    request = replace(request, headers=(*request.headers, ("authorization", f"Bearer {SECRET}")))
+    return replace(plan, requests=(request,), cluster=address, redact_values=(SECRET,))
 
 
 def run_until(
@@ -87,15 +70,7 @@ def run_until(
     done: Callable[[Message], bool],
     timeout: float = SAFETY_S,
 ) -> list[Message]:
-    seen: list[Message] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if engine.poll(0.1):
-            message = engine.recv()
-            seen.append(message)
-            if done(message):
-                return seen
-    raise AssertionError(f"timed out; last messages: {seen[-3:]}")
+    return receive_until(engine, done, timeout)  # type: ignore[arg-type]
 
 
 def run_to_the_end(plan: RunPlan) -> Finished:
@@ -143,19 +118,6 @@ def test_two_node_run_counts_what_the_server_counts_and_its_percentiles_are_the_
     raw_us = [row.latency_us for ring in rings for row in ring.rows()]
     assert len(raw_us) == snap.requests
     assert_within_histogram_error(snap.latency, raw_us)
-
-
-def test_a_run_through_ray_client_counts_what_the_server_counts(
-    test_cluster: RayTestCluster, counting_server: tuple[RunningServer, CountingApp]
-) -> None:
-    """``ray://HOST:PORT``: the supervisor outside the cluster, through Ray Client."""
-    server, app = counting_server
-    plan = cluster_plan(server, test_cluster.client_address, users=2, iterations=50)
-    finished = run_to_the_end(plan)
-    settle()
-    assert finished.passed, finished.reason
-    assert finished.snapshot.requests == 100 == app.count
-    assert len({w.node for w in finished.snapshot.workers}) == 2
 
 
 def test_what_the_actors_send_back_is_redacted(ray_cluster: str, server: RunningServer) -> None:
