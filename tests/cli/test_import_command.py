@@ -229,7 +229,9 @@ def test_har_import_flags_and_refusals(tmp_path: Path) -> None:
     refused(deli("import", "har", str(DATA / "firefox.har"), str(dest)), "already exists")
     bad = tmp_path / "page.har"
     bad.write_text("<html></html>")
-    refused(deli("import", "har", str(bad), str(tmp_path / "x")), "page.har", "not a HAR file")
+    refused(
+        deli("import", "har", str(bad), str(tmp_path / "x")), "page.har:1: the HAR file is not JSON"
+    )
     assert not (tmp_path / "x").exists()
 
 

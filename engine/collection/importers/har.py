@@ -11,7 +11,6 @@ one per cookie or header holding the last value recorded (the freshest session).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from engine.collection.importers.bodies import (
     json_body,
     media_type,
 )
+from engine.collection.importers.sources import read_json
 from engine.collection.importers.writing import (
     CollectionWriter,
     ImportResult,
@@ -122,16 +122,7 @@ def _kind(raw: dict[str, Any], method: str, url: str, headers: list[tuple[str, s
 
 
 def _read(source: Path) -> list[_Entry]:
-    try:
-        data = json.loads(source.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise CollectionError.single(
-            source, None, f"cannot read the HAR file: {exc.strerror or exc}", "check the path"
-        ) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CollectionError.single(
-            source, None, f"not a HAR file: not JSON ({exc})", HINT
-        ) from None
+    data = read_json(source, "HAR file", HINT)
     log = data.get("log") if isinstance(data, dict) else None
     if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
         raise CollectionError.single(source, None, "not a HAR file (no log.entries list)", HINT)

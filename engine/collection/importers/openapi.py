@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import yaml
-
 from engine.collection.importers.bodies import FORM_TYPE, form_text, hide_secret_fields
 from engine.collection.importers.openapi_schema import Spec, is_nothing, plain
+from engine.collection.importers.sources import parse_json, parse_yaml, read_source
 from engine.collection.importers.writing import (
     CollectionWriter,
     ImportResult,
@@ -36,28 +35,11 @@ _MADE_UP = {"integer": "1", "number": "1", "boolean": "true"}
 
 
 def _load(source: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = source.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CollectionError.single(
-            source, None, f"cannot read the spec: {exc.strerror or exc}", "check the path"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise CollectionError.single(source, None, f"not UTF-8 text ({exc.reason})", HINT) from None
-    try:
-        if source.suffix.lower() == ".json" or text.lstrip().startswith("{"):
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise CollectionError.single(source, exc.lineno, f"not JSON: {exc.msg}", HINT) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = exc.problem or exc.context or "cannot be read"
-        raise CollectionError.single(source, line, f"not YAML: {what}", HINT) from None
-    except yaml.YAMLError as exc:
-        raise CollectionError.single(source, None, f"not YAML: {exc}", HINT) from None
+    text = read_source(source, "spec", HINT)
+    if source.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        data = parse_json(text, source, "spec", HINT)
+    else:
+        data = parse_yaml(text, source, "spec", HINT)
     if not isinstance(data, dict):
         raise CollectionError.single(source, None, "not an OpenAPI document", HINT)
     if "swagger" in data:

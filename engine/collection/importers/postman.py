@@ -13,7 +13,6 @@ request (a login's token) is there for the next.
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from engine.collection.importers.bodies import (
     json_body,
 )
 from engine.collection.importers.postman_scripts import translate_events
+from engine.collection.importers.sources import read_json
 from engine.collection.importers.writing import (
     CollectionWriter,
     ImportResult,
@@ -37,6 +37,7 @@ from engine.collection.variables import substitute
 from engine.errors import CollectionError
 
 IN_ORDER = "in_order"
+ENV_HINT = "export the environment from Postman (Environments > ... > Export)"
 V1_HINT = "export it from Postman as Collection v2.1 (File > Export)"
 
 
@@ -218,28 +219,15 @@ def _absolute(url: str) -> str:
     return url
 
 
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CollectionError.single(
-            path, None, f"cannot read the {what}: {exc.strerror or exc}", "check the path"
-        ) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CollectionError.single(
-            path, None, f"cannot read the {what}: not JSON ({exc})", V1_HINT
-        ) from None
-
-
 def read_environment(path: Path) -> dict[str, str]:
     """The enabled values of a Postman environment file; raises CollectionError."""
-    data = _read_json(path, "Postman environment")
+    data = read_json(path, "Postman environment", ENV_HINT)
     if not isinstance(data, dict) or not isinstance(data.get("values", []), list):
         raise CollectionError.single(
             path,
             None,
             "not a Postman environment (expected an object with a 'values' list)",
-            "export the environment from Postman (Environments > ... > Export)",
+            ENV_HINT,
         )
     return {
         str(v["key"]): "" if v.get("value") is None else str(v["value"])
@@ -267,7 +255,7 @@ def import_postman(
 ) -> ImportResult:
     """Write the Postman collection in ``source`` as the new collection directory ``dest``."""
     source, dest = Path(source), Path(dest)
-    data = _read_json(source, "Postman collection")
+    data = read_json(source, "Postman collection", V1_HINT)
     _check_version(source, data)
     env_values = read_environment(Path(environment)) if environment is not None else {}
     info = data.get("info") or {}

@@ -27,7 +27,7 @@ from engine.redact import is_sensitive_header
 
 ENV_FILE = ".env"
 GITIGNORE = ".gitignore"
-_ONLY_REFERENCES = re.compile(r"^(?:\s*\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}\}\s*)+$")
+_ONLY_REFERENCES = re.compile(rf"^(?:\s*{VARIABLE_REF.pattern}\s*)+$")
 _SECRET_WORDS = (
     "password",
     "passwd",
@@ -271,8 +271,3 @@ def refuse_existing(dest: Path) -> None:
         raise CollectionError.single(
             dest, None, "the folder is not empty", "import into a new (or empty) folder"
         )
-
-
-def references_in(value: object) -> set[str]:
-    """Names used as ``{{name}}`` in a text (for importers that define variables)."""
-    return set(VARIABLE_REF.findall(value)) if isinstance(value, str) else set()

@@ -132,7 +132,7 @@ def test_all_keeps_assets_and_beacons_and_host_picks_hosts(tmp_path: Path) -> No
 def test_bad_recordings_are_refused_with_the_reason(tmp_path: Path) -> None:
     bad = tmp_path / "bad.har"
     for text, reason in (
-        ("<html>", "not a HAR file: not JSON"),
+        ("<html>", "bad.har:1: the HAR file is not JSON: Expecting value"),
         ('{"entries": []}', "not a HAR file (no log.entries list)"),
         ('{"log": {"version": "2.0", "entries": []}}', "HAR version 2.0 is not supported"),
         ('{"log": {"version": "1.2", "entries": []}}', "nothing to import"),
