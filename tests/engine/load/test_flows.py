@@ -191,3 +191,25 @@ async def test_the_demo_flow_scenario_runs_clean_against_the_demo_server(
     counts = _per_request(plan, windows)
     assert counts["Login"] == 5 and counts["List items"] >= 5 and counts["Get item"] >= 5
     assert _errors(windows) == {}
+
+
+async def test_a_weighted_flow_logs_in_once_then_picks_requests_by_weight(
+    tmp_path: Path, h1_shop: tuple[RunningServer, FlowApp]
+) -> None:
+    server, app = h1_shop
+    scenario = """\
+    users: 3
+    duration: 30s
+    iterations: 10
+    flow: weighted
+    setup: [Login]
+    requests: [List items, Who am I]
+    data: {file: users.csv, as: user, mode: unique}
+"""
+    plan = _plan(tmp_path, server, scenario, users=3)
+    windows, _ = await _run(plan)
+    counts = _per_request(plan, windows)
+    # each iteration is one request picked by weight: 10 per user, after one login each
+    assert counts["Login"] == 3 and counts["List items"] + counts["Who am I"] == 30
+    assert _errors(windows) == {} and app.unauthorised == 0
+    assert app.logins == {"u0": 1, "u1": 1, "u2": 1}

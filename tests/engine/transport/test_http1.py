@@ -7,7 +7,7 @@ from collections.abc import Callable
 from time import perf_counter_ns
 
 from engine.plan.model import RunPlan
-from engine.results import ERR_NONE, ERR_TIMEOUT
+from engine.results import ERR_NONE, ERR_TIMEOUT, Result
 from engine.transport import make_client
 from engine.transport.http1 import Http1Client
 from tests.engine.transport.slot_waits import outcomes_past_the_slot_deadline
@@ -282,3 +282,30 @@ async def test_connections_idle_past_the_expiry_are_closed(
     await client.aclose()
     assert all(r[0] == 200 for r in [*burst, again])
     assert again[5] > 0  # connected anew
+
+
+async def test_a_flow_send_on_a_stale_connection_is_retried_with_its_own_filled_bytes(
+    faults: RunningServer, make_plan: MakePlan
+) -> None:
+    """The retry sends the same filled request: were the template's display text sent
+    instead, the server would answer 404 to ``/{{route}}``."""
+    from dataclasses import replace
+
+    from engine.plan.template import PATH, RequestTemplate
+
+    plan = make_plan(f"{faults.url}/then-close", f"{faults.url}/%7B%7Broute%7D%7D")
+    flow_request = replace(
+        plan.requests[1], template=RequestTemplate(target=(b"/", (1, PATH)), headers=(), body=())
+    )
+    plan = replace(plan, requests=(plan.requests[0], flow_request))
+    client = make_client(plan, max_connections=2)
+    first = await client.request(0, False)
+    headers: list[tuple[bytes, bytes]] = []
+    done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+    client.start_with(1, ["", "ok"], True, headers, lambda result, end: done.set_result(result))
+    second = await done
+    await client.aclose()
+    assert first[:2] == (200, 0)
+    assert second[:2] == (200, 0) and second[8] == b"ok\n"
+    assert second[5] > 0  # on a fresh connection
+    assert headers == [(b"Content-Length", b"3")]  # the response's, once
