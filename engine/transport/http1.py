@@ -21,15 +21,11 @@ from functools import partial
 from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
+from engine.plan.template import Filler
 from engine.results import ERR_READ, ERR_TIMEOUT, Result, error_result
 from engine.transport.base import OnResult, expire_waiter, make_ssl_context
 from engine.transport.h1_connection import Endpoint, H1Connection, RequestSpec
-from engine.transport.h1_request import (
-    H1Template,
-    build_request_head,
-    build_request_template,
-    fill_request,
-)
+from engine.transport.h1_request import build_request_head, build_request_template
 from engine.transport.tls import ConnectFailed, open_connection
 
 if TYPE_CHECKING:
@@ -55,7 +51,7 @@ class Http1Client:
         endpoints: dict[tuple[str, str, int, bool], Endpoint] = {}
         contexts: dict[bool, ssl.SSLContext] = {}
         self._specs: list[RequestSpec] = []
-        self._templates: list[H1Template | None] = []
+        self._templates: list[Filler | None] = []  # a flow's requests: values -> bytes
         self._endpoint_of: list[Endpoint] = []
         self._timeout: list[float] = []
         for req in plan.requests:
@@ -110,7 +106,7 @@ class Http1Client:
         spec = self._specs[index]
         template = self._templates[index]
         if template is not None:
-            data = fill_request(template, values)
+            data = template(values)
             spec = (spec[0], data, spec[2], spec[3], index, len(data))
         if not spec[0]:
             self._spawn(self._start_new(spec, want_body, on_done, headers_out))
