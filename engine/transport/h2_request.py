@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from engine.plan.template import COOKIES, HEADER, Pieces, RequestTemplate, fill
+from engine.plan.template import (
+    COOKIES,
+    HEADER,
+    Filler,
+    Pieces,
+    RequestTemplate,
+    compile_pieces,
+)
 from engine.transport.base import USER_AGENT
 
 if TYPE_CHECKING:
@@ -43,13 +50,13 @@ def build_h2_headers(req: PreparedRequest) -> tuple[Headers, bytes]:
     return headers, req.body
 
 
-# A flow's request for the wire: ((name, value pieces) per header, whether to send a
-# content-length, body pieces). A header whose value fills to "" (no cookies yet) is left out.
-H2Template = tuple[tuple[tuple[bytes, Pieces], ...], bool, Pieces]
+# A flow's request for the wire: ((name, value filler) per header, whether to send a
+# content-length, body filler). A cookie header that fills to "" (no cookies yet) is left out.
+H2Template = tuple[tuple[tuple[bytes, Filler], ...], bool, Filler]
 
 
 def build_h2_template(req: PreparedRequest, tpl: RequestTemplate) -> H2Template:
-    """The pieces of ``req``'s headers and body; ``fill_h2`` makes each send's."""
+    """``req``'s headers and body as fillers; ``fill_h2`` makes each send's."""
     headers, _ = build_h2_headers(req)
     pieces: list[tuple[bytes, Pieces]] = [(n, (v,)) for n, v in headers[:4]]
     pieces[3] = (b":path", tpl.target or (b"/",))
@@ -64,21 +71,19 @@ def build_h2_template(req: PreparedRequest, tpl: RequestTemplate) -> H2Template:
     if tpl.cookies:
         pieces.append((b"cookie", ((COOKIES, HEADER),)))
     length = bool(tpl.body) or req.method.upper() in ("POST", "PUT", "PATCH")
-    return tuple(pieces), length, tpl.body
+    fillers = tuple((name, compile_pieces(p)) for name, p in pieces)
+    return fillers, length, compile_pieces(tpl.body)
 
 
 def fill_h2(t: H2Template, values: Sequence[str]) -> tuple[Headers, bytes]:
     """One send's header list and body: the template with ``values`` in its slots."""
-    header_pieces, length, body_pieces = t
-    body = fill(body_pieces, values) if body_pieces else b""
+    header_fillers, length, body_of = t
+    body = body_of(values)
     headers: Headers = []
-    for name, pieces in header_pieces:
-        value = pieces[0] if len(pieces) == 1 and pieces[0].__class__ is bytes else None
-        if value is None:
-            value = fill(pieces, values)
-            if not value and name == b"cookie":
-                continue
-        headers.append((name, value))  # type: ignore[arg-type]
+    for name, filler in header_fillers:
+        value = filler(values)
+        if value or name != b"cookie":
+            headers.append((name, value))
     if length:
         headers.append((b"content-length", b"%d" % len(body)))
     return headers, body
