@@ -17,10 +17,14 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.widget import Widget
 
+from deli_tui.run_files import export_run
 from deli_tui.screens.collection import CollectionScreen
+from deli_tui.screens.compare import CompareScreen
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
+from deli_tui.screens.export import Chosen, ExportRequested, ExportScreen
 from deli_tui.screens.help import HelpScreen, HelpSection
 from deli_tui.screens.run import RunScreen
+from deli_tui.screens.runs import RunsScreen
 from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.screens.session_variables import SessionVariablesScreen
 from deli_tui.widgets.collection_tree import CollectionTree
@@ -28,7 +32,9 @@ from deli_tui.widgets.scenario_list import ScenarioList
 from deli_tui.workspace import Workspace, non_local_hosts
 from engine.collection.model import ScenarioDef
 from engine.errors import CollectionError
+from engine.history.compare import compare_runs
 from engine.plan.model import RunPlan
+from engine.units import format_bytes
 
 
 class KeyActions(Provider):
@@ -84,6 +90,7 @@ class DeliApp(App[int]):
         Binding("f1,question_mark", "help", "Help", key_display="F1", id="app.help"),
         Binding("f2", "switch_mode('requests')", "Requests", id="app.requests", group=_SCREENS),
         Binding("f3", "switch_mode('scenarios')", "Scenarios", id="app.scenarios", group=_SCREENS),
+        Binding("f7", "switch_mode('runs')", "Runs", id="app.runs", group=_SCREENS),
     ]
 
     def __init__(self, workspace: Workspace, *, run_scenario: str | None = None) -> None:
@@ -105,6 +112,10 @@ class DeliApp(App[int]):
     def on_mount(self) -> None:
         self.add_mode("requests", partial(self._make_screen, CollectionScreen))
         self.add_mode("scenarios", partial(self._make_screen, ScenarioScreen))
+        self.add_mode(
+            "runs",
+            lambda: RunsScreen(self.workspace.runs_dir, self.workspace.collection.name),
+        )
         self.switch_mode("requests")
         if self.run_scenario is not None:
             self.call_after_refresh(self.start_run, self.run_scenario)
@@ -118,7 +129,12 @@ class DeliApp(App[int]):
             ("Scenario list (when focused)", ScenarioList.BINDINGS),
             ("Run dashboard", RunScreen.BINDINGS),
             ("Session variables (F6 on the requests screen)", SessionVariablesScreen.BINDINGS),
-            ("Dialogs", [*ChoiceScreen.BINDINGS, *TextPromptScreen.BINDINGS]),
+            ("Runs screen", RunsScreen.BINDINGS),
+            ("Compare screen", CompareScreen.BINDINGS),
+            (
+                "Dialogs",
+                [*ChoiceScreen.BINDINGS, *TextPromptScreen.BINDINGS, *ExportScreen.BINDINGS],
+            ),
         ]
 
     def action_help(self) -> None:
@@ -182,6 +198,29 @@ class DeliApp(App[int]):
 
     def _open_run(self, plan: RunPlan) -> None:
         self.push_screen(RunScreen.for_plan(plan, runs_dir=self.workspace.runs_dir))
+
+    def on_runs_screen_open_run(self, message: RunsScreen.OpenRun) -> None:
+        self.push_screen(RunScreen.for_saved(message.run))
+
+    def on_runs_screen_compare_runs(self, message: RunsScreen.CompareRuns) -> None:
+        self.push_screen(CompareScreen(compare_runs(message.a, message.b)))
+
+    def on_export_requested(self, message: ExportRequested) -> None:
+        """Ask for a format and a file, then write the report."""
+        source = message.source
+
+        def write(choice: Chosen | None) -> None:
+            if choice is None:
+                return
+            kind, path = choice
+            try:
+                size = export_run(source, kind, path)
+            except (OSError, ValueError) as exc:
+                self.notify(f"Export failed: {exc}", severity="error", timeout=10)
+                return
+            self.notify(f"Wrote {path} ({format_bytes(size)})", timeout=6)
+
+        self.push_screen(ExportScreen(source, Path.cwd()), write)
 
 
 def open_workspace(root: Path, env_file: Path | None, base_url: str | None) -> Workspace:

@@ -87,6 +87,8 @@ class EngineBridge:
         self._stop = threading.Event()
         self.done = threading.Event()
         self.finished = False
+        self.final: protocol.Finished | None = None  # the run's Finished, once it came
+        self._ended = threading.Event()  # set by the Finished, or when the thread ends
 
     @property
     def link(self) -> EngineLink | None:
@@ -120,6 +122,7 @@ class EngineBridge:
                 return
             self._read(self._link)
         finally:
+            self._ended.set()
             if self._link is not None:
                 with contextlib.suppress(Exception):
                     self._link.close(timeout=self._close_timeout)
@@ -140,11 +143,20 @@ class EngineBridge:
                 post(SnapshotArrived(message))
             elif isinstance(message, protocol.Finished):
                 self.finished = True
+                self.final = message
+                self._ended.set()
                 post(RunFinished(message))
             elif isinstance(message, protocol.Log):
                 post(LogArrived(message))
             elif isinstance(message, protocol.EngineError):
                 post(EngineFailed(message))
+
+    def end_run(self, wait: float) -> protocol.Finished | None:
+        """Stop the run at once (requests in flight are cut off) and wait up to ``wait`` s for
+        its ``Finished``: what the app saves when it closes in the middle of a run."""
+        if self.final is None and self.send(protocol.Stop(graceful=False)):
+            self._ended.wait(wait)
+        return self.final
 
     def stop(self, wait: float | None = None) -> bool:
         """Ask the thread to close the link and end; wait up to ``wait`` s. True when done."""

@@ -4,13 +4,15 @@
 
 Starts the embedded demo server on a free port, opens a copy of ``sample_collections/demo``
 (so no run result lands in the repository) in ``DeliApp`` under Textual's test driver, and
-saves the collection screen, the scenario screen, the run dashboard live (120x36 and 80x24)
-and the finished run. The run is real: the engine process sends load to 127.0.0.1.
+saves the collection screen, the scenario screen, the run dashboard live (120x36 and 80x24),
+the finished run, the runs list and two runs compared. The runs are real: the engine process
+sends load to 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -27,6 +29,7 @@ from textual.pilot import Pilot  # noqa: E402
 from deli_tui.app import DeliApp, open_workspace  # noqa: E402
 from deli_tui.demo import DemoServerProcess  # noqa: E402
 from deli_tui.screens.run import RunScreen  # noqa: E402
+from engine.collection.model import ScenarioDef  # noqa: E402
 
 SAFETY_S = 60.0
 WIDE = (120, 36)
@@ -81,6 +84,23 @@ async def browse_and_run(root: Path, base_url: str) -> None:
         await pilot.press("s")
         await wait_for(pilot, lambda: finished(app), "the end")
         await shoot(pilot, "run_finished")
+        # a second run of the same scenario, with more users, to its end: compared with the first
+        await pilot.press("escape")
+        app.start_run("smoke", more_users(app, "smoke", 3))
+        await wait_for(pilot, lambda: finished(app), "the end of the second run")
+        await pilot.press("escape")
+        await pilot.press("f7")
+        await pilot.pause(0.5)
+        await shoot(pilot, "runs")
+        await pilot.press("c")
+        await pilot.pause(0.5)
+        await shoot(pilot, "compare")
+
+
+def more_users(app: DeliApp, name: str, factor: int) -> ScenarioDef:
+    """An unsaved version of scenario ``name`` with ``factor`` times its users."""
+    scenario = app.workspace.collection.scenarios[name]
+    return dataclasses.replace(scenario, users=scenario.users * factor)
 
 
 async def narrow_run(root: Path, base_url: str) -> None:

@@ -38,7 +38,7 @@ def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     return rows
 
 
-FOOTER_FIRST = ("app.help", "app.requests", "app.scenarios")
+FOOTER_FIRST = ("app.help", "app.requests", "app.scenarios", "app.runs")
 
 
 class HelpKeyFirst(Screen):  # type: ignore[type-arg]

@@ -7,11 +7,8 @@ newest ``Snapshot`` and redraws only when what it shows changed.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
-import os
-import re
-import tempfile
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -36,7 +33,9 @@ from deli_tui.engine_bridge import (
     RunFinished,
     SnapshotArrived,
 )
+from deli_tui.run_files import ExportSource, engine_log_path, save_run, shown_path
 from deli_tui.screens.error_inspector import ErrorInspector
+from deli_tui.screens.export import ExportRequested
 from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets import (
     ErrorSummary,
@@ -49,6 +48,7 @@ from deli_tui.widgets import (
     ThroughputChart,
     WorkerTable,
 )
+from engine.history.saved_run import SavedRun
 from engine.plan.model import RunPlan
 from engine.run.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
 from engine.units import format_count, format_elapsed, format_ms, format_rate
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from engine.run.process import EngineLink
 
 ADJUST_STEP = 0.1  # +/- changes users or rate by 10% (at least 1)
+QUIT_SAVE_WAIT_S = 5.0  # closing mid-run: how long to wait for the stopped run's Finished
 
 
 class RunCommands(Provider):
@@ -91,30 +92,6 @@ class RunCommands(Provider):
                 )
 
 
-def engine_log_path(runs_dir: Path | None) -> str:
-    """Where the engine's own stdout/stderr go while the app owns the terminal: a stray
-    warning or traceback from a worker would otherwise draw over the screen."""
-    if runs_dir is not None:
-        runs_dir.parent.mkdir(parents=True, exist_ok=True)
-        return str(runs_dir.parent / "engine.log")
-    return str(Path(tempfile.gettempdir()) / f"deli-tui-engine-{os.getuid()}.log")
-
-
-def shown_path(path: Path) -> str:
-    """``path`` relative to the working directory when it is under it (shorter on screen)."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def run_file_name(scenario: str, when: float | None = None) -> str:
-    """``<UTC timestamp>-<scenario>.json``, safe as a file name."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", scenario).strip("-") or "run"
-    return f"{stamp}-{safe}.json"
-
-
 class RunScreen(HelpKeyFirst, Screen[None]):
     """Live dashboard of a run: header, charts, histogram, percentiles, codes, errors, requests."""
 
@@ -132,6 +109,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         Binding("o", "cycle_sort", "Sort requests", id="run.sort"),
         Binding("d", "detach", "Detach", id="run.detach"),
         Binding("escape", "back", "Back", id="run.back"),
+        Binding("x", "export", "Export", id="run.export"),
         Binding("w", "toggle_workers", "Workers", id="run.workers"),
     ]
 
@@ -144,21 +122,29 @@ class RunScreen(HelpKeyFirst, Screen[None]):
 
     def __init__(
         self,
-        open_link: Callable[[], EngineLink],
+        open_link: Callable[[], EngineLink] | None,
         *,
         first: Command | None = None,
         runs_dir: Path | None = None,
         attached: bool = False,
         close_timeout: float = 5.0,
         redact_values: tuple[str, ...] = (),
+        plan: RunPlan | None = None,
+        saved: SavedRun | None = None,
     ) -> None:
         super().__init__()
         self.attached = attached
         self.redact_values = redact_values
         self.runs_dir = runs_dir
-        self.bridge = EngineBridge(open_link, self, first=first, close_timeout=close_timeout)
+        self.plan = plan
+        self.saved = saved  # a saved run, shown as it ended (no engine)
+        self.bridge = (
+            EngineBridge(open_link, self, first=first, close_timeout=close_timeout)
+            if open_link is not None
+            else None
+        )
         self.finished: Finished | None = None
-        self.saved_path: Path | None = None
+        self.saved_path: Path | None = saved.path if saved is not None else None
         self.lost: str | None = None
         self._adjusted: float | None = None
         self._panels: list[Widget] = []
@@ -174,7 +160,13 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             first=Start(plan),
             runs_dir=runs_dir,
             redact_values=plan.redact_values,
+            plan=plan,
         )
+
+    @classmethod
+    def for_saved(cls, run: SavedRun) -> RunScreen:
+        """The dashboard of a saved run as it ended, rebuilt from its file."""
+        return cls(None, saved=run)
 
     @classmethod
     def for_attach(cls, socket_path: str) -> RunScreen:
@@ -206,13 +198,30 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         # frozen, the full collections that a live run triggers every ~20 s no longer scan them
         # (measured at 160x48: ~90 ms each, some 15% of the dashboard's CPU). unmount thaws them.
         gc.freeze()
-        self.run_worker(
-            self.bridge.run, thread=True, name="engine-bridge", group="engine", exit_on_error=False
-        )
+        if self.saved is not None:
+            from engine.history.rebuild import finished_of
+
+            self._end(finished_of(self.saved))
+            return
+        if self.bridge is not None:
+            self.run_worker(
+                self.bridge.run,
+                thread=True,
+                name="engine-bridge",
+                group="engine",
+                exit_on_error=False,
+            )
 
     def on_unmount(self) -> None:
-        # Stops a run we own (no orphan engine process) or only detaches a viewer.
-        self.bridge.stop(wait=self.bridge.close_timeout + 8.0)
+        # Stops a run we own (no orphan engine process) or only detaches a viewer. A run we
+        # own that is still going (the app is closing) is stopped and saved, marked "quit".
+        bridge = self.bridge
+        if bridge is not None:
+            if self.finished is None and not self.attached and self.lost is None:
+                final = bridge.end_run(wait=QUIT_SAVE_WAIT_S)
+                if final is not None:
+                    self._save_result(dataclasses.replace(final, reason="quit"))
+            bridge.stop(wait=bridge.close_timeout + 8.0)
         gc.unfreeze()
 
     # --- messages from the engine -------------------------------------------------------
@@ -222,11 +231,16 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             self.snapshot = message.snapshot
 
     def on_run_finished(self, message: RunFinished) -> None:
-        self.finished = message.finished
+        self._end(message.finished)
+
+    def _end(self, finished: Finished) -> None:
+        """The run is over (or a saved one is shown): the final snapshot and the verdict."""
+        self.finished = finished
         self.frozen = False
         self.query_one(LatencyHistogram).cumulative = True  # the summary shows the whole run
-        self.snapshot = message.finished.snapshot
-        self._save_result(message.finished)
+        self.snapshot = finished.snapshot
+        if self.saved is None:
+            self._save_result(finished)
         self._show_verdict()
         self.refresh_bindings()
 
@@ -288,15 +302,9 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         if self.runs_dir is None or self.attached:
             return
         try:
-            from engine.reports.json_report import write_json
-
-            self.runs_dir.mkdir(parents=True, exist_ok=True)
-            path = self.runs_dir / run_file_name(finished.snapshot.scenario)
-            write_json(path, finished.snapshot, finished)
+            self.saved_path = save_run(self.runs_dir, finished, self.plan)
         except Exception as exc:  # a full disk must not take the summary off the screen
             self.notify(f"Could not save the run: {exc}", severity="error", timeout=10)
-            return
-        self.saved_path = path
 
     def _show_verdict(self) -> None:
         finished = self.finished
@@ -309,7 +317,9 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             f"{format_count(s.requests)} requests, {format_rate(s.mean_rps)} req/s, "
             f"p99 {format_ms(s.latency.p99_ms)}, errors {s.error_rate:.1%}"
         )
-        if self.saved_path is not None:
+        if self.saved is not None and self.saved_path is not None:
+            line += f"  from {shown_path(self.saved_path)}"
+        elif self.saved_path is not None:
             line += f"  saved {shown_path(self.saved_path)}"
         widget = self.query_one("#verdict", Static)
         widget.update(Text(line))
@@ -324,12 +334,22 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             return live
         if action == "detach":
             return self.attached and live
-        if action == "back":
+        if action in ("back", "export"):
             return not live
-        return True
+        # a saved run has one histogram, of the whole run, and nothing live to freeze
+        return not (action in ("toggle_freeze", "toggle_histogram") and self.saved is not None)
+
+    def action_export(self) -> None:
+        if self.saved is not None:
+            source = ExportSource.of_saved(self.saved)
+        elif self.finished is not None:
+            source = ExportSource.of_finished(self.finished, self.plan, self.saved_path)
+        else:
+            return
+        self.post_message(ExportRequested(source))
 
     def action_stop_run(self) -> None:
-        if self.bridge.send(Stop()):
+        if self.bridge is not None and self.bridge.send(Stop()):
             self.notify("Stopping the run...", timeout=2)
 
     def action_adjust(self, direction: int) -> None:
@@ -344,7 +364,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         step = max(1.0, round(current * ADJUST_STEP))
         wanted = max(1.0, current + direction * step)
         command = Adjust(rate=wanted) if open_model else Adjust(users=int(wanted))
-        if self.bridge.send(command):
+        if self.bridge is not None and self.bridge.send(command):
             self._adjusted = wanted
             what = f"rate {wanted:.0f}/s" if open_model else f"users {int(wanted)}"
             self.notify(f"Adjusting: {what}", timeout=2)
@@ -369,7 +389,8 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         self.query_one(WorkerTable).toggle()
 
     def action_detach(self) -> None:
-        self.bridge.stop(wait=2.0)
+        if self.bridge is not None:
+            self.bridge.stop(wait=2.0)
         self._leave()
 
     def action_back(self) -> None:

@@ -17,8 +17,9 @@ import psutil
 from textual.app import App
 from textual.pilot import Pilot
 
+from deli_tui.run_files import run_file_name
 from deli_tui.screens.error_inspector import ErrorInspector
-from deli_tui.screens.run import RunScreen, run_file_name
+from deli_tui.screens.run import RunScreen
 from deli_tui.widgets import LatencyHistogram, Percentiles, RunHeader
 from engine.plan.model import LoadProfile, PreparedRequest, RunPlan, Stage
 from tests.servers.asgi import RunningServer

@@ -78,11 +78,15 @@ def finished_run(
     return plan, Finished(final, passed, reason, (), agg.digests())
 
 
-def write_run(path: Path, **kwargs: Any) -> Path:
-    """A run file as the app saves it."""
+def write_run(path: Path, *, finished_at: str | None = None, **kwargs: Any) -> Path:
+    """A run file as the app saves it (``finished_at`` fixed, e.g. for pictures)."""
     plan, finished = finished_run(**kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, plan, finished)
+    if finished_at is not None:
+        data = json.loads(path.read_text())
+        data["finished_at"] = finished_at
+        path.write_text(json.dumps(data, indent=2))
     return path
 
 
