@@ -4,6 +4,8 @@
 ``location / { return 200 "ok"; }``), listens on an ephemeral plain-HTTP port and, when asked,
 on an HTTPS port with ``http2`` and a certificate made on the spot (trustme, or ``openssl``
 when trustme is missing). Everything it started is stopped on exit, and its temp directory goes.
+``access_log=True`` logs every request (``access_log_statuses()`` counts them), and
+``stock_http2=True`` leaves nginx's HTTP/2 settings at their defaults.
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ pid {root}/nginx.pid;
 error_log {root}/error.log warn;
 events {{ worker_connections 8192; }}
 http {{
-    access_log off;
+    access_log {access_log};
     client_body_temp_path {root}/body;
     proxy_temp_path {root}/proxy;
     fastcgi_temp_path {root}/fastcgi;
@@ -129,8 +131,8 @@ _TLS_LISTEN = """\
         listen 127.0.0.1:{https_port} ssl http2;
         ssl_certificate {cert};
         ssl_certificate_key {key};
-        http2_max_concurrent_streams 256;
-"""
+{http2_settings}"""
+_HTTP2_SETTINGS = "        http2_max_concurrent_streams 256;\n"
 
 
 class LocalNginx:
@@ -142,6 +144,9 @@ class LocalNginx:
         tls: bool = False,
         keepalive_requests: int = 10_000_000,
         locations: str = DEFAULT_LOCATIONS,
+        *,
+        access_log: bool = False,
+        stock_http2: bool = False,
     ) -> None:
         """``locations``: the server block's ``location`` lines (default: ``/`` answers
         ``ok``)."""
@@ -149,6 +154,8 @@ class LocalNginx:
         self.workers = workers
         self.tls = tls
         self.keepalive_requests = keepalive_requests
+        self.access_log = access_log
+        self.stock_http2 = stock_http2
         self.http_port = 0
         self.https_port = 0
         self.ca_file: Path | None = None
@@ -193,6 +200,19 @@ class LocalNginx:
             total += cpu.user + cpu.system
         return total
 
+    def access_log_statuses(self) -> dict[int, int]:
+        """Requests in the access log so far, by status (the default ``combined`` format)."""
+        counts: dict[int, int] = {}
+        if self.root is None or not (self.root / "access.log").exists():
+            return counts
+        with (self.root / "access.log").open("rb") as fh:
+            for line in fh:
+                # ... "GET / HTTP/2.0" 200 2 "-" "deli-tui/0.1"
+                fields = line.split(b'" ', 1)[1].split(b" ", 1) if b'" ' in line else [b"0"]
+                status = int(fields[0]) if fields[0].isdigit() else 0
+                counts[status] = counts.get(status, 0) + 1
+        return counts
+
     def start(self) -> LocalNginx:
         nginx = ensure_tools("nginx")["nginx"]
         self.root = Path(tempfile.mkdtemp(prefix="deli-bench-nginx-"))
@@ -203,7 +223,12 @@ class LocalNginx:
             if self.tls:
                 self.https_port = free_port()
                 self.ca_file, cert, key = write_certificate(self.root)
-                tls_listen = _TLS_LISTEN.format(https_port=self.https_port, cert=cert, key=key)
+                tls_listen = _TLS_LISTEN.format(
+                    https_port=self.https_port,
+                    cert=cert,
+                    key=key,
+                    http2_settings="" if self.stock_http2 else _HTTP2_SETTINGS,
+                )
             conf = self.root / "nginx.conf"
             conf.write_text(
                 _CONFIG.format(
@@ -213,6 +238,7 @@ class LocalNginx:
                     tls_listen=tls_listen,
                     keepalive_requests=self.keepalive_requests,
                     locations=self.locations,
+                    access_log=f"{self.root}/access.log" if self.access_log else "off",
                 )
             )
             self._process = subprocess.Popen(

@@ -23,6 +23,7 @@ class ErrorClass(IntEnum):
     HTTP_STATUS = 6  # a 4xx/5xx status without a status check saying it is expected
     CHECK = 7  # a check on the response failed
     EXTRACT = 8  # a flow's extraction found nothing in the response (the iteration ends)
+    REFUSED = 9  # the server declined it unprocessed (HTTP/2 GOAWAY, REFUSED_STREAM) each try
 
     @property
     def label(self) -> str:
@@ -40,6 +41,7 @@ ERR_PROTOCOL = ErrorClass.PROTOCOL
 ERR_HTTP_STATUS = ErrorClass.HTTP_STATUS
 ERR_CHECK = ErrorClass.CHECK
 ERR_EXTRACT = ErrorClass.EXTRACT
+ERR_REFUSED = ErrorClass.REFUSED
 
 # The error classes' names in report order (every class but NONE).
 ERROR_CLASSES: tuple[str, ...] = tuple(c.label for c in ErrorClass if c is not ErrorClass.NONE)

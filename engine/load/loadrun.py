@@ -223,6 +223,9 @@ class LoadRun:
                 self.poke()
 
     def _update_gauges(self) -> None:
+        client = self.client
+        self.recorder.connections_opened = client.connections_opened
+        self.recorder.retried = getattr(client, "retried", 0)  # HTTP/2 only
         t = max(self.elapsed(), 0.0)
         target, index, label = target_at(self.profile, t)
         self.recorder.stage_index = index

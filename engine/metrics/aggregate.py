@@ -209,6 +209,8 @@ class Aggregator:
         self._max_ns = 0
         self._sum_ns = 0
         self._service_sum_ns = 0
+        self._new_connections = 0
+        self._retried = 0
         self._service_range = _Extremes()
         self._lag_range = _Extremes()
         self._bytes_in = 0
@@ -261,6 +263,8 @@ class Aggregator:
             self._max_ns = max(self._max_ns, window.max_ns)
         self._sum_ns += window.sum_ns
         self._service_sum_ns += window.service_sum_ns
+        self._new_connections += window.new_connections
+        self._retried += window.retried
         self._service_range.add(window.service_hist, window.service_min_ns, window.service_max_ns)
         self._lag_range.add(window.lag_hist, window.lag_min_ns, window.lag_max_ns)
         self._bytes_in += window.bytes_in
@@ -415,7 +419,7 @@ class Aggregator:
             (p99,) = percentiles_us(counts, (99.0,), total)
             return mean_us(counts, total) / 1000.0, p99 / 1000.0, total
 
-        connect_mean, connect_p99, new_connections = mean_p99(self._connect)
+        connect_mean, connect_p99, _ = mean_p99(self._connect)
         tls_mean, tls_p99, _ = mean_p99(self._tls)
         ttfb_mean, ttfb_p99, _ = mean_p99(self._ttfb)
         return PhaseTimings(
@@ -425,7 +429,8 @@ class Aggregator:
             tls_p99_ms=tls_p99,
             ttfb_mean_ms=ttfb_mean,
             ttfb_p99_ms=ttfb_p99,
-            new_connections=new_connections,
+            new_connections=self._new_connections,
+            retried=self._retried,
         )
 
     def _thresholds(self, snap: Snapshot) -> tuple[ThresholdResult, ...]:

@@ -47,15 +47,19 @@ class WindowRecorder:
 
     __slots__ = (
         "_arrays",
+        "_flushed_connections",
+        "_flushed_retries",
         "_pending",
         "_redact",
         "_redacted",
         "_ring",
         "_samples",
         "active_users",
+        "connections_opened",
         "in_flight",
         "n_requests",
         "request_names",
+        "retried",
         "skipped",
         "stage_index",
         "stage_label",
@@ -87,6 +91,11 @@ class WindowRecorder:
         self.stage_index = 0
         self.stage_label = ""
         self.start_ns = 0  # results' elapsed times count from here (perf_counter_ns)
+        # the client's counters so far (the worker copies them before each flush)
+        self.connections_opened = 0
+        self.retried = 0
+        self._flushed_connections = 0
+        self._flushed_retries = 0
         self._redact = redact
         self._redacted: dict[str, str] = {}
         self._samples: deque[tuple[float, int, int, int, str]] = deque(
@@ -260,7 +269,11 @@ class WindowRecorder:
             service_max_ns=a.service_max,
             lag_min_ns=_known(a.lag_min, a.lag_max),
             lag_max_ns=a.lag_max,
+            new_connections=self.connections_opened - self._flushed_connections,
+            retried=self.retried - self._flushed_retries,
         )
+        self._flushed_connections = self.connections_opened
+        self._flushed_retries = self.retried
         a.reset()
         self._samples.clear()
         self.skipped = 0

@@ -77,6 +77,8 @@ class WindowData:
     service_max_ns: int = -1
     lag_min_ns: int = -1
     lag_max_ns: int = -1
+    new_connections: int = 0  # connections the worker's client opened in the window
+    retried: int = 0  # requests it sent again because the server never processed them
 
     @property
     def duration_s(self) -> float:

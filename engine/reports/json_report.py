@@ -96,6 +96,7 @@ def summary_dict(
             "ttfb_mean_ms": _ms(s.phases.ttfb_mean_ms),
             "ttfb_p99_ms": _ms(s.phases.ttfb_p99_ms),
             "new_connections": s.phases.new_connections,
+            "retried": s.phases.retried,
         },
         "per_request": {
             key: {

@@ -100,19 +100,17 @@ def summary_table(
     elif s.skipped:
         rows.append(("skipped sends", str(s.skipped)))
     p = s.phases
-    if p.new_connections:
-        rows.append(
-            (
-                "connections",
-                f"{p.new_connections} new, connect mean={format_ms(p.connect_mean_ms)}"
-                f" p99={format_ms(p.connect_p99_ms)}"
-                + (
-                    f", tls mean={format_ms(p.tls_mean_ms)} p99={format_ms(p.tls_p99_ms)}"
-                    if p.tls_mean_ms
-                    else ""
-                ),
+    if s.requests or p.new_connections:
+        connections = f"{p.new_connections} new"
+        if p.connect_mean_ms:
+            connections += (
+                f", connect mean={format_ms(p.connect_mean_ms)} p99={format_ms(p.connect_p99_ms)}"
             )
-        )
+        if p.tls_mean_ms:
+            connections += f", tls mean={format_ms(p.tls_mean_ms)} p99={format_ms(p.tls_p99_ms)}"
+        if p.retried:
+            connections += f", {p.retried} requests sent again (the server had not taken them)"
+        rows.append(("connections", connections))
     if p.ttfb_mean_ms:
         rows.append(
             (

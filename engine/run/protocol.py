@@ -112,7 +112,9 @@ class ErrorSample:
 
 @dataclass(frozen=True, slots=True)
 class PhaseTimings:
-    """Mean and p99 of connection phases in ms (only for results where the phase happened)."""
+    """Mean and p99 of connection phases in ms (only for results where the phase happened);
+    the connections the clients opened, and the requests sent again because the server had
+    not processed them (HTTP/2 GOAWAY, REFUSED_STREAM)."""
 
     connect_mean_ms: float = 0.0
     connect_p99_ms: float = 0.0
@@ -121,6 +123,7 @@ class PhaseTimings:
     ttfb_mean_ms: float = 0.0
     ttfb_p99_ms: float = 0.0
     new_connections: int = 0
+    retried: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,9 +42,16 @@ class Client(Protocol):
     response's headers as (name, value) bytes before ``on_done`` is called. Static runs
     never call it.
 
+    ``connections_opened`` counts the connections the client has opened (for requests, ahead
+    of them, or to replace one the server closes), every client the same way; the worker
+    reports it per window. A result's connect and TLS times are those of the connection it
+    opened itself, if any.
+
     Optional: ``async warm(connections)`` opens idle connections before a run starts (the
     open model calls it when the client has it).
     """
+
+    connections_opened: int
 
     def start(self, index: int, want_body: bool, on_done: OnResult) -> None: ...
 
@@ -68,6 +75,7 @@ class TaskStarts:
     ``on_done`` is then not called."""
 
     _starts: set[asyncio.Task[Result]]
+    connections_opened: int = 0
 
     def request(self, index: int, want_body: bool) -> Coroutine[Any, Any, Result]:
         raise NotImplementedError

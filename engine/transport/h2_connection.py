@@ -5,6 +5,11 @@ frames were acknowledged in it. A stream's outcome goes straight to its ``on_don
 ``data_received`` (no future, no task). Starts that find every stream slot taken wait in
 ``pending`` (FIFO) and are opened by the owner as streams end; timeouts are swept by the
 owner, not timed per stream.
+
+A connection the server tells to go away (GOAWAY) drains: the streams up to its last stream
+id are answered as usual, the ones above it were never processed and go back to the owner to
+be sent again, as do streams the server refuses (REFUSED_STREAM). A connection that closes
+with streams open fails them as read errors: the server may have processed them.
 """
 
 from __future__ import annotations
@@ -26,12 +31,14 @@ FIRST_SETTINGS_STREAMS = 100  # assumed until the server's SETTINGS arrive (RFC 
 CONNECTION_WINDOW = 1 << 24
 
 # A start waiting for a stream slot: (index, want_body, on_done, deadline_ns, connect_ns,
-# tls_ns); a flow's send has its filled request (``h2_request.FlowSend``) for the index.
-PendingStart = tuple[Any, bool, OnResult, int, int, int]
+# tls_ns, retries); a flow's send has its filled request (``h2_request.FlowSend``) for the
+# index.
+PendingStart = tuple[Any, bool, OnResult, int, int, int, int]
 
 _DataReceived = h2.events.DataReceived
 _ResponseReceived = h2.events.ResponseReceived
 _StreamEnded = h2.events.StreamEnded
+_REFUSED = h2.errors.ErrorCodes.REFUSED_STREAM
 
 
 class StreamOwner(Protocol):
@@ -40,6 +47,10 @@ class StreamOwner(Protocol):
     def open_pending(self, conn: H2Connection) -> None: ...
 
     def requeue(self, conn: H2Connection) -> None: ...
+
+    def retry(self, stream: H2Stream, why: str) -> None: ...
+
+    def replace(self, conn: H2Connection) -> None: ...
 
 
 class H2Stream:
@@ -54,7 +65,9 @@ class H2Stream:
         "bytes_out",
         "connect_ns",
         "deadline_ns",
+        "index",
         "on_done",
+        "retries",
         "status",
         "stream_id",
         "t_written",
@@ -64,9 +77,11 @@ class H2Stream:
     )
 
     def __init__(
-        self, on_done: OnResult, want_body: bool, deadline_ns: int, timeout_s: float,
-        bytes_out: int, connect_ns: int, tls_ns: int,
+        self, index: Any, on_done: OnResult, want_body: bool, deadline_ns: int, timeout_s: float,
+        bytes_out: int, connect_ns: int, tls_ns: int, retries: int,
     ) -> None:  # fmt: skip
+        self.index = index  # the plan's request (or flow send), to send again if never taken
+        self.retries = retries  # times it was sent before and not processed
         self.on_done = on_done
         self.body_parts: list[bytes] | None = [] if want_body else None
         self.status = 0
@@ -120,6 +135,7 @@ class H2Connection(asyncio.Protocol):
         self.ended = 0
         self.closed = False
         self.goaway = False
+        self.goaway_reason = ""
         self.usable = True  # neither closed nor told to go away: new streams may open
         self.failure: tuple[int, str] | None = None  # why it closed, for starts that lost it
         self.flush_pending = False
@@ -203,6 +219,10 @@ class H2Connection(asyncio.Protocol):
             elif kind is h2.events.StreamReset:
                 code = event.error_code  # type: ignore[attr-defined]
                 name = getattr(code, "name", str(code))
+                if code == _REFUSED:  # not processed: safe to send again (RFC 9113 8.7)
+                    refused = event.stream_id  # type: ignore[attr-defined]
+                    self._hand_back(refused, f"{self.where} refused the stream (REFUSED_STREAM)")
+                    continue
                 self._end(
                     event.stream_id,  # type: ignore[attr-defined]
                     ERR_PROTOCOL if name == "PROTOCOL_ERROR" else ERR_READ,
@@ -236,6 +256,36 @@ class H2Connection(asyncio.Protocol):
             )
         if self.pending and self.usable:
             self.owner.open_pending(self)
+        elif not self.usable and not self.streams:
+            self.hang_up()
+
+    def _hand_back(self, stream_id: int, why: str) -> None:
+        """The server did not process ``stream_id``: the owner sends it again."""
+        stream = self.streams.pop(stream_id, None)
+        if stream is None:
+            return
+        self.h2.forget_stream(stream_id)
+        self.owner.retry(stream, why)
+        if self.pending and self.usable:
+            self.owner.open_pending(self)
+        elif not self.usable and not self.streams:
+            self.hang_up()
+
+    def hang_up(self) -> None:
+        """Close a connection that takes no new streams and has none left (a polite GOAWAY
+        of our own, then the socket)."""
+        if self.closed or self.transport is None:
+            return
+        self.closed = True
+        try:
+            self.h2.close_connection()
+            self.flush_pending = False
+            data = self.h2.data_to_send()
+            if data:
+                self.transport.write(data)
+        except h2.exceptions.H2Error:
+            pass
+        self.transport.close()
 
     def _wake_window_waiters(self) -> None:
         waiters, self.window_waiters = self.window_waiters, []
@@ -261,14 +311,24 @@ class H2Connection(asyncio.Protocol):
         self._wake_window_waiters()
 
     def _goaway(self, event: h2.events.ConnectionTerminated, now: int) -> None:
+        """The server sends no more than the streams up to ``last_stream_id``: those drain,
+        the ones above it were never processed and are sent again elsewhere, and the
+        endpoint's next connection opens now, while this one drains."""
+        first = not self.goaway
         self.goaway = True
-        last = event.last_stream_id if event.last_stream_id is not None else 0
+        last = event.last_stream_id or 0
         name = getattr(event.error_code, "name", str(event.error_code))
-        code = ERR_READ if name in ("NO_ERROR", "None") else ERR_PROTOCOL
-        message = f"{self.where} sent GOAWAY ({name}) before answering"
-        self.retire(code, message)
-        for stream_id in [sid for sid in self.streams if sid > last]:
-            self._end(stream_id, code, message, now)
+        self.goaway_reason = f"GOAWAY ({name}"
+        if event.additional_data:
+            self.goaway_reason += f": {event.additional_data[:200].decode('utf-8', 'replace')}"
+        self.goaway_reason += ")"
+        self.retire(ERR_READ, f"{self.where} sent {self.goaway_reason}")
+        if first:
+            self.owner.replace(self)
+        for stream_id in sorted(sid for sid in self.streams if sid > last):
+            self._hand_back(stream_id, f"{self.where} sent {self.goaway_reason} without it")
+        if not self.streams:
+            self.hang_up()
 
     def fail_all(self, code: int, message: str) -> None:
         """Fail every stream in flight and close the connection."""
@@ -285,6 +345,10 @@ class H2Connection(asyncio.Protocol):
         reason = "reset" if isinstance(exc, ConnectionResetError) else "closed"
         n = len(self.streams)
         message = f"connection {reason} by {self.where} ({n} in flight)"
+        if self.goaway:
+            message = (
+                f"connection {reason} by {self.where} after {self.goaway_reason} ({n} unanswered)"
+            )
         self.retire(ERR_READ, message)
         now = perf_counter_ns()
         for stream_id in list(self.streams):

@@ -76,6 +76,7 @@ class Http1Client:
             )  # fmt: skip
         self._endpoints = list(endpoints.values())
         self.closing = False
+        self.connections_opened = 0
         self._addresses: dict[tuple[str, int], list[tuple]] = {}
         self._connections: set[H1Connection] = set()
         self._sweep_handle: asyncio.TimerHandle | None = None
@@ -177,6 +178,7 @@ class Http1Client:
         if conn.closed:  # connection_lost has already given the slot back
             failed = error_result(ERR_READ, "connection closed by server right after connecting")
             raise ConnectFailed(failed)
+        self.connections_opened += 1
         self._connections.add(conn)
         if self._sweep_handle is None:
             self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)

@@ -7,11 +7,17 @@ ready connection opens the stream at once and its ``on_done`` comes from the pro
 future, task or timer per request); only connecting runs as a task. Timeouts are one periodic
 sweep per client (a ``call_at`` + ``cancel`` per stream cost ~4% of the time a request).
 The connection protocol lives in ``h2_connection``, the tuned h2 state machine in ``h2_state``.
+
+A request the server never processed (a stream above a GOAWAY's last stream id, or refused
+with REFUSED_STREAM) is sent again, on the endpoint's connection or the one replacing it, up
+to ``MAX_RETRIES`` times (backing off) within its own deadline; only then is it an error
+(``refused``). ``retried`` counts the sends again, ``connections_opened`` the connections.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections import deque
 from collections.abc import Sequence
@@ -21,7 +27,14 @@ from typing import TYPE_CHECKING
 
 import h2.exceptions
 
-from engine.results import ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT, Result, error_result
+from engine.results import (
+    ERR_PROTOCOL,
+    ERR_READ,
+    ERR_REFUSED,
+    ERR_TIMEOUT,
+    Result,
+    error_result,
+)
 from engine.transport.base import OnResult, make_ssl_context
 from engine.transport.h2_connection import FlowStream, H2Connection, H2Stream, PendingStart
 from engine.transport.h2_request import (
@@ -36,6 +49,12 @@ from engine.transport.tls import ConnectFailed, open_connection
 
 if TYPE_CHECKING:
     from engine.plan.model import RunPlan
+
+# Sends again of a request the server declined unprocessed, as Go's HTTP/2 transport allows
+# (6). The first goes at once; later ones back off (5, 10, 20, 40, 80 ms) so a server that
+# refuses while it is busy gets a moment, and none goes past the request's own deadline.
+MAX_RETRIES = 6
+RETRY_BACKOFF_S = 0.005
 
 
 class _Endpoint:
@@ -102,6 +121,8 @@ class Http2Client:
         # Timeouts fire at most one sweep late: 1/20 of the shortest timeout, 5..100 ms.
         self._sweep_s = min(0.1, max(0.005, min(self._timeout, default=1.0) / 20))
         self.closing = False
+        self.connections_opened = 0
+        self.retried = 0  # requests sent again because the server never processed them
 
     def start(self, index: int, want_body: bool, on_done: OnResult) -> None:
         """Send request ``index``; ``on_done(result, end_ns)`` follows once, later."""
@@ -109,11 +130,11 @@ class Http2Client:
         deadline_ns = perf_counter_ns() + self._timeout_ns[index]
         if conn is not None and conn.usable:
             if not conn.pending and len(conn.streams) < conn.limit:
-                self._open(conn, index, want_body, on_done, deadline_ns, 0, 0)
+                self._open(conn, index, want_body, on_done, deadline_ns, 0, 0, 0)
             else:
-                conn.pending.append((index, want_body, on_done, deadline_ns, 0, 0))
+                conn.pending.append((index, want_body, on_done, deadline_ns, 0, 0, 0))
             return
-        self._start_later(index, want_body, on_done, deadline_ns)
+        self._start_later(index, want_body, on_done, deadline_ns, 0, 0, 0)
 
     def start_with(
         self,
@@ -136,11 +157,11 @@ class Http2Client:
         deadline_ns = perf_counter_ns() + self._timeout_ns[index]
         if conn is not None and conn.usable:
             if not conn.pending and len(conn.streams) < conn.limit:
-                self._open(conn, send, want_body, on_done, deadline_ns, 0, 0)
+                self._open(conn, send, want_body, on_done, deadline_ns, 0, 0, 0)
             else:
-                conn.pending.append((send, want_body, on_done, deadline_ns, 0, 0))
+                conn.pending.append((send, want_body, on_done, deadline_ns, 0, 0, 0))
             return
-        self._start_later(send, want_body, on_done, deadline_ns)
+        self._start_later(send, want_body, on_done, deadline_ns, 0, 0, 0)
 
     def request(self, index: int, want_body: bool) -> asyncio.Future[Result]:
         """Send request ``index``; await the result (never raises for transport faults)."""
@@ -150,7 +171,7 @@ class Http2Client:
 
     def _open(
         self, conn: H2Connection, index: int | FlowSend, want_body: bool, on_done: OnResult,
-        deadline_ns: int, connect_ns: int, tls_ns: int,
+        deadline_ns: int, connect_ns: int, tls_ns: int, retries: int,
     ) -> None:  # fmt: skip
         """Open a stream for request ``index`` (or a flow's filled send) on ``conn`` (a slot
         is free)."""
@@ -168,7 +189,9 @@ class Http2Client:
             h2conn.send_headers(stream_id, headers, end_stream=not body)
         except h2.exceptions.TooManyStreamsError:  # the server lowered its limit just now
             conn.limit = min(conn.cap, h2conn.remote_settings.max_concurrent_streams)
-            conn.pending.appendleft((index, want_body, on_done, deadline_ns, connect_ns, tls_ns))
+            conn.pending.appendleft(
+                (index, want_body, on_done, deadline_ns, connect_ns, tls_ns, retries)
+            )
             return
         except h2.exceptions.H2Error as exc:  # e.g. stream ids exhausted: a new connection
             message = f"cannot open an HTTP/2 stream: {exc}"
@@ -178,11 +201,13 @@ class Http2Client:
             return
         if headers_out is None:
             stream = H2Stream(
-                on_done, want_body, deadline_ns, self._timeout[i], bytes_out, connect_ns, tls_ns,
+                index, on_done, want_body, deadline_ns, self._timeout[i], bytes_out, connect_ns,
+                tls_ns, retries,
             )  # fmt: skip
         else:
             stream = FlowStream(
-                on_done, want_body, deadline_ns, self._timeout[i], bytes_out, connect_ns, tls_ns,
+                index, on_done, want_body, deadline_ns, self._timeout[i], bytes_out, connect_ns,
+                tls_ns, retries,
             )  # fmt: skip
             stream.headers_out = headers_out
         stream.stream_id = stream_id
@@ -209,34 +234,88 @@ class Http2Client:
     def requeue(self, conn: H2Connection) -> None:
         """``conn`` takes no new streams: its waiting starts look for another connection."""
         pending, conn.pending = conn.pending, deque()
-        for index, want_body, on_done, deadline_ns, _, _ in pending:
-            self._start_later(index, want_body, on_done, deadline_ns)
+        for waiting in pending:
+            self._start_later(*waiting)
+
+    def retry(self, stream: H2Stream, why: str) -> None:
+        """The server never processed ``stream`` (``why``): send it again on the endpoint's
+        connection or its replacement; after ``MAX_RETRIES`` it fails as ``refused``."""
+        retries = stream.retries + 1
+        delay = RETRY_BACKOFF_S * (1 << (retries - 2)) if retries > 1 else 0.0
+        if retries > MAX_RETRIES or perf_counter_ns() + delay * 1e9 >= stream.deadline_ns:
+            message = f"{why}; not processed in {retries} attempts"
+            failed = error_result(ERR_REFUSED, message, connect_ns=stream.connect_ns)
+            self.loop.call_soon(stream.on_done, failed, perf_counter_ns())
+            return
+        self.retried += 1
+        start = (
+            stream.index, stream.body_parts is not None, stream.on_done, stream.deadline_ns,
+            stream.connect_ns, stream.tls_ns, retries,
+        )  # fmt: skip
+        if delay:
+            self.loop.call_later(delay, self._send_again, start)
+        else:
+            self._send_again(start)
+
+    def _send_again(self, start: PendingStart) -> None:
+        index = start[0]
+        i = index if isinstance(index, int) else index.index
+        conn = self._endpoint_of[i].connection
+        if conn is not None and conn.usable:
+            if not conn.pending and len(conn.streams) < conn.limit:
+                self._open(conn, *start)
+            else:
+                conn.pending.append(start)
+            return
+        self._start_later(*start)
+
+    def replace(self, conn: H2Connection) -> None:
+        """``conn`` was told to go away: its endpoint's next connection opens now, while it
+        drains, so the next sends find it ready. A failure here is left to those sends."""
+        if self.closing:
+            return
+        for ep in self._endpoints:
+            if ep.connection is conn and ep.connecting is None:
+                task = self.loop.create_task(self._replacement(ep))
+                self._connects.add(task)
+                task.add_done_callback(self._connects.discard)
+
+    async def _replacement(self, ep: _Endpoint) -> None:
+        timeout = max(self._timeout, default=10.0)
+        with contextlib.suppress(ConnectFailed):
+            await self._connect(ep, self.loop.time() + timeout, timeout)
 
     def _start_later(
-        self, index: int | FlowSend, want_body: bool, on_done: OnResult, deadline_ns: int
-    ) -> None:
+        self, index: int | FlowSend, want_body: bool, on_done: OnResult, deadline_ns: int,
+        connect_ns: int, tls_ns: int, retries: int,
+    ) -> None:  # fmt: skip
         if self.closing:
             failed = error_result(ERR_READ, "the client was closed before the request was sent")
             self.loop.call_soon(on_done, failed, perf_counter_ns())
             return
         task = self.loop.create_task(
-            self._connect_then_start(index, want_body, on_done, deadline_ns)
+            self._connect_then_start(
+                index, want_body, on_done, deadline_ns, connect_ns, tls_ns, retries
+            )
         )
         self._connects.add(task)
         task.add_done_callback(self._connects.discard)
 
     async def _connect_then_start(
-        self, index: int | FlowSend, want_body: bool, on_done: OnResult, deadline_ns: int
-    ) -> None:
-        """The slow path: (open or wait for) the endpoint's connection, then start."""
+        self, index: int | FlowSend, want_body: bool, on_done: OnResult, deadline_ns: int,
+        connect_ns: int, tls_ns: int, retries: int,
+    ) -> None:  # fmt: skip
+        """The slow path: (open or wait for) the endpoint's connection, then start. A retried
+        start keeps the connect and TLS times of its first send unless it connects itself."""
         i = index if isinstance(index, int) else index.index
         ep = self._endpoint_of[i]
-        connect_ns = tls_ns = 0
         try:
             conn = ep.connection
             if conn is None or not conn.usable:
                 deadline = self.loop.time() + (deadline_ns - perf_counter_ns()) / 1e9
-                conn, connect_ns, tls_ns = await self._connect(ep, deadline, self._timeout[i])
+                conn, new_connect, new_tls = await self._connect(ep, deadline, self._timeout[i])
+                if new_connect:
+                    connect_ns, tls_ns = new_connect, new_tls
         except ConnectFailed as exc:
             on_done(exc.result, perf_counter_ns())
             return
@@ -252,9 +331,11 @@ class Http2Client:
             code, message = conn.failure or (ERR_READ, f"connection to {ep.where} closed")
             on_done(error_result(code, message, connect_ns=connect_ns), perf_counter_ns())
         elif not conn.pending and len(conn.streams) < conn.limit:
-            self._open(conn, index, want_body, on_done, deadline_ns, connect_ns, tls_ns)
+            self._open(conn, index, want_body, on_done, deadline_ns, connect_ns, tls_ns, retries)
         else:
-            conn.pending.append((index, want_body, on_done, deadline_ns, connect_ns, tls_ns))
+            conn.pending.append(
+                (index, want_body, on_done, deadline_ns, connect_ns, tls_ns, retries)
+            )
 
     async def warm(self, connections: int) -> None:
         """Open each endpoint's connection before a run starts, so the first sends of an
@@ -314,6 +395,7 @@ class Http2Client:
                 ep.connecting = None
                 raise ConnectFailed(failed)
         ep.connection = conn
+        self.connections_opened += 1
         self._connections.add(conn)
         if self._sweep_handle is None and not self.closing:
             self._sweep_handle = self.loop.call_later(self._sweep_s, self._sweep)
@@ -350,7 +432,7 @@ class Http2Client:
         if not expired:
             return
         conn.pending = kept  # before any on_done: one may start again and queue here
-        for index, _, on_done, _, connect_ns, _ in expired:
+        for index, _, on_done, _, connect_ns, _, _ in expired:
             i = index if isinstance(index, int) else index.index
             message = f"timed out after {self._timeout[i]:g} s waiting for a stream"
             on_done(error_result(ERR_TIMEOUT, message, connect_ns=connect_ns), now)

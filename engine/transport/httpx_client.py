@@ -2,7 +2,8 @@
 
 httpcore's pool costs O(connections x waiters) per request (encode/httpcore#1035), so this is
 for cases the fast transports do not cover, never the default load path. Exceptions become the
-same error codes and ``Result`` tuples as the fast transports.
+same error codes and ``Result`` tuples as the fast transports. httpcore's trace events give the
+connections opened and, to the request whose task opened one, its connect and TLS times.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Sequence
+from contextvars import ContextVar
 from time import perf_counter_ns
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -68,6 +70,11 @@ def classify_httpx_error(exc: Exception, where: str, timeout_s: float) -> tuple[
     return ERR_READ, f"{where}: {type(exc).__name__}: {text}"
 
 
+# The phases of the request running in this task: [event start ns, connect ns, TLS ns]
+_PHASES: ContextVar[list[int] | None] = ContextVar("deli_httpx_phases", default=None)
+_TCP, _TLS = "connection.connect_tcp.", "connection.start_tls."
+
+
 class HttpxClient(TaskStarts):
     """One ``httpx.AsyncClient`` for the whole plan; requests built once per index."""
 
@@ -88,6 +95,7 @@ class HttpxClient(TaskStarts):
             trust_env=False,
             headers={"User-Agent": USER_AGENT},
         )
+        self.connections_opened = 0
         self._requests = [
             self._client.build_request(
                 r.method,
@@ -95,6 +103,7 @@ class HttpxClient(TaskStarts):
                 headers=list(r.headers),
                 content=r.body or None,
                 timeout=httpx.Timeout(r.timeout_s),
+                extensions={"trace": self._trace},
             )
             for r in plan.requests
         ]
@@ -109,6 +118,22 @@ class HttpxClient(TaskStarts):
             + len(r.body)
             for r in plan.requests
         ]  # fmt: skip
+
+    async def _trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: count connections, time the phases of the one opened in
+        the running request's task (``request`` sets ``_PHASES`` there)."""
+        if not event.startswith("connection."):
+            return
+        phases = _PHASES.get()
+        if event.endswith(".started"):
+            if phases is not None:
+                phases[0] = perf_counter_ns()
+        elif event == _TCP + "complete":
+            self.connections_opened += 1
+            if phases is not None:
+                phases[1] = perf_counter_ns() - phases[0]
+        elif event == _TLS + "complete" and phases is not None:
+            phases[2] = perf_counter_ns() - phases[0]
 
     async def request_with(
         self,
@@ -141,6 +166,8 @@ class HttpxClient(TaskStarts):
         built: httpx.Request | None = None,
     ) -> Result:
         """Send request ``index``; transport failures come back as error results."""
+        phases = [0, 0, 0]
+        _PHASES.set(phases)
         timeout_s = self._timeouts[index]
         status = 0
         bytes_in = 0
@@ -168,9 +195,14 @@ class HttpxClient(TaskStarts):
             code, message = classify_httpx_error(exc, self._where[index], timeout_s)
             if code == ERR_TIMEOUT and status:
                 message = f"timed out after {timeout_s:g} s reading the body ({bytes_in} bytes in)"
-            return (0, code, message, bytes_in, self._bytes_out[index], 0, 0, ttfb_ns, None)
+            connect_ns, tls_ns = phases[1], phases[2]
+            return (
+                0, code, message, bytes_in, self._bytes_out[index], connect_ns, tls_ns, ttfb_ns,
+                None,
+            )  # fmt: skip
         body = b"".join(chunks) if chunks is not None else None
-        return (status, 0, "", bytes_in, self._bytes_out[index], 0, 0, ttfb_ns, body)
+        connect_ns, tls_ns = phases[1], phases[2]
+        return (status, 0, "", bytes_in, self._bytes_out[index], connect_ns, tls_ns, ttfb_ns, body)
 
     async def aclose(self) -> None:
         self.cancel_starts()

@@ -92,6 +92,7 @@ def known_run(model: str = "closed") -> Snapshot:
             rec, 1, status=0, error=err, latency_ns=10_000_000, lag_ns=lag, message="boom", at_s=0.4
         )
         rec.skipped = 3
+        rec.connections_opened += 1  # the connection the 4 ms request opened
         agg.add(rec.flush(seq, seq * 0.5, seq * 0.5 + 0.5))
     return agg.final_snapshot(1.0, "completed")
 
@@ -211,3 +212,13 @@ def test_summary_table_shows_thresholds_with_marks_and_aligned_columns() -> None
     assert {len(r) for r in rows} == {len(header)}  # right-aligned columns end together
     same = summary_table(make_plan(), Finished(known_run(), False, "completed"))
     assert "demo / smoke" in same and "completed" in same
+
+
+def test_open_model_summary_shows_the_connections_even_when_none_was_paid_by_a_request() -> None:
+    """The open model opens its connections before the start: no request carries a connect
+    time, and the summary still says how many connections there were, as the dashboard does."""
+    snap = known_run("open")
+    snap = replace(snap, phases=replace(snap.phases, connect_mean_ms=0.0, connect_p99_ms=0.0))
+    text = summary_table(snap, True, marks=("ok", "x", "-"))
+    (line,) = [line for line in text.splitlines() if "connections" in line]
+    assert line.split()[-2:] == ["2", "new"]

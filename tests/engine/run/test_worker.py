@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import psutil
 import pytest
@@ -138,6 +139,20 @@ async def test_closed_model_runs_exactly_users_times_iterations_times_flow(
     per_request = [sum(w.per_request[i].requests for w in windows if w.per_request) for i in (0, 1)]
     assert per_request == [12, 12]
     assert {row.error for row in ring.rows()} == {ERR_NONE}
+
+
+@pytest.mark.parametrize("client", ["fast", "httpx"])
+async def test_windows_carry_the_connections_the_client_opened(
+    demo: RunningServer, client: str
+) -> None:
+    """Every client reports its connections the same way: in the closed model each one is
+    opened by a request, so the windows' count equals the requests that paid a connect."""
+    plan = _plan([_request(demo, "/")], "closed", [(SAFETY_S, 3)], iterations=4)
+    plan = replace(plan, client=client)  # type: ignore[arg-type]
+    windows, _, _ = await _run(plan)
+    opened = sum(w.new_connections for w in windows)
+    paid = sum(c for w in windows for _, c in w.connect_hist)
+    assert 1 <= opened == paid <= 3
 
 
 async def test_closed_model_think_time_bounds_each_users_pace(demo: RunningServer) -> None:

@@ -6,9 +6,16 @@ import asyncio
 from collections.abc import Callable
 
 from engine.plan.model import RunPlan
-from engine.results import ERR_CONNECT, ERR_NONE, ERR_PROTOCOL, ERR_READ, ERR_TIMEOUT
+from engine.results import (
+    ERR_CONNECT,
+    ERR_NONE,
+    ERR_PROTOCOL,
+    ERR_READ,
+    ERR_REFUSED,
+    ERR_TIMEOUT,
+)
 from engine.transport import make_client
-from engine.transport.http2 import Http2Client
+from engine.transport.http2 import MAX_RETRIES, Http2Client
 from tests.engine.transport.slot_waits import outcomes_past_the_slot_deadline
 from tests.servers.asgi import RunningServer
 from tests.servers.faults import FaultServer
@@ -176,9 +183,11 @@ async def test_reset_stream_is_a_read_error_and_the_connection_lives_on(
     assert ok[:2] == (200, ERR_NONE) and ok[8] == b"ok\n" and ok[5] == 0
 
 
-async def test_goaway_fails_the_unanswered_stream_and_a_new_connection_follows(
+async def test_a_stream_every_goaway_leaves_unprocessed_fails_as_refused_after_the_retries(
     h2_faults: FaultServer, make_plan: MakePlan
 ):
+    """``/goaway`` answers each stream with a GOAWAY naming the stream before it: the stream
+    was never processed, so it is sent again on a new connection, up to the retry limit."""
     plan = make_plan(f"{h2_faults.url}/ok", f"{h2_faults.url}/goaway", http2=True, timeout_s=3)
     client = make_client(plan, max_connections=4)
     first = await asyncio.wait_for(client.request(0, False), 10)
@@ -186,8 +195,12 @@ async def test_goaway_fails_the_unanswered_stream_and_a_new_connection_follows(
     again = await asyncio.wait_for(client.request(0, False), 10)
     await client.aclose()
     assert first[:2] == (200, ERR_NONE)
-    assert gone[1] == ERR_READ and "GOAWAY" in gone[2]
-    assert again[:2] == (200, ERR_NONE) and again[5] > 0  # on a new connection
+    assert gone[1] == ERR_REFUSED and "GOAWAY" in gone[2]
+    assert f"not processed in {MAX_RETRIES + 1} attempts" in gone[2]
+    assert isinstance(client, Http2Client) and client.retried == MAX_RETRIES
+    # a connection for the first send and one opened at each GOAWAY, before the retry
+    assert client.connections_opened == MAX_RETRIES + 2
+    assert again[:2] == (200, ERR_NONE) and again[5] == 0  # on the one opened in advance
 
 
 async def test_an_illegal_frame_is_a_protocol_error(h2_faults: FaultServer, make_plan: MakePlan):

@@ -290,3 +290,63 @@ async def test_warm_opens_the_connection_before_the_first_send_and_leaves_faults
     assert seen.calls_inside_start == 0
     refused = seen.results[20][0][0]
     assert refused[1] == ERR_CONNECT and "refused" in refused[2]
+
+
+def test_after_a_goaway_the_client_state_reads_the_answers_of_accepted_streams_only():
+    """Sans-I/O: the server accepts streams 1 and 3, says GOAWAY (last stream 3), then answers
+    them. Plain h2 rejects those answers ("RECV_HEADERS in state CLOSED"); the client state
+    reads them, keeps the frames it had queued, acknowledges data, and opens no new stream."""
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.exceptions
+    import pytest
+    from hyperframe.frame import GoAwayFrame
+
+    from engine.transport.h2_state import new_client_state
+
+    request = [(b":method", b"GET"), (b":scheme", b"http"), (b":authority", b"a"), (b":path", b"/")]
+
+    reset_5 = b"\x00\x00\x04\x03\x00\x00\x00\x00\x05"  # RST_STREAM frame header, stream 5
+    kept: list[bytes] = []
+
+    def exchange(client: h2.connection.H2Connection) -> list[object]:
+        server = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=False, header_encoding=None)
+        )
+        server.initiate_connection()
+        client.initiate_connection()
+        client.receive_data(server.data_to_send())
+        server.receive_data(client.data_to_send())
+        client.receive_data(server.data_to_send())
+        for stream_id in (1, 3, 5):
+            client.send_headers(stream_id, request, end_stream=True)
+        server.receive_data(client.data_to_send())
+        goaway = GoAwayFrame(0)
+        goaway.last_stream_id = 3
+        client.reset_stream(5)  # queued, not yet written when the GOAWAY arrives
+        events = client.receive_data(goaway.serialize())
+        kept.append(client.data_to_send())
+        for stream_id in (1, 3):
+            server.send_headers(stream_id, [(b":status", b"200")])
+            server.send_data(stream_id, b"x" * 16_000, end_stream=True)
+        events += client.receive_data(server.data_to_send())
+        client.acknowledge_received_data(16_000, 1)
+        return events
+
+    with pytest.raises(h2.exceptions.ProtocolError, match="RECV_HEADERS in state"):
+        exchange(
+            h2.connection.H2Connection(
+                h2.config.H2Configuration(client_side=True, header_encoding=None)
+            )
+        )
+    assert reset_5 not in kept[0]  # plain h2 dropped the queued frame
+    client = new_client_state({})
+    events = exchange(client)
+    assert reset_5 in kept[1]
+    (terminated,) = [e for e in events if isinstance(e, h2.events.ConnectionTerminated)]
+    assert terminated.last_stream_id == 3
+    assert [e.stream_id for e in events if isinstance(e, h2.events.StreamEnded)] == [1, 3]
+    assert b"x" * 100 not in client.data_to_send()  # a WINDOW_UPDATE, nothing else
+    with pytest.raises(h2.exceptions.ProtocolError):
+        client.send_headers(7, request, end_stream=True)

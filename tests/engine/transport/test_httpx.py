@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+
 from engine.plan.model import RunPlan
 from engine.results import ERR_NONE, ERR_TIMEOUT
 from engine.transport import make_client
@@ -61,3 +63,22 @@ async def test_whole_request_timeout_covers_a_trickled_body(
     await client.aclose()
     assert result[1] == ERR_TIMEOUT
     assert "body" in result[2]
+
+
+@pytest.mark.parametrize(("kind", "http2"), [("fast", False), ("fast", True), ("httpx", False)])
+async def test_every_client_counts_its_connections_and_times_the_one_a_request_opened(
+    h2_tls_server: RunningServer,
+    tls_files: dict[str, str],
+    make_plan: MakePlan,
+    kind: str,
+    http2: bool,
+):
+    plan = make_plan(f"{h2_tls_server.url}/json", client=kind, http2=http2)
+    client = make_client(plan, max_connections=4, ca_file=tls_files["ca"])
+    opened = await client.request(0, False)
+    reused = await client.request(0, False)
+    await client.aclose()
+    assert opened[:2] == reused[:2] == (200, ERR_NONE)
+    assert client.connections_opened == 1
+    assert opened[5] > 0 and opened[6] > 0  # connect and TLS times of the connection it opened
+    assert reused[5] == reused[6] == 0
