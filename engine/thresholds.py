@@ -49,6 +49,9 @@ _EXPR = re.compile(
 )
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 EXAMPLES = "e.g. 'p95 < 300ms', 'error_rate < 1%', 'rps > 100', 'p99[Get user] < 1s'"
+# Judged when a scenario sets no thresholds, so a run where everything fails does not pass;
+# ``thresholds: []`` in the scenario or ``--no-default-thresholds`` turns it off.
+DEFAULT_THRESHOLDS: tuple[str, ...] = ("error_rate < 1%",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,18 +170,21 @@ def _metric_value(t: Threshold, snapshot: Snapshot) -> float | None:
     return float(snapshot.skipped)
 
 
-def evaluate_thresholds(exprs: Sequence[str], snapshot: Snapshot) -> tuple[ThresholdResult, ...]:
-    """Judge every threshold on ``snapshot``; value and passed are None while there is no data."""
+def evaluate_thresholds(
+    exprs: Sequence[str], snapshot: Snapshot, default: bool = False
+) -> tuple[ThresholdResult, ...]:
+    """Judge every threshold on ``snapshot``; value and passed are None while there is no
+    data. ``default``: these are the default thresholds, marked so in every report."""
     results = []
     for expr in exprs:
         try:
             threshold = parse_threshold(expr)
         except ValueError:
-            results.append(ThresholdResult(expr, None, False))
+            results.append(ThresholdResult(expr, None, False, default))
             continue
         value = _metric_value(threshold, snapshot)
         passed = None if value is None else threshold.check(value)
-        results.append(ThresholdResult(expr, value, passed))
+        results.append(ThresholdResult(expr, value, passed, default))
     return tuple(results)
 
 

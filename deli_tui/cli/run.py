@@ -1,8 +1,10 @@
 """``deli-tui run``: a scenario without the TUI, for CI and soak tests.
 
-A live line per second goes to stderr, the summary table to stdout, reports to files. Exit
-codes: 0 thresholds passed, 1 a threshold failed (or the engine failed), 2 bad input, 130 on
-Ctrl-C (after the summary of what was measured). SIGTERM and SIGHUP stop the run the same way.
+A live line per second goes to stderr, the summary table to stdout, reports to files (their
+paths to stderr). Exit codes: 0 passed, 1 a threshold failed (the default ``error_rate < 1%``
+when the scenario sets none), the engine failed, or the run was stopped before its end; 2 bad
+input; 130 on Ctrl-C (after the summary of what was measured), 128 + N for signal N (SIGTERM,
+SIGHUP stop the run the same way).
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     parser.add_argument("--listen", metavar="SOCKET", help="serve the run for `deli-tui attach`")
     parser.add_argument("--quiet", action="store_true", help="no live lines")
+    parser.add_argument(
+        "--no-default-thresholds",
+        action="store_true",
+        help="judge no threshold when the scenario sets none (default: error_rate < 1%%)",
+    )
 
 
 def _count(option: str, text: str | None, minimum: int) -> int | None:
@@ -137,6 +144,7 @@ def build_plan_from_args(args: argparse.Namespace) -> RunPlan:
         client=args.client,
         insecure=args.insecure,
         cluster=_cluster(args.cluster),
+        default_thresholds=not args.no_default_thresholds,
     )
     if URL_LIKE.match(args.path):
         from engine.plan.build import plan_for_url
@@ -235,6 +243,8 @@ def _write_reports(
         except OSError as exc:
             say(f"error: cannot write {path}: {exc.strerror or exc}", err)
             ok = False
+        else:
+            say(f"wrote {path}", err)
     return ok
 
 
@@ -328,7 +338,7 @@ def run_plan_headless(
     say(_summary_table(plan, finished), out)
     if stops.signum is not None:
         return ExitCode.INTERRUPTED if stops.signum == signal.SIGINT else 128 + stops.signum
-    if not finished.passed or failed_engine or not reports_ok:
+    if finished.verdict != "passed" or failed_engine or not reports_ok:
         return ExitCode.FAILED
     return ExitCode.PASSED
 

@@ -311,9 +311,9 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         if finished is None:
             return
         s = finished.snapshot
-        verdict = "PASSED" if finished.passed else "FAILED"
+        verdict = finished.verdict
         line = (
-            f"{verdict} ({finished.reason}) in {format_elapsed(s.elapsed_s)}: "
+            f"{verdict.upper()} ({finished.reason}) in {format_elapsed(s.elapsed_s)}: "
             f"{format_count(s.requests)} requests, {format_rate(s.mean_rps)} req/s, "
             f"p99 {format_ms(s.latency.p99_ms)}, errors {s.error_rate:.1%}"
         )
@@ -323,8 +323,8 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             line += f"  saved {shown_path(self.saved_path)}"
         widget = self.query_one("#verdict", Static)
         widget.update(Text(line))
-        widget.set_class(finished.passed, "-passed")
-        widget.set_class(not finished.passed, "-failed")
+        for word in ("passed", "failed", "stopped"):
+            widget.set_class(verdict == word, f"-{word}")
 
     # --- keys ---------------------------------------------------------------------------
 

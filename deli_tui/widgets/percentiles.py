@@ -131,6 +131,8 @@ class Percentiles(SnapshotText):
             style = self._verdict_style(result.passed)
             symbol = {True: "✓", False: "✗", None: "…"}[result.passed]
             text.append(f"{symbol} {result.expr}", style)
+            if result.default:
+                text.append(" (default)", head)
             if result.value is not None:
                 text.append(f"  ({threshold_value(result.expr, result.value)})", head)
         return text

@@ -188,7 +188,10 @@ def _scenario(
     if "data" in keys:
         s.data = _data(reader, keys["data"], where)
     if "thresholds" in keys:
-        for item in reader.sequence(keys["thresholds"], f"{where}: thresholds") or []:
+        items = reader.sequence(keys["thresholds"], f"{where}: thresholds")
+        if items == []:  # "thresholds: []": no thresholds at all, not even the default
+            s.default_thresholds = False
+        for item in items or []:
             expr = reader.text(item, f"{where}: threshold")
             hint = "e.g. p95 < 300ms, error_rate < 1%, rps > 100"
             threshold = (

@@ -146,7 +146,7 @@ def scenario_data(s: ScenarioDef) -> dict[str, Any]:
         data["timeout"] = exact_duration_text(s.timeout_s)
     if s.graceful_stop_s != d.graceful_stop_s:
         data["graceful_stop"] = exact_duration_text(s.graceful_stop_s)
-    if s.thresholds:
+    if s.thresholds or not s.default_thresholds:
         data["thresholds"] = list(s.thresholds)
     if s.cluster:
         data["cluster"] = s.cluster

@@ -127,6 +127,8 @@ class ScenarioDef:
     timeout_s: float | None = None
     graceful_stop_s: float = 5.0
     thresholds: list[str] = field(default_factory=list)
+    # with no thresholds, DEFAULT_THRESHOLDS apply unless the file says ``thresholds: []``
+    default_thresholds: bool = True
     cluster: str | None = None  # a Ray address; None: workers on this machine
     setup: list[str] = field(default_factory=list)  # requests sent once per user, first
     data: DataDef | None = None

@@ -84,7 +84,12 @@ def _series(run: SavedRun, key: str) -> tuple[float, ...]:
 
 
 def _thresholds(run: SavedRun) -> tuple[ThresholdResult, ...]:
-    return tuple(ThresholdResult(expr, value, passed) for expr, value, passed in run.thresholds)
+    saved = [t for t in run.data.get("thresholds") or () if isinstance(t, dict)]
+    defaults = {t.get("expr") for t in saved if t.get("default") is True}
+    return tuple(
+        ThresholdResult(expr, value, passed, expr in defaults)
+        for expr, value, passed in run.thresholds
+    )
 
 
 def _error_samples(run: SavedRun) -> tuple[ErrorSample, ...]:
@@ -191,4 +196,6 @@ def snapshot_of(run: SavedRun) -> Snapshot:
 def finished_of(run: SavedRun) -> Finished:
     """The run as the ``Finished`` message it ended with (no raw results: they are not in
     the JSON)."""
-    return Finished(snapshot_of(run), run.passed, run.reason or "completed")
+    # a stopped run is saved with passed false: its thresholds had not failed
+    passed = run.passed or run.data.get("verdict") == "stopped"
+    return Finished(snapshot_of(run), passed, run.reason or "completed")

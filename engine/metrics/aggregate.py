@@ -434,7 +434,8 @@ class Aggregator:
         )
 
     def _thresholds(self, snap: Snapshot) -> tuple[ThresholdResult, ...]:
-        return tuple(evaluate_thresholds(self.plan.thresholds, snap))
+        plan = self.plan
+        return evaluate_thresholds(plan.thresholds, snap, plan.thresholds_default)
 
     def digests(self) -> LatencyDigests:
         """The run's latency distribution so far as t-digest centroids, for saving."""

@@ -21,6 +21,7 @@ from engine.plan.flows import FlowVariables, build_flow_plan, data_rows, needs_f
 from engine.plan.model import FlowPlan, LoadProfile, PreparedRequest, RunPlan, Stage
 from engine.plan.prepare import Preparer
 from engine.redact import DEFAULT_REDACT, is_sensitive_header, redact_text
+from engine.thresholds import DEFAULT_THRESHOLDS
 
 DEFAULT_USERS = 10
 DEFAULT_DURATION_S = 10.0
@@ -45,6 +46,7 @@ class PlanOverrides:
     insecure: bool | None = None
     model: str | None = None
     cluster: str | None = None
+    default_thresholds: bool = True  # False: --no-default-thresholds
 
 
 def default_scenario() -> ScenarioDef:
@@ -250,6 +252,8 @@ def build_plan(
             raise CollectionError(problems)
     sensitive = {n.lower() for p in prepared for n, _ in p.headers if is_sensitive_header(n)}
     secrets = secret_values(scope, prepared)
+    thresholds = tuple(s.thresholds)
+    by_default = not thresholds and s.default_thresholds and o.default_thresholds
     return RunPlan(
         collection_name=collection.name,
         scenario_name=s.name,
@@ -262,7 +266,8 @@ def build_plan(
         requests=tuple(prepared),
         profile=profile,
         flow="weighted" if s.flow == "weighted" else "sequence",
-        thresholds=tuple(s.thresholds),
+        thresholds=DEFAULT_THRESHOLDS if by_default else thresholds,
+        thresholds_default=by_default,
         workers=s.workers,
         http2=s.http2,
         client="httpx" if s.client == "httpx" else "fast",

@@ -154,6 +154,8 @@ class RunPlan:
     profile: LoadProfile
     flow: Flow = "sequence"
     thresholds: tuple[str, ...] = ()
+    # the thresholds are the default ones (the scenario set none): reports say "default"
+    thresholds_default: bool = False
     workers: int = 1
     http2: bool = False
     client: ClientKind = "fast"

@@ -39,6 +39,11 @@ def request_cells(r: RequestStats) -> tuple[str, ...]:
     )
 
 
+def threshold_label(t: ThresholdResult) -> str:
+    """A threshold as reports name it: its expression, marked when it is the default."""
+    return f"{t.expr} (default)" if t.default else t.expr
+
+
 def threshold_value(t: ThresholdResult) -> str:
     if t.value is None:
         return "no data"

@@ -14,9 +14,15 @@ from html import escape
 
 from engine.metrics.histogram import bucket_bounds
 from engine.plan.model import RunPlan
-from engine.reports.cells import ordered_errors, request_cells, threshold_value, unpack_run
+from engine.reports.cells import (
+    ordered_errors,
+    request_cells,
+    threshold_label,
+    threshold_value,
+    unpack_run,
+)
 from engine.reports.files import write_atomic
-from engine.run.protocol import Finished, LatencyStats, Snapshot
+from engine.run.protocol import Finished, LatencyStats, Snapshot, run_verdict
 from engine.units import format_bytes, format_ms, format_percent, format_rate
 
 HIST_BINS = 48
@@ -202,7 +208,8 @@ def _thresholds(s: Snapshot) -> str:
         mark = "pass" if t.passed else ("no data" if t.passed is None else "FAIL")
         cls = "ok" if t.passed else ("na" if t.passed is None else "bad")
         rows.append(
-            f'<tr><td>{_e(t.expr)}</td><td>{_e(threshold_value(t))}</td><td class="{cls}">'
+            f"<tr><td>{_e(threshold_label(t))}</td>"
+            f'<td>{_e(threshold_value(t))}</td><td class="{cls}">'
             f"{mark}</td></tr>"
         )
     return (
@@ -251,7 +258,11 @@ def _workers(s: Snapshot) -> list[str]:
 def html_report(snapshot: Snapshot, passed: bool, reason: str = "", window_s: float = 0.5) -> str:
     """The whole report as one HTML document."""
     s = snapshot
-    verdict = ("pass", "PASSED") if passed else ("fail", "FAILED")
+    verdict = {
+        "passed": ("pass", "PASSED"),
+        "failed": ("fail", "FAILED"),
+        "stopped": ("none", "STOPPED"),
+    }[run_verdict(passed, reason)]
     title = f"deli-tui {s.collection} / {s.scenario}"
     duration = s.elapsed_s if s.elapsed_s > 0 else 0.0
     cards = [

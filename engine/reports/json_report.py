@@ -12,7 +12,7 @@ from engine.load.shapes import peak_target
 from engine.plan.model import RunPlan
 from engine.reports.cells import unpack_run
 from engine.reports.files import write_atomic
-from engine.run.protocol import Finished, LatencyDigests, LatencyStats, Snapshot
+from engine.run.protocol import Finished, LatencyDigests, LatencyStats, Snapshot, run_verdict
 
 REPORT_VERSION = 1
 
@@ -72,7 +72,8 @@ def summary_dict(
         "scenario": s.scenario,
         "target": s.target,
         "model": s.model,
-        "passed": passed,
+        "passed": run_verdict(passed, reason) == "passed",
+        "verdict": run_verdict(passed, reason),
         "reason": reason,
         "duration_s": round(s.elapsed_s, 3),
         "planned_s": round(s.planned_s, 3),
@@ -111,7 +112,8 @@ def summary_dict(
             )
         },
         "thresholds": [
-            {"expr": t.expr, "value": t.value, "passed": t.passed} for t in s.thresholds
+            {"expr": t.expr, "value": t.value, "passed": t.passed, "default": t.default}
+            for t in s.thresholds
         ],
         "workers": [
             {

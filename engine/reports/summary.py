@@ -6,8 +6,14 @@ import sys
 from collections.abc import Sequence
 
 from engine.plan.model import RunPlan
-from engine.reports.cells import ordered_errors, request_cells, threshold_value, unpack_run
-from engine.run.protocol import Finished, LatencyStats, Snapshot
+from engine.reports.cells import (
+    ordered_errors,
+    request_cells,
+    threshold_label,
+    threshold_value,
+    unpack_run,
+)
+from engine.run.protocol import Finished, LatencyStats, Snapshot, run_verdict
 from engine.units import format_bytes, format_ms, format_percent, format_rate
 
 
@@ -75,7 +81,7 @@ def summary_table(
         lines.append("  thresholds")
         for t in s.thresholds:
             mark = good if t.passed else (none if t.passed is None else bad)
-            lines.append(f"    {mark} {t.expr:<30} {threshold_value(t)}")
+            lines.append(f"    {mark} {threshold_label(t):<30} {threshold_value(t)}")
         lines.append("")
     duration = s.elapsed_s if s.elapsed_s > 0 else 0.0
     errors = ", ".join(f"{name} {n}" for name, n in ordered_errors(s.errors))
@@ -137,5 +143,8 @@ def summary_table(
         header = ("request", "reqs", "rps", "errors", "p50", "p95", "p99", "max")
         table_rows = [request_cells(r) for r in s.per_request]
         lines += _table(header, table_rows)
-    lines += ["", f"  {good if ok else bad} {'passed' if ok else 'FAILED'}"]
+    verdict = run_verdict(ok, why)
+    word = {"passed": (good, "passed"), "failed": (bad, "FAILED"), "stopped": (none, "STOPPED")}
+    mark, text = word[verdict]
+    lines += ["", f"  {mark} {text}"]
     return "\n".join(line.rstrip() for line in lines)

@@ -8,6 +8,7 @@ it pickles cheaply and nothing live (socket, lock, widget) ever crosses the pipe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from engine.plan.model import RunPlan
 
@@ -92,11 +93,14 @@ class RequestStats:
 
 @dataclass(frozen=True, slots=True)
 class ThresholdResult:
-    """A threshold as evaluated now. value is None and passed None while there is no data."""
+    """A threshold as evaluated now. value is None and passed None while there is no data.
+    ``default``: not the scenario's own but the one applied when it sets none
+    (``engine.thresholds.DEFAULT_THRESHOLDS``)."""
 
     expr: str
     value: float | None
     passed: bool | None
+    default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,11 +249,24 @@ class LatencyDigests:
     per_request: tuple[tuple[tuple[float, float], ...], ...] = ()
 
 
+STOPPED = "stopped"  # the reason of a run stopped before its end (Stop, a signal)
+Verdict = Literal["passed", "failed", "stopped"]
+
+
+def run_verdict(passed: bool, reason: str) -> Verdict:
+    """What a finished run says: "failed" when a threshold (or the engine) failed, else
+    "stopped" when it was stopped before its end, else "passed". Every report and the app
+    show this word; only "passed" is a pass."""
+    if not passed:
+        return "failed"
+    return "stopped" if reason == STOPPED else "passed"
+
+
 @dataclass(frozen=True, slots=True)
 class Finished:
     """The run is over. ``snapshot`` is final; ``passed`` is the thresholds' verdict
     (True when there are no thresholds); ``reason`` says why it ended
-    ("completed", "stopped", "worker died", ...).
+    ("completed", "stopped", "worker died", ...); ``verdict`` is the word to show.
 
     ``results`` holds each worker's raw-result ring as columns (``ResultRing.to_columns()``)
     for CSV export and the error inspector; only the caller that started the run gets them.
@@ -261,6 +278,10 @@ class Finished:
     reason: str
     results: tuple[dict[str, bytes], ...] = ()
     digests: LatencyDigests | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return run_verdict(self.passed, self.reason)
 
 
 @dataclass(frozen=True, slots=True)

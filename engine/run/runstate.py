@@ -198,7 +198,9 @@ def empty_snapshot(plan: RunPlan) -> Snapshot:
         users_series=(),
         per_request=(),
         recent_errors=(),
-        thresholds=tuple(ThresholdResult(expr, None, None) for expr in plan.thresholds),
+        thresholds=tuple(
+            ThresholdResult(expr, None, None, plan.thresholds_default) for expr in plan.thresholds
+        ),
     )
 
 

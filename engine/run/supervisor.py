@@ -30,6 +30,7 @@ from engine.run.childproc import redirect_stdio, run_worker
 from engine.run.listen import ViewerHub
 from engine.run.outbox import CoalescingSender
 from engine.run.protocol import (
+    STOPPED,
     Adjust,
     Command,
     EngineError,
@@ -351,7 +352,8 @@ class Supervisor:
         elapsed = run.elapsed()
         try:
             final = run.aggregator.final_snapshot(elapsed, reason)
-            passed = thresholds_passed(final.thresholds, final=True)
+            # a threshold still without data fails a run that ended, not one stopped early
+            passed = thresholds_passed(final.thresholds, final=reason != STOPPED)
         except Exception as exc:
             self.post(EngineError(f"cannot summarise the run: {exc}", fatal=True))
             final = run.aggregator.snapshot(elapsed, "finished", force=True)

@@ -77,9 +77,14 @@ def test_passing_threshold_exits_0_with_summary_and_json_report(
     assert set(data["per_request"]) == {"Home", "Missing"}
     assert data["per_request"]["Home"]["requests"] == 10
     assert data["thresholds"] == [
-        {"expr": "p99 < 10s", "value": data["thresholds"][0]["value"], "passed": True}
+        {
+            "expr": "p99 < 10s",
+            "value": data["thresholds"][0]["value"],
+            "passed": True,
+            "default": False,
+        }
     ]
-    assert data["passed"] is True
+    assert data["passed"] is True and data["verdict"] == "passed"
     assert (tmp_path / "j.xml").read_text().startswith("<?xml")
     # the saved distribution (t-digest centroids) holds every request, per request too
     digest = data["latency_digest_ms"]

@@ -92,6 +92,7 @@ def test_signal_stops_the_run_cleanly_with_a_summary_and_no_orphans(
     assert proc.returncode == exit_code, err
     assert "Traceback" not in err
     assert "requests" in out.lower(), out
+    assert out.rstrip().endswith("STOPPED"), out  # never "passed": the run did not finish
     _, alive = psutil.wait_procs(engine, timeout=10)
     assert not alive, f"left behind: {alive}"
 

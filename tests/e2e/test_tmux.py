@@ -185,7 +185,7 @@ def test_demo_run_in_tmux_shows_rate_p99_histogram_then_stops_quits_and_leaves_n
     assert tree, "deli-tui should have started the demo server and the engine"
 
     tmux("send-keys", "-t", "e2e", "s")
-    screen = wait_for_pane(tmux, lambda s: "PASSED" in s or "FAILED" in s, "the final verdict")
+    screen = wait_for_pane(tmux, lambda s: "STOPPED" in s or "FAILED" in s, "the final verdict")
     assert "stopped" in screen
 
     tmux("send-keys", "-t", "e2e", "C-q")

@@ -159,7 +159,8 @@ async def test_live_run_moves_adjusts_toggles_stops_saves_and_leaves_no_process(
         finished = screen.finished
         assert finished is not None and finished.reason == "stopped" and finished.passed
         verdict = str(screen.query_one("#verdict").render())
-        assert "PASSED" in verdict and "stopped" in verdict
+        assert verdict.startswith("STOPPED") and "PASSED" not in verdict  # thresholds held
+        assert screen.query_one("#verdict").has_class("-stopped")
         assert screen.query_one(Percentiles).marks == {"p99": True}
         await wait_for(pilot, lambda: screen.saved_path is not None, "the saved result")
         saved = screen.saved_path
@@ -170,6 +171,40 @@ async def test_live_run_moves_adjusts_toggles_stops_saves_and_leaves_no_process(
         await pilot.press("ctrl+q")
     await asyncio.sleep(0)
     assert engine_processes() == [], "engine processes outlived the app"
+
+
+async def test_check_errors_in_17_percent_fail_the_default_threshold_on_screen(
+    demo_server: RunningServer, tmp_path: Path
+) -> None:
+    """A scenario without thresholds is judged by the default ``error_rate < 1%``: one
+    request in six failing its check shows FAILED, and the threshold is marked default."""
+    from engine.collection.loader import load_collection
+    from engine.plan.build import build_plan
+
+    root = tmp_path / "mixed"
+    root.mkdir()
+    (root / "collection.yaml").write_text(
+        f"name: mixed\nbase_url: {demo_server.url}\nscenarios:\n"
+        "  six:\n    users: 1\n    iterations: 3\n    duration: 30s\n"
+    )
+    for n in range(5):
+        (root / f"ok{n}.yaml").write_text(f"name: ok {n}\nurl: /json\n")
+    (root / "odd.yaml").write_text("name: odd\nurl: /json\nchecks:\n  body_contains: nope\n")
+    plan = build_plan(load_collection(root), "six")
+    app = RunApp(lambda: RunScreen.for_plan(plan, None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await wait_for(pilot, lambda: screen.finished is not None, "the final verdict")
+        finished = screen.finished
+        assert finished is not None and finished.verdict == "failed"
+        assert dict(finished.snapshot.errors) == {"check": 3}
+        assert finished.snapshot.requests == 18
+        verdict = screen.query_one("#verdict")
+        assert str(verdict.render()).startswith("FAILED") and verdict.has_class("-failed")
+        assert "✗ error_rate < 1% (default)" in screen.query_one(Percentiles).text
+        await pilot.press("ctrl+q")
 
 
 async def test_quitting_mid_run_stops_the_engine(demo_server: RunningServer) -> None:

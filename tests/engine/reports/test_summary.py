@@ -222,3 +222,36 @@ def test_open_model_summary_shows_the_connections_even_when_none_was_paid_by_a_r
     text = summary_table(snap, True, marks=("ok", "x", "-"))
     (line,) = [line for line in text.splitlines() if "connections" in line]
     assert line.split()[-2:] == ["2", "new"]
+
+
+def test_a_stopped_run_says_stopped_in_every_report_never_passed() -> None:
+    from engine.reports.html_report import html_report
+    from engine.run.protocol import ThresholdResult
+
+    snap = replace(known_run(), thresholds=(ThresholdResult("p95 < 300ms", 8.0, True),))
+    text = summary_table(snap, True, "stopped", marks=("ok", "x", "-"))
+    assert text.splitlines()[-1].strip() == "- STOPPED"
+    data = summary_dict(snap, True, "stopped")
+    assert (data["passed"], data["verdict"]) == (False, "stopped")
+    suite = ET.fromstring(junit_xml(snap, True, "stopped"))
+    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["run completed"]
+    page = html_report(snap, True, "stopped")
+    assert ">STOPPED<" in page and ">PASSED<" not in page
+    # a failed threshold still says failed, stopped or not
+    assert summary_dict(snap, False, "stopped")["verdict"] == "failed"
+    assert Finished(snap, True, "stopped").verdict == "stopped"
+    assert Finished(snap, True, "completed").verdict == "passed"
+
+
+def test_the_default_threshold_is_marked_default_in_every_report() -> None:
+    from engine.reports.html_report import html_report
+    from engine.run.protocol import ThresholdResult
+
+    default = ThresholdResult("error_rate < 1%", 0.02, False, default=True)
+    snap = replace(known_run(), thresholds=(default,))
+    assert "error_rate < 1% (default)" in summary_table(snap, False, marks=("ok", "x", "-"))
+    assert summary_dict(snap, False)["thresholds"][0]["default"] is True
+    names = [c.get("name") for c in ET.fromstring(junit_xml(snap, False)).iter("testcase")]
+    assert names == ["error_rate < 1% (default)"]
+    assert "error_rate &lt; 1% (default)" in html_report(snap, False)

@@ -150,8 +150,9 @@ def test_viewer_may_stop_the_run_but_never_start_one(
         finished = receive(viewer, 1, Finished)[-1]
         assert isinstance(finished, Finished)
         assert finished.reason == "stopped"
-    headless_listening.communicate(timeout=SAFETY_S)
-    assert headless_listening.returncode == 0
+    out, _ = headless_listening.communicate(timeout=SAFETY_S)
+    assert headless_listening.returncode == 1  # stopped before its end: not a pass
+    assert out.rstrip().endswith("STOPPED")
 
 
 def receive_plan_placeholder() -> RunPlan:
