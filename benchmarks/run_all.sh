@@ -17,6 +17,7 @@ done
 run() { echo "== $*" | tee -a "$LOG"; "$PY" "$@" 2>&1 | tee -a "$LOG"; }
 run benchmarks/results_memory.py
 run benchmarks/http1_vs_wrk.py --duration "$D" --rounds 3
+run benchmarks/flow_vs_static.py --duration "$D" --rounds 3
 run benchmarks/latency_vs_wrk.py --duration "$D"
 run benchmarks/workers_scaling.py --duration "$D"
 run benchmarks/h2_vs_h2load.py --duration "$D"
