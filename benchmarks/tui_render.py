@@ -1,6 +1,6 @@
 """What the TUI costs while it renders a live run: CPU of the TUI process, bytes to the terminal.
 
-    python benchmarks/tui_render.py [--seconds 20] [--sizes 80x24,160x48] [--passes 1]
+    python benchmarks/tui_render.py [--seconds 20] [--sizes 80x24,160x48] [--passes 1] [--keys v]
 
 Runs the installed ``deli-tui`` (a black box: nothing of deli_tui is imported) under a pseudo
 terminal of each size with TERM=xterm-256color, on a copy of the demo collection with a longer
@@ -9,6 +9,8 @@ dashboard shows req/s it waits a few seconds, then counts for ``--seconds``: the
 from the pty master and the CPU time of the TUI process alone (the engine and the demo server
 run in their own processes). ``--passes N`` measures each size N times, alternating sizes, and
 prints every pass and the range (the machine is shared: one pass can land on a busy moment).
+``--keys`` are typed once the dashboard shows (``--keys v``: the charts view of a small
+terminal).
 Targets (issue 4): < 5% of one core at 2 updates/s,
 < 16 KiB/s at 80x24 and < 48 KiB/s at 160x48.
 """
@@ -65,6 +67,8 @@ def bench_collection(tmp: Path, seconds: float) -> Path:
         "model": "closed",
         "users": 10,
         "duration": f"{int(seconds + WARMUP_S + 15)}s",
+        # the smoke scenario's plain requests (the flow requests need a data file and setup)
+        "requests": doc["scenarios"]["smoke"]["requests"],
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return root
@@ -125,10 +129,14 @@ class PtyRun:
         os.close(self.master)
 
 
-def measure(deli: str, root: Path, port_file: Path, cols: int, rows: int, seconds: float) -> dict:
+def measure(
+    deli: str, root: Path, port_file: Path, cols: int, rows: int, seconds: float, keys: str = ""
+) -> dict:
     run = PtyRun([deli, str(root), "--env-file", str(port_file), "--run", SCENARIO], cols, rows)
     try:
         run.pump_until(b"req/s", 60.0)
+        if keys:
+            run.send(keys.encode())
         run.pump(WARMUP_S)
         tui = psutil.Process(run.proc.pid)
         cpu0 = sum(tui.cpu_times()[:2])
@@ -152,6 +160,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--sizes", default="80x24,160x48")
     parser.add_argument("--passes", type=int, default=1, help="measurements of each size")
+    parser.add_argument("--keys", default="", help="keys to type once the dashboard shows")
     args = parser.parse_args()
     beside = Path(sys.executable).parent / "deli-tui"  # the venv's, when it is not on PATH
     deli = shutil.which("deli-tui") or (str(beside) if beside.exists() else None)
@@ -176,7 +185,7 @@ def main() -> int:
             for _ in range(args.passes):
                 for size in args.sizes.split(","):
                     cols, rows = (int(x) for x in size.split("x"))
-                    r = measure(deli, root, port_file, cols, rows, args.seconds)
+                    r = measure(deli, root, port_file, cols, rows, args.seconds, args.keys)
                     results.setdefault(r["size"], []).append(r)
                     target = targets.get(size)
                     target_text = f"{target / 1024:.0f} KiB/s" if target else "-"

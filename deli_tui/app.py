@@ -28,6 +28,7 @@ from deli_tui.screens.runs import RunsScreen
 from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.screens.session_variables import SessionVariablesScreen
 from deli_tui.widgets.collection_tree import CollectionTree
+from deli_tui.widgets.key_footer import key_label
 from deli_tui.widgets.scenario_list import ScenarioList
 from deli_tui.workspace import Workspace, non_local_hosts
 from engine.collection.model import ScenarioDef
@@ -86,11 +87,39 @@ class DeliApp(App[int]):
     COMMANDS: ClassVar[set] = App.COMMANDS | {KeyActions}  # type: ignore[type-arg]
     _SCREENS = Binding.Group("screens", compact=False)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
-        Binding("f1,question_mark", "help", "Help", key_display="F1", id="app.help"),
-        Binding("f2", "switch_mode('requests')", "Requests", id="app.requests", group=_SCREENS),
-        Binding("f3", "switch_mode('scenarios')", "Scenarios", id="app.scenarios", group=_SCREENS),
-        Binding("f7", "switch_mode('runs')", "Runs", id="app.runs", group=_SCREENS),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            priority=True,
+            id="app.quit",
+            tooltip="Quit from anywhere; a running load stops first",
+        ),
+        Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="Every key, per screen"),
+        Binding(
+            "f2",
+            "switch_mode('requests')",
+            "Requests",
+            id="app.requests",
+            group=_SCREENS,
+            tooltip="The requests: tree, editor, send",
+        ),
+        Binding(
+            "f3",
+            "switch_mode('scenarios')",
+            "Scenarios",
+            id="app.scenarios",
+            group=_SCREENS,
+            tooltip="The load scenarios: edit, preview, run",
+        ),
+        Binding(
+            "f7",
+            "switch_mode('runs')",
+            "Runs",
+            id="app.runs",
+            group=_SCREENS,
+            tooltip="The runs saved in .deli/runs: open, compare, export",
+        ),
     ]
 
     def __init__(self, workspace: Workspace, *, run_scenario: str | None = None) -> None:
@@ -120,9 +149,25 @@ class DeliApp(App[int]):
         if self.run_scenario is not None:
             self.call_after_refresh(self.start_run, self.run_scenario)
 
-    def help_sections(self) -> list[HelpSection]:
+    def get_key_display(self, binding: Binding) -> str:
+        return key_label(binding)
+
+    @classmethod
+    def help_sections(cls) -> list[HelpSection]:
         return [
-            ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "", "Command palette")]),
+            (
+                "Everywhere",
+                [
+                    *cls.BINDINGS,
+                    Binding(
+                        "ctrl+p",
+                        "",
+                        "Command palette",
+                        id="app.palette",
+                        tooltip="Every action, and a jump to any request, scenario or run",
+                    ),
+                ],
+            ),
             ("Requests screen", CollectionScreen.BINDINGS),
             ("Request tree (when focused)", CollectionTree.BINDINGS),
             ("Scenarios screen", ScenarioScreen.BINDINGS),

@@ -139,6 +139,7 @@ def attach_app(socket_path: str) -> App[int]:
     from textual.screen import Screen
 
     from deli_tui.screens.run import RunScreen
+    from deli_tui.widgets.key_footer import key_label
 
     class AttachApp(App[int]):
         """A viewer of one remote run; leaving the dashboard (d or escape) ends it."""
@@ -148,6 +149,9 @@ def attach_app(socket_path: str) -> App[int]:
         BINDINGS: ClassVar[list[BindingType]] = [
             Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")
         ]
+
+        def get_key_display(self, binding: Binding) -> str:
+            return key_label(binding)
 
         def get_default_screen(self) -> Screen[None]:
             # The only screen: leaving it (detach) ends the viewer, never the run.

@@ -4,9 +4,9 @@
 
 Starts the embedded demo server on a free port, opens a copy of ``sample_collections/demo``
 (so no run result lands in the repository) in ``DeliApp`` under Textual's test driver, and
-saves the collection screen, the scenario screen, the run dashboard live (120x36 and 80x24),
-the finished run, the runs list and two runs compared. The runs are real: the engine process
-sends load to 127.0.0.1.
+saves the collection screen, the scenario screen, the run dashboard live (120x36 and 80x24,
+there also its charts view), the finished run, the runs list and two runs compared. The
+runs are real: the engine process sends load to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -109,6 +109,9 @@ async def narrow_run(root: Path, base_url: str) -> None:
     async with app.run_test(size=NARROW) as pilot:
         await wait_for(pilot, lambda: live_for(app, 12), "a live run")
         await shoot(pilot, "run_live_80x24")
+        await pilot.press("v")  # the charts view of a small terminal
+        await wait_for(pilot, lambda: live_for(app, 30), "more windows")
+        await shoot(pilot, "run_charts_80x24")
         await pilot.press("s")
         await wait_for(pilot, lambda: finished(app), "the end")
 

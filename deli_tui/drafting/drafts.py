@@ -247,7 +247,7 @@ def request_from_draft(
             if timeout_s <= 0:
                 problems.append(FieldProblem("timeout", "must be more than 0s"))
         except ValueError as exc:
-            problems.append(FieldProblem("timeout", f"{exc} (e.g. 5s, 500ms)"))
+            problems.append(FieldProblem("timeout", str(exc)))  # it says how to write one
     weight = 1.0
     try:
         weight = float(draft.weight.strip() or "1")

@@ -77,7 +77,7 @@ def _duration(text: str, name: str, problems: list[FieldProblem], allow_zero: bo
     try:
         value = parse_duration(text.strip())
     except ValueError as exc:
-        problems.append(FieldProblem(name, f"{exc} (e.g. 30s, 2m, 500ms)"))
+        problems.append(FieldProblem(name, str(exc)))  # it says how to write one
         return 0.0
     if value < 0 or (value == 0 and not allow_zero):
         problems.append(FieldProblem(name, "must be more than 0s"))

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Tree
+from textual.widgets import Header, Tree
 
 from deli_tui.collection_ops import CollectionOps, TreeChange
 from deli_tui.drafting.conflict import ask_about_conflict
@@ -37,6 +37,7 @@ from deli_tui.exchange import Exchange, exchange_from_result, sending
 from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.screens.session_variables import SessionVariablesScreen
 from deli_tui.widgets.collection_tree import CollectionTree, TreeEntry
+from deli_tui.widgets.key_footer import KeyFooter
 from deli_tui.widgets.request_editor import RequestEditor
 from deli_tui.widgets.response_view import ResponseView
 from engine.errors import CollectionError
@@ -52,14 +53,64 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
 
     _FOCUS = Binding.Group("focus", compact=False)
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="requests.save"),
-        Binding("ctrl+r", "send", "Send", id="requests.send"),
-        Binding("ctrl+t", "focus_tree", "Focus tree", id="requests.focus_tree", group=_FOCUS),
-        Binding("ctrl+e", "focus_editor", "Focus editor", id="requests.focus_editor", group=_FOCUS),
-        Binding("ctrl+l", "revert", "Revert", id="requests.revert"),
-        Binding("ctrl+o", "show_as_sent", "As sent", id="requests.as_sent"),
-        Binding("f4", "toggle_http2", "HTTP/2 on/off", id="requests.http2"),
-        Binding("f6", "session_variables", "Session variables", id="requests.session"),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="requests.save",
+            tooltip="Write the request to its file, if it loads back",
+        ),
+        Binding(
+            "ctrl+r",
+            "send",
+            "Send",
+            id="requests.send",
+            tooltip="Send the request once and show the response",
+        ),
+        Binding(
+            "ctrl+t",
+            "focus_tree",
+            "Focus tree",
+            id="requests.focus_tree",
+            group=_FOCUS,
+            tooltip="Move to the tree of requests",
+        ),
+        Binding(
+            "ctrl+e",
+            "focus_editor",
+            "Focus editor",
+            id="requests.focus_editor",
+            group=_FOCUS,
+            tooltip="Move to the URL of the request",
+        ),
+        Binding(
+            "ctrl+l",
+            "revert",
+            "Revert",
+            id="requests.revert",
+            tooltip="Drop the unsaved edits; show the file as it is",
+        ),
+        Binding(
+            "ctrl+o",
+            "show_as_sent",
+            "As sent",
+            id="requests.as_sent",
+            tooltip="The request as it will be sent: variables resolved, secrets masked",
+        ),
+        Binding(
+            "f4",
+            "toggle_http2",
+            "HTTP/2 on/off",
+            id="requests.http2",
+            tooltip="Send offers HTTP/2 (h2 over TLS) or HTTP/1.1",
+        ),
+        Binding(
+            "f6",
+            "session_variables",
+            "Session variables",
+            id="requests.session",
+            tooltip="The values extracted by single sends, used by the next ones",
+        ),
     ]
     NO_REQUEST = "No request selected: pick one in the tree (n there creates one)"
     PREVIEW_DELAY_S = 0.3
@@ -88,7 +139,7 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
             with Vertical(id="request-pane"):
                 yield RequestEditor(id="editor")
                 yield ResponseView(id="response")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @property
     def request_tree(self) -> CollectionTree:

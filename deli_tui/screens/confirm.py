@@ -20,9 +20,29 @@ class ChoiceScreen(ModalScreen[str]):
     """Asks ``question`` and dismisses with the chosen value; escape returns ``cancel_value``."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-        Binding("left", "app.focus_previous", "Previous", show=False, id="dialog.previous"),
-        Binding("right", "app.focus_next", "Next", show=False, id="dialog.next"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="dialog.cancel",
+            tooltip="Close the dialog; nothing happens",
+        ),
+        Binding(
+            "left",
+            "app.focus_previous",
+            "Previous",
+            show=False,
+            id="dialog.previous",
+            tooltip="The button on the left",
+        ),
+        Binding(
+            "right",
+            "app.focus_next",
+            "Next",
+            show=False,
+            id="dialog.next",
+            tooltip="The button on the right",
+        ),
     ]
 
     def __init__(
@@ -67,7 +87,15 @@ class TextPromptScreen(ModalScreen[str | None]):
     """Asks for one line of text; enter accepts (when ``validate`` returns no error), escape
     cancels with None. ``validate`` returns an error message or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="prompt.cancel",
+            tooltip="Close the prompt; nothing happens",
+        )
+    ]
 
     def __init__(
         self,

@@ -7,8 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
+from deli_tui.widgets.key_footer import KeyFooter
 from engine.run.protocol import ErrorSample
 from engine.units import format_elapsed
 
@@ -35,8 +36,15 @@ class ErrorInspector(ModalScreen[None]):
     }
     """
     BINDINGS = [
-        Binding("escape", "dismiss", "Close", id="errors.close"),
-        Binding("q", "dismiss", "Close", show=False, id="errors.close_q"),
+        Binding("escape", "dismiss", "Close", id="errors.close", tooltip="Back to the dashboard"),
+        Binding(
+            "q",
+            "dismiss",
+            "Close",
+            show=False,
+            id="errors.close_q",
+            tooltip="Back to the dashboard",
+        ),
     ]
 
     def __init__(self, samples: tuple[ErrorSample, ...]) -> None:
@@ -48,7 +56,7 @@ class ErrorInspector(ModalScreen[None]):
             box.border_title = f"Recent errors ({len(self.samples)})"
             yield DataTable(id="error-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="error-detail")
-        yield Footer()
+        yield KeyFooter(compact=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#error-table", DataTable)

@@ -10,14 +10,17 @@ from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
+
+from deli_tui.widgets.key_footer import KeyFooter, key_label
 
 HelpSection = tuple[str, Sequence[BindingType]]
 
 INTRO = (
     "deli-tui: keep requests as YAML files, edit them here, send one, or run a scenario "
-    "and watch its latency live. Everything works from the keyboard; ctrl+p opens the "
-    "command palette with every action, tab / shift+tab move focus."
+    "and watch its latency live. Everything works from the keyboard: ^ means ctrl (^s is "
+    "ctrl+s); ^p opens the command palette with every action and a jump to any request, "
+    "scenario or past run; tab / shift+tab move focus."
 )
 
 
@@ -27,7 +30,7 @@ def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     for binding in Binding.make_bindings(bindings):
         if not binding.description:
             continue
-        keys = binding.key_display or binding.key
+        keys = key_label(binding)
         if (keys, binding.description) in rows:
             continue
         if rows and rows[-1][1] == binding.description:
@@ -60,7 +63,13 @@ class HelpScreen(ModalScreen[None]):
     """Lists the keys per screen; escape, q or F1 closes it."""
 
     BINDINGS = [
-        Binding("escape,q,f1", "close", "Close help", id="help.close"),
+        Binding(
+            "escape,q,f1",
+            "close",
+            "Close help",
+            id="help.close",
+            tooltip="Back to the screen you were on",
+        ),
     ]
 
     def __init__(self, sections: Sequence[HelpSection]) -> None:
@@ -81,7 +90,7 @@ class HelpScreen(ModalScreen[None]):
                 for keys, description in rows:
                     table.add_row(Text(keys), Text(description))
                 yield Static(table, classes="help-section")
-        yield Footer()
+        yield KeyFooter(compact=False)
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from deli_tui.engine_bridge import (
     EngineBridge,
@@ -48,6 +48,7 @@ from deli_tui.widgets import (
     ThroughputChart,
     WorkerTable,
 )
+from deli_tui.widgets.key_footer import KeyFooter, key_label
 from engine.history.saved_run import SavedRun
 from engine.plan.model import RunPlan
 from engine.run.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
@@ -71,7 +72,7 @@ class RunCommands(Provider):
                 continue
             if screen.check_action(binding.action.split("(")[0], ()) is not True:
                 continue
-            help_text = f"Key: {binding.key_display or binding.key}"
+            help_text = f"Key: {key_label(binding)}"
             found.append((f"Run: {binding.description}", binding.action, help_text))
         return found
 
@@ -100,18 +101,90 @@ class RunScreen(HelpKeyFirst, Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "stop_run", "Stop", id="run.stop"),
-        Binding("plus,equals_sign,up", "adjust(1)", "More load", key_display="+", id="run.more"),
-        Binding("minus,down", "adjust(-1)", "Less load", key_display="-", id="run.less"),
-        Binding("h", "toggle_histogram", "Window/cumulative", id="run.histogram"),
-        Binding("f", "toggle_freeze", "Freeze", id="run.freeze"),
-        Binding("e", "inspect_errors", "Errors", id="run.errors"),
-        Binding("o", "cycle_sort", "Sort requests", id="run.sort"),
-        Binding("d", "detach", "Detach", id="run.detach"),
-        Binding("escape", "back", "Back", id="run.back"),
-        Binding("x", "export", "Export", id="run.export"),
-        Binding("w", "toggle_workers", "Workers", id="run.workers"),
+        Binding(
+            "s",
+            "stop_run",
+            "Stop",
+            id="run.stop",
+            tooltip="Stop the run (in-flight requests finish)",
+        ),
+        Binding(
+            "plus,equals_sign,up",
+            "adjust(1)",
+            "More load",
+            key_display="+",
+            id="run.more",
+            tooltip="10% more users (closed model) or a 10% higher rate (open model)",
+        ),
+        Binding(
+            "minus,down",
+            "adjust(-1)",
+            "Less load",
+            key_display="-",
+            id="run.less",
+            tooltip="10% fewer users or a 10% lower rate",
+        ),
+        Binding(
+            "v",
+            "cycle_view",
+            "View",
+            id="run.view",
+            tooltip="In a small terminal: show the histogram, the charts or the request table",
+        ),
+        Binding(
+            "o",
+            "cycle_sort",
+            "Sort",
+            id="run.sort",
+            tooltip="Sort the request table by the next column",
+        ),
+        Binding(
+            "h",
+            "toggle_histogram",
+            "Window/run",
+            id="run.histogram",
+            tooltip="Histogram of the last window or of the whole run",
+        ),
+        Binding(
+            "f",
+            "toggle_freeze",
+            "Freeze",
+            id="run.freeze",
+            tooltip="Hold the display still; the run goes on",
+        ),
+        Binding(
+            "e",
+            "inspect_errors",
+            "Errors",
+            id="run.errors",
+            tooltip="The latest failed results, in full",
+        ),
+        Binding(
+            "x",
+            "export",
+            "Export",
+            id="run.export",
+            tooltip="Write this run as JSON, HTML, JUnit XML or CSV (after the end)",
+        ),
+        Binding(
+            "w",
+            "toggle_workers",
+            "Workers",
+            id="run.workers",
+            tooltip="Show or hide the worker table",
+        ),
+        Binding(
+            "d",
+            "detach",
+            "Detach",
+            id="run.detach",
+            tooltip="Leave the run going and close this viewer",
+        ),
+        Binding(
+            "escape", "back", "Back", id="run.back", tooltip="Back to where the run was started"
+        ),
     ]
+    VIEWS = ("histogram", "charts", "requests")  # one at a time in a small terminal
 
     # repaint=False: a repaint of the screen redraws every panel; each panel refreshes itself
     # only when what it shows changed (measured: 30 KiB/s at 80x24 with the screen repainted).
@@ -119,6 +192,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         None, always_update=True, init=False, repaint=False
     )
     frozen: reactive[bool] = reactive(False, repaint=False)
+    view: reactive[str] = reactive("histogram", repaint=False)
 
     def __init__(
         self,
@@ -180,20 +254,22 @@ class RunScreen(HelpKeyFirst, Screen[None]):
     def compose(self) -> ComposeResult:
         yield RunHeader(id="run-header")
         yield Static(id="verdict")
-        with Horizontal(id="charts"):
-            yield ThroughputChart(id="throughput")
-            yield P99Chart(id="p99-chart")
-        with Horizontal(id="middle"):
-            yield LatencyHistogram(id="histogram")
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                with Horizontal(id="charts"):
+                    yield ThroughputChart(id="throughput")
+                    yield P99Chart(id="p99-chart")
+                yield LatencyHistogram(id="histogram")
+                yield RequestTable(id="requests")
             with Vertical(id="side"):
                 yield Percentiles(id="percentiles")
                 yield StatusCodes(id="status-codes")
                 yield ErrorSummary(id="errors")
-        yield RequestTable(id="requests")
         yield WorkerTable(id="workers")
-        yield Footer()
+        yield KeyFooter(compact=False)
 
     def on_mount(self) -> None:
+        self.set_class(True, "-view-histogram")
         # The objects alive now (the app, its screens, this dashboard) stay for the whole run;
         # frozen, the full collections that a live run triggers every ~20 s no longer scan them
         # (measured at 160x48: ~90 ms each, some 15% of the dashboard's CPU). unmount thaws them.
@@ -237,6 +313,8 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         """The run is over (or a saved one is shown): the final snapshot and the verdict."""
         self.finished = finished
         self.frozen = False
+        self._adjusted = None
+        self.query_one(RunHeader).set_state(ended=message.finished.reason, flags=())
         self.query_one(LatencyHistogram).cumulative = True  # the summary shows the whole run
         self.snapshot = finished.snapshot
         if self.saved is None:
@@ -274,12 +352,43 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         if snapshot is None or self.frozen:
             return
         with self.app.batch_update():
+            if self._adjusted is not None:
+                self._show_flags()
             self._render_snapshot(snapshot)
 
     def watch_frozen(self, frozen: bool) -> None:
         self.set_class(frozen, "-frozen")
+        self._show_flags()
         if not frozen and self.snapshot is not None:
             self._render_snapshot(self.snapshot)
+
+    def _show_flags(self) -> None:
+        """Frozen, and a load change not yet seen in the snapshots, in the header."""
+        flags = ["frozen"] if self.frozen else []
+        snap = self.snapshot
+        if self._adjusted is not None and snap is not None:
+            open_model = snap.model == "open"
+            now = snap.target_rate if open_model else snap.target_users
+            if abs(now - self._adjusted) >= 0.5:
+                what = (
+                    f"rate → {self._adjusted:.0f}/s"
+                    if open_model
+                    else f"users → {self._adjusted:.0f}"
+                )
+                flags.append(what)
+        if self.is_mounted:
+            self.query_one(RunHeader).set_state(flags=tuple(flags))
+
+    @property
+    def compact(self) -> bool:
+        """A terminal too small for every panel at once: one view (``v``) beside the numbers."""
+        return self.has_class("-narrow") or self.has_class("-short")
+
+    def watch_view(self, view: str) -> None:
+        for name in self.VIEWS:
+            self.set_class(name == view, f"-view-{name}")
+        if self.snapshot is not None:
+            self.call_after_refresh(self._render_snapshot, self.snapshot)
 
     def _render_snapshot(self, snapshot: Snapshot) -> None:
         if not self._panels:
@@ -293,6 +402,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             panel.show(snapshot)  # type: ignore[attr-defined]
 
     def on_resize(self, event: events.Resize) -> None:
+        self.refresh_bindings()  # "v" (view) is only offered in a small terminal
         if self.snapshot is not None:
             self.call_after_refresh(self._render_snapshot, self.snapshot)
 
@@ -336,6 +446,8 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             return self.attached and live
         if action in ("back", "export"):
             return not live
+        if action == "cycle_view":
+            return self.compact
         # a saved run has one histogram, of the whole run, and nothing live to freeze
         return not (action in ("toggle_freeze", "toggle_histogram") and self.saved is not None)
 
@@ -349,8 +461,8 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         self.post_message(ExportRequested(source))
 
     def action_stop_run(self) -> None:
-        if self.bridge is not None and self.bridge.send(Stop()):
-            self.notify("Stopping the run...", timeout=2)
+        if self.bridge is not None:
+            self.bridge.send(Stop())  # the header shows [stopping], then the end
 
     def action_adjust(self, direction: int) -> None:
         snap = self.snapshot
@@ -366,8 +478,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         command = Adjust(rate=wanted) if open_model else Adjust(users=int(wanted))
         if self.bridge is not None and self.bridge.send(command):
             self._adjusted = wanted
-            what = f"rate {wanted:.0f}/s" if open_model else f"users {int(wanted)}"
-            self.notify(f"Adjusting: {what}", timeout=2)
+            self._show_flags()  # in the header until the snapshots show it
 
     def action_toggle_histogram(self) -> None:
         histogram = self.query_one(LatencyHistogram)
@@ -375,15 +486,20 @@ class RunScreen(HelpKeyFirst, Screen[None]):
 
     def action_toggle_freeze(self) -> None:
         self.frozen = not self.frozen
-        self.notify("Display frozen (f resumes)" if self.frozen else "Display live", timeout=2)
 
     def action_inspect_errors(self) -> None:
         samples = self.snapshot.recent_errors if self.snapshot is not None else ()
         self.app.push_screen(ErrorInspector(samples))
 
+    def action_cycle_view(self) -> None:
+        self.view = self.VIEWS[(self.VIEWS.index(self.view) + 1) % len(self.VIEWS)]
+
     def action_cycle_sort(self) -> None:
-        key = self.query_one(RequestTable).cycle_sort()
-        self.notify(f"Requests sorted by {key}", timeout=1.5)
+        """Sort by the next column; in a small terminal the first press shows the table."""
+        if self.compact and self.view != "requests":
+            self.view = "requests"
+            return
+        self.query_one(RequestTable).cycle_sort()
 
     def action_toggle_workers(self) -> None:
         self.query_one(WorkerTable).toggle()

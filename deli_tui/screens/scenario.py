@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, OptionList
+from textual.widgets import Header, Label, OptionList
 from textual.widgets.option_list import Option
 
 from deli_tui.data_preview import data_preview
@@ -23,6 +23,7 @@ from deli_tui.drafting.recovery import RecoveryStore
 from deli_tui.drafting.scenario_draft import ScenarioDraft, draft_from_scenario, scenario_from_draft
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.screens.help import HelpKeyFirst
+from deli_tui.widgets.key_footer import KeyFooter
 from deli_tui.widgets.load_preview import LoadPreview
 from deli_tui.widgets.scenario_form import ScenarioForm
 from deli_tui.widgets.scenario_list import ScenarioList
@@ -37,10 +38,34 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
     """Scenarios of collection.yaml: list on the left, form and live preview on the right."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="scenarios.save"),
-        Binding("ctrl+r,f5", "run", "Run scenario", id="scenarios.run"),
-        Binding("ctrl+n", "new", "New scenario", id="scenarios.new"),
-        Binding("ctrl+t", "focus_list", "List", id="scenarios.focus_list"),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="scenarios.save",
+            tooltip="Write the scenario into collection.yaml",
+        ),
+        Binding(
+            "ctrl+r,f5",
+            "run",
+            "Run scenario",
+            id="scenarios.run",
+            tooltip="Start a load run of this scenario (unsaved edits included)",
+        ),
+        Binding(
+            "ctrl+n",
+            "new",
+            "New scenario",
+            id="scenarios.new",
+            tooltip="Add a scenario; it is saved with ctrl+s",
+        ),
+        Binding(
+            "ctrl+t",
+            "focus_list",
+            "List",
+            id="scenarios.focus_list",
+            tooltip="Move to the list of scenarios",
+        ),
     ]
 
     class RunRequested(Message):
@@ -74,7 +99,7 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
             with Vertical(id="scenario-main"):
                 yield ScenarioForm(id="scenario-form")
                 yield LoadPreview(id="load-preview")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @property
     def form(self) -> ScenarioForm:
@@ -87,12 +112,12 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "Scenarios"
         self.title = f"deli-tui: {self.workspace.collection.name}"
-        self.refresh_list()
         names = self.scenario_names()
         if names:
             self.open_scenario(names[0])
         else:
             self.show_empty()
+        self.refresh_list()  # with the open scenario highlighted: Enter then opens its form
         self.query_one("#scenario-list", OptionList).focus()
         self.call_after_refresh(self.offer_recovery)
 
@@ -122,7 +147,8 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
             self.open_scenario(event.option.id)
-            self.form.query_one("#field-model").focus()
+            # after the list has finished handling its Enter, or it keeps the focus
+            self.call_after_refresh(self.form.query_one("#field-model").focus)
 
     def open_scenario(self, name: str) -> None:
         base = self.base(name)

@@ -30,12 +30,54 @@ class CollectionTree(Tree[TreeEntry]):
 
     _EDIT = Binding.Group("edit tree", compact=False)
     BINDINGS = [
-        Binding("n", "command('new_request')", "New request", id="tree.new_request", group=_EDIT),
-        Binding("f", "command('new_folder')", "New folder", id="tree.new_folder", group=_EDIT),
-        Binding("d", "command('duplicate')", "Duplicate", id="tree.duplicate", group=_EDIT),
-        Binding("r", "command('rename')", "Rename", id="tree.rename", group=_EDIT),
-        Binding("m", "command('move')", "Move", id="tree.move", group=_EDIT),
-        Binding("delete,x", "command('delete')", "Delete", id="tree.delete", group=_EDIT),
+        Binding(
+            "n",
+            "command('new_request')",
+            "New request",
+            id="tree.new_request",
+            group=_EDIT,
+            tooltip="A new GET request file in this folder",
+        ),
+        Binding(
+            "f",
+            "command('new_folder')",
+            "New folder",
+            id="tree.new_folder",
+            group=_EDIT,
+            tooltip="A new folder under this one",
+        ),
+        Binding(
+            "d",
+            "command('duplicate')",
+            "Duplicate",
+            id="tree.duplicate",
+            group=_EDIT,
+            tooltip="A copy of the request beside it",
+        ),
+        Binding(
+            "r",
+            "command('rename')",
+            "Rename",
+            id="tree.rename",
+            group=_EDIT,
+            tooltip="Rename the request (scenarios follow) or the folder",
+        ),
+        Binding(
+            "m",
+            "command('move')",
+            "Move",
+            id="tree.move",
+            group=_EDIT,
+            tooltip="Move the request or folder to another folder",
+        ),
+        Binding(
+            "delete,x",
+            "command('delete')",
+            "Delete",
+            id="tree.delete",
+            group=_EDIT,
+            tooltip="Delete the file or folder (asks first)",
+        ),
     ]
 
     class Command(Message):

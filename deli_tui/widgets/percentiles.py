@@ -107,6 +107,8 @@ class Percentiles(SnapshotText):
                 ("corrected", snap.latency),
                 ("uncorrected", snap.service_latency),
             )
+        elif snap.phase == "finished":  # the last window says nothing about the whole run
+            columns = (("run", snap.latency),)
         else:
             columns = (("run", snap.latency), ("window", snap.window_latency))
         text = Text(no_wrap=True, overflow="ellipsis")

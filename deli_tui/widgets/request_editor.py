@@ -14,7 +14,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, Switch, TabbedContent, TabPane, TextArea
+from textual.widgets import (
+    Checkbox,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
 
 from deli_tui.drafting.drafts import BODY_KINDS, FieldProblem, RequestDraft
 from deli_tui.drafting.extract_text import EXTRACT_HINT
@@ -133,7 +142,7 @@ class RequestEditor(DraftLoading, Vertical):
                     yield Input(compact=True, id="field-weight")
                 with Horizontal(classes="form-row"):
                     yield Label("insecure TLS", classes="form-label")
-                    yield Switch(id="field-insecure")
+                    yield Checkbox("skip certificate checks", compact=True, id="field-insecure")
 
     def load(self, draft: RequestDraft) -> None:
         """Show ``draft`` in the fields (posts no ``Edited`` of its own making)."""
@@ -147,7 +156,7 @@ class RequestEditor(DraftLoading, Vertical):
             method.value = draft.method
             for name in _INPUT_FIELDS:
                 self.query_one(f"#field-{name}", Input).value = getattr(draft, name) or ""
-            self.query_one("#field-insecure", Switch).value = draft.insecure
+            self.query_one("#field-insecure", Checkbox).value = draft.insecure
             kind = draft.body_kind if draft.body_kind in BODY_KINDS else "text"
             self.query_one("#field-body_kind", Select).value = kind
             for name in _TEXT_FIELDS:
@@ -174,7 +183,7 @@ class RequestEditor(DraftLoading, Vertical):
             body_kind=str(kind) if kind is not Select.NULL else "none",
             body=self.query_one("#field-body", TextArea).text,
             checks=self.query_one("#field-checks", TextArea).text,
-            insecure=self.query_one("#field-insecure", Switch).value,
+            insecure=self.query_one("#field-insecure", Checkbox).value,
             extract=self.query_one("#field-extract", TextArea).text,
             **inputs,
         )
@@ -209,7 +218,7 @@ class RequestEditor(DraftLoading, Vertical):
 
     @on(Input.Changed)
     @on(TextArea.Changed)
-    @on(Switch.Changed)
+    @on(Checkbox.Changed)
     def _field_changed(self, event: Message) -> None:
         event.stop()
         self._edited()

@@ -20,7 +20,17 @@ SORT_KEYS: dict[str, Callable[[RequestStats], float | str]] = {
     "p99": lambda r: r.latency.p99_ms,
     "max": lambda r: r.latency.max_ms,
 }
-_COLUMNS = (("requests", 7), ("rps", 7), ("errors", 6), ("p50", 8), ("p95", 8), ("p99", 8))
+_COLUMNS = (
+    ("requests", 7),
+    ("rps", 7),
+    ("errors", 6),
+    ("p50", 8),
+    ("p95", 8),
+    ("p99", 8),
+    ("max", 8),
+)
+_LABELS = {"name": "request", "requests": "req", "errors": "err"}
+_ARROW = {"name": "▲"}  # names A-Z; numbers largest first
 
 
 def sort_requests(stats: tuple[RequestStats, ...], key: str) -> tuple[RequestStats, ...]:
@@ -42,7 +52,10 @@ class RequestTable(SnapshotText):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("Requests", id=id, classes=classes)
         self.sort_key = "requests"
-        self.border_subtitle = "o: sort"
+        self._show_sort()
+
+    def _show_sort(self) -> None:
+        self.border_subtitle = f"sorted by {_LABELS.get(self.sort_key, self.sort_key)} · o: next"
 
     @property
     def order(self) -> tuple[str, ...]:
@@ -55,6 +68,7 @@ class RequestTable(SnapshotText):
         """Sort by the next column; returns the new key."""
         keys = list(SORT_KEYS)
         self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        self._show_sort()
         self._rebuild()
         return self.sort_key
 
@@ -65,16 +79,18 @@ class RequestTable(SnapshotText):
         numbers_w = sum(w + 1 for _, w in _COLUMNS)
         name_w = max(8, self.content_size.width - numbers_w)
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("request".ljust(name_w), sorted_style if self.sort_key == "name" else head)
+        name_head = "request" + (_ARROW["name"] if self.sort_key == "name" else "")
+        text.append(name_head.ljust(name_w), sorted_style if self.sort_key == "name" else head)
         for key, w in _COLUMNS:
-            label = ("req" if key == "requests" else "err" if key == "errors" else key).rjust(w)
-            text.append(" " + label, sorted_style if key == self.sort_key else head)
+            label = _LABELS.get(key, key) + (_ARROW.get(key, "▼") if key == self.sort_key else "")
+            text.append(" " + label.rjust(w), sorted_style if key == self.sort_key else head)
         for row in sort_requests(snapshot.per_request, self.sort_key):
             text.append("\n")
             name = row.name if len(row.name) <= name_w else row.name[: name_w - 1] + "…"
             text.append(name.ljust(name_w))
             text.append(f" {format_count(row.requests):>7} {format_rate(row.rps):>7}")
             text.append(f" {format_count(row.errors):>6}", err_style if row.errors else None)
-            for value in (row.latency.p50_ms, row.latency.p95_ms, row.latency.p99_ms):
+            latency = row.latency
+            for value in (latency.p50_ms, latency.p95_ms, latency.p99_ms, latency.max_ms):
                 text.append(f" {format_ms(value):>8}")
         return text

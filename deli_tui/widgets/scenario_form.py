@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Label, Select, Static, Switch, TextArea
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from deli_tui.drafting.drafts import FieldProblem
 from deli_tui.drafting.loading import DraftLoading
@@ -70,7 +70,7 @@ def visible_fields(model: str, profile: str) -> set[str]:
     return shown
 
 
-class ScenarioForm(DraftLoading, VerticalScroll):
+class ScenarioForm(DraftLoading, VerticalScroll, can_focus=False):
     """Edits a ``ScenarioDraft``."""
 
     class Edited(Message):
@@ -112,11 +112,19 @@ class ScenarioForm(DraftLoading, VerticalScroll):
             yield from self._row(
                 name, label, Input(placeholder=placeholder, compact=True, id=f"field-{name}")
             )
-        yield from self._row("http2", "HTTP/2", Switch(id="field-http2"))
-        with Vertical(classes="form-field", id="row-thresholds"):
-            yield Label("thresholds, one per line (p95 < 300ms, error_rate < 1%)")
-            yield TextArea(id="field-thresholds", tab_behavior="focus", soft_wrap=False)
-            yield Static("", classes="field-error", id="error-thresholds", markup=False)
+            if name == "stages":  # the load, then what it must meet: in view at 80x24
+                yield from self._row(
+                    "thresholds",
+                    "thresholds",
+                    TextArea(
+                        id="field-thresholds",
+                        tab_behavior="focus",
+                        soft_wrap=False,
+                        placeholder="one per line: p95 < 300ms, error_rate < 1%",
+                    ),
+                )
+        http2 = Checkbox("offer HTTP/2 (h2 over TLS)", compact=True, id="field-http2")
+        yield from self._row("http2", "HTTP/2", http2)
         for name, label, placeholder in _FLOW_INPUTS:
             yield from self._row(
                 name, label, Input(placeholder=placeholder, compact=True, id=f"field-{name}")
@@ -134,7 +142,8 @@ class ScenarioForm(DraftLoading, VerticalScroll):
         )
         with Vertical(classes="form-field", id="row-data_preview"):
             yield Static("", id="data-preview", markup=False)
-        yield from self._row("cookies", "cookies", Switch(id="field-cookies"))
+        cookies = Checkbox("keep cookies per user", compact=True, id="field-cookies")
+        yield from self._row("cookies", "cookies", cookies)
 
     def show_data_preview(self, text: Text | str) -> None:
         """What the data file holds (its columns and first rows), or why it cannot be read."""
@@ -154,8 +163,8 @@ class ScenarioForm(DraftLoading, VerticalScroll):
             self.query_one("#field-profile", Select).value = profile
             for name, _, _ in (*_INPUTS, *_FLOW_INPUTS):
                 self.query_one(f"#field-{name}", Input).value = getattr(draft, name)
-            self.query_one("#field-http2", Switch).value = draft.http2
-            self.query_one("#field-cookies", Switch).value = draft.cookies
+            self.query_one("#field-http2", Checkbox).value = draft.http2
+            self.query_one("#field-cookies", Checkbox).value = draft.cookies
             mode = draft.data_mode if draft.data_mode in DATA_MODES else "cycle"
             self.query_one("#field-data_mode", Select).value = mode
             self.query_one("#field-thresholds", TextArea).load_text(draft.thresholds)
@@ -170,10 +179,10 @@ class ScenarioForm(DraftLoading, VerticalScroll):
         return ScenarioDraft(
             model=str(self.query_one("#field-model", Select).value),
             profile=str(self.query_one("#field-profile", Select).value),
-            http2=self.query_one("#field-http2", Switch).value,
+            http2=self.query_one("#field-http2", Checkbox).value,
             thresholds=self.query_one("#field-thresholds", TextArea).text,
             data_mode=str(self.query_one("#field-data_mode", Select).value),
-            cookies=self.query_one("#field-cookies", Switch).value,
+            cookies=self.query_one("#field-cookies", Checkbox).value,
             **values,  # type: ignore[arg-type]
         )
 
@@ -201,7 +210,7 @@ class ScenarioForm(DraftLoading, VerticalScroll):
 
     @on(Input.Changed)
     @on(TextArea.Changed)
-    @on(Switch.Changed)
+    @on(Checkbox.Changed)
     @on(Select.Changed)
     def _field_changed(self, event: Message) -> None:
         event.stop()

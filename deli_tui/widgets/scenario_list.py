@@ -12,6 +12,20 @@ class ScenarioList(OptionList):
 
     _EDIT = Binding.Group("edit scenarios", compact=False)
     BINDINGS = [
-        Binding("r", "screen.rename_scenario", "Rename", id="scenarios.rename", group=_EDIT),
-        Binding("delete,x", "screen.delete_scenario", "Delete", id="scenarios.delete", group=_EDIT),
+        Binding(
+            "r",
+            "screen.rename_scenario",
+            "Rename",
+            id="scenarios.rename",
+            group=_EDIT,
+            tooltip="Rename the scenario in collection.yaml",
+        ),
+        Binding(
+            "delete,x",
+            "screen.delete_scenario",
+            "Delete",
+            id="scenarios.delete",
+            group=_EDIT,
+            tooltip="Delete the scenario from collection.yaml (asks first)",
+        ),
     ]

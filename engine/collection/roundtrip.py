@@ -133,6 +133,9 @@ def _merge_value(
         _insert_key(doc, key, _styled(after, None), predecessors)
         return
     current = doc[key]
+    if _shared(current):  # an anchored node: editing it in place would change its aliases too
+        _replace_value(doc, key, after)
+        return
     if isinstance(after, dict) and isinstance(before, dict) and isinstance(current, CommentedMap):
         merge_map(current, before, after)
         return
@@ -153,6 +156,12 @@ def _merge_value(
                 _keep_comment_gap(current, i, item, current[i])
         return
     _replace_value(doc, key, after)
+
+
+def _shared(node: Any) -> bool:
+    """Whether ``node`` carries an anchor (``&name``), so aliases elsewhere point at it."""
+    anchor = getattr(node, "anchor", None)
+    return anchor is not None and anchor.value is not None
 
 
 def _styled(value: Any, template: Any) -> Any:

@@ -4,23 +4,48 @@ from __future__ import annotations
 
 import time
 
+from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
 
 from deli_tui.app import DeliApp, KeyActions
 from deli_tui.screens.collection import CollectionScreen
+from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
+from deli_tui.screens.error_inspector import ErrorInspector
 from deli_tui.screens.help import HelpScreen, key_rows
+from deli_tui.screens.run import RunScreen
 from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.widgets.collection_tree import CollectionTree
+from deli_tui.widgets.scenario_list import ScenarioList
 
 SIZE = (80, 24)
 SAFETY_S = 30.0  # only a hang reaches it
 
 
-def test_every_binding_has_an_id_and_a_description():
-    for owner in (DeliApp, CollectionScreen, CollectionTree, ScenarioScreen):
-        for binding in owner.BINDINGS:
+def test_every_binding_has_an_id_a_description_a_tooltip_and_a_help_entry():
+    owners = (
+        DeliApp,
+        CollectionScreen,
+        CollectionTree,
+        ScenarioScreen,
+        ScenarioList,
+        RunScreen,
+        ChoiceScreen,
+        TextPromptScreen,
+        ErrorInspector,
+        HelpScreen,
+    )
+    in_help = {
+        (binding.id, binding.description)
+        for _, bindings in DeliApp.help_sections()
+        for binding in Binding.make_bindings(bindings)
+    }
+    for owner in owners:
+        for binding in Binding.make_bindings(owner.BINDINGS):
             assert binding.id, (owner.__name__, binding)
             assert binding.description, (owner.__name__, binding)
+            assert binding.tooltip, (owner.__name__, binding)  # the palette's description
+            if owner not in (ErrorInspector, HelpScreen):
+                assert (binding.id, binding.description) in in_help, (owner.__name__, binding)
 
 
 async def test_help_screen_lists_the_keys_of_every_screen(collection_dir, make_app):
@@ -38,9 +63,10 @@ async def test_help_screen_lists_the_keys_of_every_screen(collection_dir, make_a
         ]
         rows = [row for _, bindings in app.screen.sections for row in key_rows(bindings)]
         keys = {description: key for key, description in rows}
-        assert keys["Save"] == "ctrl+s" and keys["Send"] == "ctrl+r"
-        assert keys["Quit"] == "ctrl+q" and keys["Help"].startswith("F1")
-        assert keys["Delete"] == "delete / x"
+        assert keys["Save"] == "^s" and keys["Send"] == "^r"
+        assert keys["Quit"] == "^q" and keys["Help"] == "F1 / ?"
+        assert keys["Delete"] == "del / x"
+        assert keys["Requests"] == "F2" and keys["HTTP/2 on/off"] == "F4"  # F-keys upper case
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CollectionScreen)

@@ -323,6 +323,6 @@ async def test_command_palette_lists_the_run_keys_that_apply_now() -> None:
         provider = RunCommands(app.screen)
         names = [name for name, _, _ in provider._commands()]
         assert "Run: Stop" in names and "Run: More load" in names
-        assert "Run: Window/cumulative" in names and "Run: Errors" in names
+        assert "Run: Window/run" in names and "Run: Errors" in names
         assert "Run: Detach" not in names  # only when attached
         assert "Run: Back" not in names  # only when the run is over

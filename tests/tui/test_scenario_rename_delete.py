@@ -154,4 +154,4 @@ async def test_rename_and_delete_are_in_the_help_and_the_palette(collection_dir,
         assert isinstance(app.screen, HelpScreen)
         sections = dict(app.screen.sections)
         rows = key_rows(sections["Scenario list (when focused)"])
-        assert ("r", "Rename") in rows and ("delete / x", "Delete") in rows
+        assert ("r", "Rename") in rows and ("del / x", "Delete") in rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from deli_tui.drafting.scenario_draft import ScenarioDraft, parse_stages, scenario_from_draft
 from deli_tui.screens.confirm import ChoiceScreen
@@ -86,6 +86,7 @@ async def test_bad_duration_is_shown_under_its_field_and_not_saved(collection_di
         screen = await open_scenarios(pilot)
         await replace_field(pilot, screen, "duration", "10x")
         assert "10x" in screen.form.problem_text("duration")
+        assert screen.form.problem_text("duration").count("e.g.") == 1  # the hint, once
         assert screen.query_one(LoadPreview).profile is None
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -182,3 +183,35 @@ async def test_cluster_address_is_edited_in_the_form_and_saved(collection_dir, m
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert load_collection(collection_dir).scenarios["smoke"].cluster == "ray://10.0.0.5:10001"
+
+
+async def test_tab_from_the_list_lands_on_the_model_and_enter_opens_it(collection_dir, make_app):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scenarios(pilot)
+        model = screen.form.query_one("#field-model", Select)
+        await pilot.press("tab")
+        assert app.focused is model and model.region.width > 0
+        await pilot.press("shift+tab")
+        await pilot.press("enter")  # Enter on the list opens the form at the model
+        await pilot.pause()
+        assert app.focused is model
+        await pilot.press("enter")
+        await pilot.pause()
+        assert model.expanded
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert model.value == "open"
+
+
+async def test_at_80x24_the_thresholds_box_shows_several_lines_with_its_label(
+    collection_dir, make_app
+):
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scenarios(pilot)
+        box = screen.form.query_one("#field-thresholds")
+        label = screen.query_one("#row-thresholds Label")
+        visible = screen.form.region
+        assert box.region.height >= 4 and visible.contains_region(box.region)
+        assert str(label.content) == "thresholds" and visible.contains_region(label.region)

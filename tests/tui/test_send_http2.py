@@ -56,4 +56,4 @@ async def test_http2_toggle_is_listed_in_the_help(collection_dir, make_app):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         rows = key_rows(dict(app.screen.sections)["Requests screen"])
-        assert ("f4", "HTTP/2 on/off") in rows
+        assert ("F4", "HTTP/2 on/off") in rows

@@ -34,7 +34,9 @@ class DashboardApp(App[None]):
         self.push_screen(RunScreen(lambda: ReplayLink(list(self.messages))))
 
 
-async def dashboard_svg(messages: list[Message], size: tuple[int, int]) -> str:
+async def dashboard_svg(
+    messages: list[Message], size: tuple[int, int], keys: tuple[str, ...] = ()
+) -> str:
     app = DashboardApp(messages)
     async with app.run_test(size=size) as pilot:
         deadline = time.monotonic() + 30
@@ -46,6 +48,7 @@ async def dashboard_svg(messages: list[Message], size: tuple[int, int]) -> str:
                     break
             assert time.monotonic() < deadline, "the dashboard never showed the snapshot"
             await pilot.pause(0.05)
+        await pilot.press(*keys)
         await pilot.pause()
         await pilot.pause()
         return app.export_screenshot(title="deli-tui")
@@ -61,11 +64,8 @@ CASES: dict[str, list[Message]] = {
 }
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-@pytest.mark.parametrize("case", list(CASES))
-async def test_run_dashboard_matches_stored_svg(case: str, size: tuple[int, int]) -> None:
-    svg = await dashboard_svg(CASES[case], size)
-    stored = SNAPSHOTS / f"{case}_{size[0]}x{size[1]}.svg"
+def assert_matches(name: str, svg: str) -> None:
+    stored = SNAPSHOTS / f"{name}.svg"
     if UPDATE or not stored.exists():
         stored.parent.mkdir(parents=True, exist_ok=True)
         stored.write_text(svg, encoding="utf-8")
@@ -79,3 +79,16 @@ async def test_run_dashboard_matches_stored_svg(case: str, size: tuple[int, int]
             f"the dashboard differs from {stored.name}; the new picture is in {actual}. "
             "If the change is intended: UPDATE_SNAPSHOTS=1 pytest tests/tui/test_snapshots.py"
         )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("case", list(CASES))
+async def test_run_dashboard_matches_stored_svg(case: str, size: tuple[int, int]) -> None:
+    svg = await dashboard_svg(CASES[case], size)
+    assert_matches(f"{case}_{size[0]}x{size[1]}", svg)
+
+
+@pytest.mark.parametrize(("view", "keys"), [("charts", ("v",)), ("requests", ("o", "o"))])
+async def test_the_other_views_at_80x24_match_stored_svgs(view: str, keys: tuple[str, ...]) -> None:
+    svg = await dashboard_svg([make_snapshot(seq=80)], (80, 24), keys)
+    assert_matches(f"run_{view}_80x24", svg)

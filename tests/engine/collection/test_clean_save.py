@@ -289,6 +289,22 @@ def test_a_file_that_cannot_be_edited_in_place_is_written_whole_and_loads(tmp_pa
     assert again.scenarios["other"].duration_s == 1.0
 
 
+def test_editing_an_anchored_list_changes_only_the_scenario_edited(tmp_path: Path) -> None:
+    text = (
+        "name: Shop\nbase_url: http://127.0.0.1:8089\nscenarios:\n"
+        "  smoke:\n    users: 2\n    requests: &plain [Home, Get JSON]  # shared\n"
+        "  ramp:\n    users: 5\n    requests: *plain\n"
+    )
+    root = write_collection(tmp_path / "shop", {"collection.yaml": text, **REQUESTS})
+    collection = load_collection(root)
+    collection.scenarios["smoke"].requests = ["Get JSON", "Home"]
+    save_collection_file(collection)
+    again = load_collection(root)
+    assert again.scenarios["smoke"].requests == ["Get JSON", "Home"]
+    assert again.scenarios["ramp"].requests == ["Home", "Get JSON"]
+    assert "# shared" in (root / "collection.yaml").read_text()
+
+
 def test_a_new_request_file_is_written_by_the_dumper(tmp_path: Path) -> None:
     root = write_collection(tmp_path / "shop", {})
     collection = load_collection(root)
