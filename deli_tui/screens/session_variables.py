@@ -11,7 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+
+from deli_tui.widgets.key_footer import KeyFooter
 
 EMPTY = "No session variables yet: ctrl+r on a request with an Extract tab sets them."
 
@@ -36,9 +38,17 @@ class SessionVariablesScreen(ModalScreen[dict[str, str] | None]):
     }
     """
     BINDINGS = [
-        Binding("escape", "close", "Close", id="session.close"),
-        Binding("delete,x", "clear_one", "Clear variable", id="session.clear_one"),
-        Binding("c", "clear_all", "Clear all", id="session.clear_all"),
+        Binding("escape", "close", "Close", id="session.close", tooltip="Back to the requests"),
+        Binding(
+            "delete,x",
+            "clear_one",
+            "Clear variable",
+            id="session.clear_one",
+            tooltip="Forget the highlighted value",
+        ),
+        Binding(
+            "c", "clear_all", "Clear all", id="session.clear_all", tooltip="Forget every value"
+        ),
     ]
 
     def __init__(self, values: dict[str, str]) -> None:
@@ -51,7 +61,7 @@ class SessionVariablesScreen(ModalScreen[dict[str, str] | None]):
             box.border_title = "Session variables (single sends)"
             yield DataTable(id="session-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="session-note", markup=False)
-        yield Footer()
+        yield KeyFooter(compact=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#session-table", DataTable)

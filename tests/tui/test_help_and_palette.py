@@ -14,6 +14,7 @@ from deli_tui.screens.error_inspector import ErrorInspector
 from deli_tui.screens.help import HelpScreen, key_rows
 from deli_tui.screens.run import RunScreen
 from deli_tui.screens.scenario import ScenarioScreen
+from deli_tui.screens.session_variables import SessionVariablesScreen
 from deli_tui.widgets.collection_tree import CollectionTree
 from deli_tui.widgets.scenario_list import ScenarioList
 
@@ -33,6 +34,7 @@ def test_every_binding_has_an_id_a_description_a_tooltip_and_a_help_entry():
         TextPromptScreen,
         ErrorInspector,
         HelpScreen,
+        SessionVariablesScreen,
     )
     in_help = {
         (binding.id, binding.description)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Select, Switch
+from textual.widgets import Checkbox, Select
 
 from deli_tui.drafting.scenario_draft import ScenarioDraft, draft_from_scenario, scenario_from_draft
 from deli_tui.screens.scenario import ScenarioScreen
@@ -71,7 +71,7 @@ async def test_setup_and_cookies_are_checked_and_saved(tmp_path: Path, make_app)
         assert screen.form.problem_text("setup") == ""
         await replace_field(pilot, screen, "data_file", "users.csv")
         await replace_field(pilot, screen, "data_as", "user")
-        screen.form.query_one("#field-cookies", Switch).value = True
+        screen.form.query_one("#field-cookies", Checkbox).value = True
         await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -146,6 +146,6 @@ async def test_session_variables_key_is_in_the_help_and_the_palette(
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         sections = dict(app.screen.sections)
-        assert ("f6", "Session variables") in key_rows(sections["Requests screen"])
+        assert ("F6", "Session variables") in key_rows(sections["Requests screen"])
         session = key_rows(sections["Session variables (F6 on the requests screen)"])
         assert ("c", "Clear all") in session
