@@ -1,16 +1,14 @@
 """``deli-tui --demo``: the embedded demo target in a child process, and where the demo lives.
 
 The server runs as ``python -m deli_tui demo-server --port P`` on 127.0.0.1 (8089, or a free
-port when 8089 is taken). It is asked to die with its parent (Linux PR_SET_PDEATHSIG) so a
+port when 8089 is taken). It is asked to die with its parent (``parent_death``) so a
 killed app leaves no orphan, and it is stopped explicitly on a normal exit.
 """
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+
+from deli_tui.parent_death import die_with_parent
 
 DEFAULT_DEMO_PORT = 8089
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -53,14 +53,6 @@ def pick_demo_port(preferred: int = DEFAULT_DEMO_PORT) -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def _answers(host: str, port: int) -> bool:
     conn = http.client.HTTPConnection(host, port, timeout=0.5)
     try:
@@ -94,7 +86,7 @@ class DemoServerProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
-            preexec_fn=_die_with_parent if os.name == "posix" else None,
+            preexec_fn=die_with_parent if os.name == "posix" else None,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

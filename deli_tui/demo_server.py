@@ -18,6 +18,7 @@ import hmac
 import json
 import random
 import secrets
+import socket
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -190,17 +191,29 @@ async def _stream_bytes(send: Send, n: int) -> None:
     await send({"type": "http.response.body", "body": _CHUNK[:remaining]})
 
 
-def serve(host: str = "127.0.0.1", port: int = 8089, log_level: str = "warning") -> None:
-    """Run the demo target in the foreground (``deli-tui demo-server``)."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8089,
+    log_level: str = "warning",
+    listening: Callable[[str], None] | None = None,
+) -> None:
+    """Run the demo target in the foreground (``deli-tui demo-server``). The socket is bound
+    first, so ``listening`` gets the address with the port it really got (``port`` 0: any)."""
     import uvicorn
 
-    uvicorn.run(
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    if listening is not None:
+        listening(f"http://{f'[{host}]' if ':' in host else host}:{bound}")
+    config = uvicorn.Config(
         DemoApp(),
-        host=host,
-        port=port,
         log_level=log_level,
         access_log=False,
         loop="uvloop",
         http="httptools",
         lifespan="off",
     )
+    uvicorn.Server(config).run(sockets=[sock])

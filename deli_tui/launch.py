@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from deli_tui.cli.exit_codes import ExitCode
+from deli_tui.parent_death import die_with_parent
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -21,13 +22,29 @@ def _fail(message: str) -> int:
     return ExitCode.BAD_INPUT
 
 
+COMMANDS_HELP = """\
+commands (each has its own --help):
+  deli-tui [PATH]                   this app on a collection directory
+  deli-tui run PATH|URL ...         a headless run: live lines, a summary, thresholds as exit code
+  deli-tui attach SOCKET            the live dashboard of a run started with --listen SOCKET
+  deli-tui serve [PATH]             this app in a web browser (--attach SOCKET: a run's dashboard)
+  deli-tui new DIR                  a new collection in DIR, ready to open
+  deli-tui import KIND ...          a collection from postman, curl, har or openapi
+  deli-tui compare A.json B.json    two saved runs side by side (--fail-on: a CI gate)
+  deli-tui demo-server              the demo target on 127.0.0.1 (prints its address)
+"""
+
+
 def tui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deli-tui",
         description="Browse and edit a request collection, send requests, run load scenarios.",
-        epilog="Other commands: deli-tui run PATH (headless), deli-tui attach SOCKET, "
-        "deli-tui compare A.json B.json, deli-tui import, deli-tui demo-server.",
+        epilog=COMMANDS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from deli_tui.cli.main import version
+
+    parser.add_argument("--version", "-V", action="version", version=f"deli-tui {version()}")
     parser.add_argument(
         "path",
         nargs="?",
@@ -69,9 +86,17 @@ def resolve_collection_root(path: str | None) -> Path:
     return candidate
 
 
+def served_to_a_browser() -> bool:
+    """Whether this app runs for ``deli-tui serve`` (Textual's web driver): it then stops
+    when the server that started it stops."""
+    return "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+
+
 def tui_from_argv(argv: Sequence[str]) -> int:
     """Parse the arguments, load the collection, run the app; the process exit code."""
     args = tui_parser().parse_args(list(argv))
+    if served_to_a_browser():
+        die_with_parent()
     from deli_tui.demo import DemoServerProcess, locate_demo_collection
 
     demo: DemoServerProcess | None = None
@@ -125,6 +150,8 @@ def attach_from_argv(argv: Sequence[str]) -> int:
     )
     parser.add_argument("socket", metavar="SOCKET", help="the --listen socket path of the run")
     args = parser.parse_args(list(argv))
+    if served_to_a_browser():
+        die_with_parent()
     if not os.path.exists(args.socket):
         return _fail(f"{args.socket}: no such socket (is the run still going?)")
     app = attach_app(args.socket)

@@ -1,5 +1,5 @@
-"""The ``deli-tui`` command: the TUI by default, plus ``run``, ``attach``, ``compare``,
-``import`` and ``demo-server``.
+"""The ``deli-tui`` command: the TUI by default, plus ``run``, ``attach``, ``serve``, ``new``,
+``compare``, ``import`` and ``demo-server``.
 
 Textual is imported only when the TUI is actually opened, so headless runs in CI stay light.
 Exit codes: 0 success / thresholds passed, 1 a threshold failed, 2 bad input.
@@ -13,7 +13,18 @@ from collections.abc import Sequence
 
 from deli_tui.cli.exit_codes import ExitCode
 
-SUBCOMMANDS = ("run", "attach", "compare", "import", "demo-server")
+SUBCOMMANDS = ("run", "attach", "serve", "new", "compare", "import", "demo-server")
+
+
+def version() -> str:
+    """This installation's version (from its package metadata)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("deli-tui")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _demo_server_main(argv: Sequence[str]) -> int:
@@ -23,9 +34,20 @@ def _demo_server_main(argv: Sequence[str]) -> int:
         prog="deli-tui demo-server", description="Serve the embedded demo target."
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--port", type=int, default=8089, help="8089; 0: any free port")
     args = parser.parse_args(argv)
-    serve(args.host, args.port)
+
+    def listening(url: str) -> None:
+        print(f"deli-tui demo-server: listening on {url} (ctrl+c stops it)", flush=True)
+
+    try:
+        serve(args.host, args.port, listening=listening)
+    except OSError as exc:
+        print(
+            f"deli-tui demo-server: cannot listen on {args.host}:{args.port}: {exc}",
+            file=sys.stderr,
+        )
+        return ExitCode.BAD_INPUT
     return 0
 
 
@@ -62,6 +84,17 @@ def _tui_main(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        if args and args[0] in ("--version", "-V"):
+            print(f"deli-tui {version()}")
+            return ExitCode.PASSED
+        if args and args[0] == "serve":
+            from deli_tui.cli.serve import serve_main
+
+            return serve_main(args[1:])
+        if args and args[0] == "new":
+            from deli_tui.cli.new_command import new_main
+
+            return new_main(args[1:])
         if args and args[0] == "run":
             return _run_main(args[1:])
         if args and args[0] == "attach":
