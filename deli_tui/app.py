@@ -1,23 +1,22 @@
 """The deli-tui application: two modes (requests, scenarios), global keys, command palette.
 
-Kept thin on purpose: screens own their work; the app only switches between them, starts
-runs (asking once before the first one that targets a host off this machine) and quits.
+Kept thin on purpose: screens own their work; the app only switches between them (and
+between collections), starts runs (asking once before the first one that targets a host off
+this machine), opens the settings dialog and quits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.dom import DOMNode
-from textual.widget import Widget
+from textual.screen import Screen
 
 from deli_tui.run_files import export_run
+from deli_tui.commands import CollectionCommands, JumpTo, KeyActions
 from deli_tui.screens.collection import CollectionScreen
 from deli_tui.screens.compare import CompareScreen
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
@@ -27,6 +26,7 @@ from deli_tui.screens.run import RunScreen
 from deli_tui.screens.runs import RunsScreen
 from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.screens.session_variables import SessionVariablesScreen
+from deli_tui.screens.settings import SettingsScreen
 from deli_tui.widgets.collection_tree import CollectionTree
 from deli_tui.widgets.key_footer import key_label
 from deli_tui.widgets.scenario_list import ScenarioList
@@ -38,53 +38,17 @@ from engine.plan.model import RunPlan
 from engine.units import format_bytes
 
 
-class KeyActions(Provider):
-    """Every bound action of the app, the current screen and its widgets, as palette entries."""
-
-    def _nodes(self) -> Iterator[DOMNode]:
-        yield self.app
-        screen = self.screen
-        if type(screen).COMMANDS:  # the screen lists its own actions (the run dashboard)
-            return
-        yield screen
-        for widget in screen.walk_children(Widget):
-            if type(widget).__module__.startswith("deli_tui.") and widget.BINDINGS:
-                yield widget
-
-    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        found: list[tuple[str, Callable[[], Any], str]] = []
-        seen: set[tuple[int, str]] = set()
-        for node in self._nodes():
-            for bindings in node._bindings.key_to_bindings.values():
-                for binding in bindings:
-                    if not binding.description or (id(node), binding.action) in seen:
-                        continue
-                    seen.add((id(node), binding.action))
-                    if self.app._check_action_state(binding.action, node) is False:
-                        continue
-                    keys = self.app.get_key_display(binding)
-                    run = partial(self.app.run_action, binding.action, node)
-                    found.append((binding.description, run, f"key: {keys}"))
-        return found
-
-    async def discover(self) -> Hits:
-        for name, run, help_text in self._commands():
-            yield DiscoveryHit(name, run, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, run, help_text in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), run, help=help_text)
-
-
 class DeliApp(App[int]):
     """The full-screen app on one collection directory."""
 
     CSS_PATH = "app.tcss"
     TITLE = "deli-tui"
-    COMMANDS: ClassVar[set] = App.COMMANDS | {KeyActions}  # type: ignore[type-arg]
+    COMMANDS: ClassVar[set] = App.COMMANDS | {  # type: ignore[type-arg]
+        KeyActions,
+        JumpTo,
+        CollectionCommands,
+    }
+    MODES_SHOWN = ("requests", "scenarios", "runs")
     _SCREENS = Binding.Group("screens", compact=False)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -120,6 +84,13 @@ class DeliApp(App[int]):
             group=_SCREENS,
             tooltip="The runs saved in .deli/runs: open, compare, export",
         ),
+        Binding(
+            "f8",
+            "settings",
+            "Settings",
+            id="app.settings",
+            tooltip="The collection's name, base_url, variables, headers, timeout, env file",
+        ),
     ]
 
     def __init__(self, workspace: Workspace, *, run_scenario: str | None = None) -> None:
@@ -138,16 +109,112 @@ class DeliApp(App[int]):
         """What would be left unsaved: request paths and scenario names with drafts."""
         return [name for screen in self.editors for name in sorted(screen.drafts)]
 
-    def on_mount(self) -> None:
+    def _add_modes(self) -> None:
         self.add_mode("requests", partial(self._make_screen, CollectionScreen))
         self.add_mode("scenarios", partial(self._make_screen, ScenarioScreen))
         self.add_mode(
             "runs",
             lambda: RunsScreen(self.workspace.runs_dir, self.workspace.collection.name),
         )
+
+    def on_mount(self) -> None:
+        self._add_modes()
         self.switch_mode("requests")
         if self.run_scenario is not None:
             self.call_after_refresh(self.start_run, self.run_scenario)
+
+    # -- jumps (the command palette) and collections ----------------------------------------
+    def _editor(self, kind: type[Any]) -> Any:
+        return next(screen for screen in self.editors if isinstance(screen, kind))
+
+    async def open_request(self, relpath: Path) -> None:
+        """Show the requests screen with ``relpath`` selected."""
+        await self.switch_mode("requests")
+        screen: CollectionScreen = self._editor(CollectionScreen)
+        screen.request_tree.move_to(relpath)
+        screen.request_tree.focus()
+
+    async def open_scenario(self, name: str) -> None:
+        """Show the scenarios screen with ``name`` open."""
+        await self.switch_mode("scenarios")
+        screen: ScenarioScreen = self._editor(ScenarioScreen)
+        screen.open_scenario(name)
+        screen.refresh_list()
+
+    def action_new_collection(self) -> None:
+        """Ask for a directory, create a collection there and open it."""
+        from engine.collection.scaffold import create_collection
+
+        def created(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                collection = create_collection(Path(path).expanduser())
+            except (OSError, CollectionError) as exc:
+                self.notify(f"No collection created: {exc}", severity="error", timeout=10)
+                return
+            self.open_collection(collection.root)
+
+        default = self.workspace.root.parent / "new-collection"
+        prompt = "Directory of the new collection (made if missing):"
+        self.push_screen(TextPromptScreen("New collection", prompt, str(default)), created)
+
+    def open_collection(self, root: Path) -> None:
+        """Show the collection at ``root`` instead of this one (asking first when there are
+        unsaved edits: they stay as recovery copies, offered when this one opens again)."""
+        try:
+            workspace = open_workspace(root, None, None)
+        except CollectionError as exc:
+            self.notify(f"Cannot open {root}: {exc}", severity="error", timeout=10)
+            return
+        unsaved = self.unsaved_edits()
+        if not unsaved:
+            self.run_worker(self._switch_to(workspace), exclusive=True, group="collection")
+            return
+
+        def chosen(answer: str | None) -> None:
+            if answer == "open":
+                self.run_worker(self._switch_to(workspace), exclusive=True, group="collection")
+
+        listed = ", ".join(unsaved[:5]) + (" ..." if len(unsaved) > 5 else "")
+        question = (
+            f"Unsaved edits: {listed}.\nThey are kept as recovery copies and offered when this "
+            f"collection opens again. Open {workspace.collection.name} now?"
+        )
+        choices = (("Open", "open", "warning"), ("Stay", "stay", "primary"))
+        self.push_screen(
+            ChoiceScreen("Open another collection?", question, choices, cancel_value="stay"),
+            chosen,
+        )
+
+    async def _switch_to(self, workspace: Workspace) -> None:
+        """Replace the screens of every mode with new ones on ``workspace``."""
+        self.add_mode("opening", Screen)
+        await self.switch_mode("opening")
+        for mode in self.MODES_SHOWN:
+            await self.remove_mode(mode)
+        self.editors.clear()
+        self.workspace = workspace
+        self.remote_confirmed = False
+        self._add_modes()
+        await self.switch_mode("requests")
+        await self.remove_mode("opening")
+        self.notify(f"Opened {workspace.collection.name} ({workspace.root})")
+
+    def action_settings(self) -> None:
+        """The collection settings dialog; once saved, the screens show the new name."""
+        from deli_tui.drafting.settings_draft import draft_from_collection
+
+        collection = self.workspace.collection
+        draft = draft_from_collection(collection)
+
+        def closed(saved: bool | None) -> None:
+            if saved:
+                for screen in self.editors:
+                    screen.show_collection_name()
+                self.notify("Saved the settings to collection.yaml")
+
+        self.push_screen(SettingsScreen(collection, draft, self.workspace.save_settings), closed)
 
     def get_key_display(self, binding: Binding) -> str:
         return key_label(binding)
@@ -176,6 +243,7 @@ class DeliApp(App[int]):
             ("Session variables (F6 on the requests screen)", SessionVariablesScreen.BINDINGS),
             ("Runs screen", RunsScreen.BINDINGS),
             ("Compare screen", CompareScreen.BINDINGS),
+            ("Collection settings (F8)", SettingsScreen.BINDINGS),
             (
                 "Dialogs",
                 [*ChoiceScreen.BINDINGS, *TextPromptScreen.BINDINGS, *ExportScreen.BINDINGS],

@@ -164,6 +164,25 @@ class Workspace:
             self.collection.scenarios = previous
             raise
 
+    def save_settings(self, values: dict[str, object], overwrite: bool = False) -> None:
+        """Put ``values`` (``Collection`` fields: name, base_url, variables, headers,
+        timeout_s, env_file) into collection.yaml (atomic; ``FileChangedError`` if the file
+        changed since loaded, unless ``overwrite``); memory is left as it was on failure."""
+        from engine.collection.saver import save_collection_file
+
+        before = {key: getattr(self.collection, key) for key in values}
+        for key, value in values.items():
+            setattr(self.collection, key, value)
+        expected = None if overwrite else self.mtimes.get(COLLECTION_KEY)
+        try:
+            self.mtimes[COLLECTION_KEY] = save_collection_file(
+                self.collection, expected_mtime_ns=expected
+            )
+        except BaseException:
+            for key, value in before.items():
+                setattr(self.collection, key, value)
+            raise
+
     def refresh_mtime(self, relpath: Path) -> None:
         self.mtimes[relpath.as_posix()] = _mtime_ns(self.root / relpath)
 

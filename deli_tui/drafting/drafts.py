@@ -141,7 +141,7 @@ def draft_from_request(req: RequestDef) -> RequestDraft:
     )
 
 
-def _parse_pairs(text: str, field_name: str, problems: list[FieldProblem]) -> dict[str, str]:
+def parse_pairs(text: str, field_name: str, problems: list[FieldProblem]) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -237,8 +237,8 @@ def request_from_draft(
         problems.append(FieldProblem("url", "a URL or a path is required"))
     elif any(c.isspace() for c in url):
         problems.append(FieldProblem("url", "a URL cannot contain spaces"))
-    headers = _parse_pairs(draft.headers, "headers", problems)
-    params = _parse_pairs(draft.params, "params", problems)
+    headers = parse_pairs(draft.headers, "headers", problems)
+    params = parse_pairs(draft.params, "params", problems)
     body = _parse_body(draft, problems)
     timeout_s: float | None = None
     if draft.timeout.strip():

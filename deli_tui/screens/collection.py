@@ -172,9 +172,10 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
 
     def refresh_tree(self, select: Path | None = None) -> None:
         self.request_tree.show_collection(self.workspace.collection, set(self.drafts), select)
-        self._update_title()
+        self.show_collection_name()
 
-    def _update_title(self) -> None:
+    def show_collection_name(self) -> None:
+        """The collection's name in the title, with * while there are unsaved edits."""
         name = self.workspace.collection.name
         dirty = " *" if self.drafts else ""
         self.title = f"deli-tui: {name}{dirty}"
@@ -242,7 +243,7 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         self.request_tree.set_dirty(relpath, dirty)
         if relpath == self.current:
             self.editor.border_title = self._editor_title()
-        self._update_title()
+        self.show_collection_name()
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[TreeEntry]) -> None:

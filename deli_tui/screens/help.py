@@ -86,9 +86,15 @@ class HelpScreen(ModalScreen[None]):
                     continue
                 table = Table(title=title, title_justify="left", expand=True, box=None)
                 table.add_column("key", style="bold", no_wrap=True, ratio=1)
-                table.add_column("action", ratio=3)
+                table.add_column("action", ratio=4)
+                tooltips = {
+                    b.description: b.tooltip for b in Binding.make_bindings(bindings) if b.tooltip
+                }
                 for keys, description in rows:
-                    table.add_row(Text(keys), Text(description))
+                    action = Text(description)
+                    if tooltips.get(description):
+                        action.append(f"  {tooltips[description]}", style="dim")
+                    table.add_row(Text(keys), action)
                 yield Static(table, classes="help-section")
         yield KeyFooter(compact=False)
 

@@ -111,7 +111,7 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Scenarios"
-        self.title = f"deli-tui: {self.workspace.collection.name}"
+        self.show_collection_name()
         names = self.scenario_names()
         if names:
             self.open_scenario(names[0])
@@ -120,6 +120,9 @@ class ScenarioScreen(HelpKeyFirst, Screen[None]):
         self.refresh_list()  # with the open scenario highlighted: Enter then opens its form
         self.query_one("#scenario-list", OptionList).focus()
         self.call_after_refresh(self.offer_recovery)
+
+    def show_collection_name(self) -> None:
+        self.title = f"deli-tui: {self.workspace.collection.name}"
 
     # -- list -----------------------------------------------------------------------------
     def scenario_names(self) -> list[str]:

@@ -50,3 +50,25 @@ async def test_scenarios_screen_snapshot(tmp_path, make_app, size):
         await pilot.pause()
         await pilot.pause()
         assert_snapshot(f"scenarios_{size[0]}x{size[1]}", app.export_screenshot())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_settings_dialog_snapshot(tmp_path, make_app, size):
+    root = write_collection(tmp_path / "shop", "http://127.0.0.1:9")
+    app = make_app(root)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        await pilot.pause()
+        assert_snapshot(f"settings_{size[0]}x{size[1]}", app.export_screenshot())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_help_screen_snapshot(tmp_path, make_app, size):
+    root = write_collection(tmp_path / "shop", "http://127.0.0.1:9")
+    app = make_app(root)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        await pilot.pause()
+        assert_snapshot(f"help_{size[0]}x{size[1]}", app.export_screenshot())

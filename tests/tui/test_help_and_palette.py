@@ -7,7 +7,8 @@ import time
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
 
-from deli_tui.app import DeliApp, KeyActions
+from deli_tui.app import DeliApp
+from deli_tui.commands import KeyActions
 from deli_tui.screens.collection import CollectionScreen
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.screens.error_inspector import ErrorInspector

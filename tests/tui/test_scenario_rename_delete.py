@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from deli_tui.app import KeyActions
+from deli_tui.commands import KeyActions
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
 from deli_tui.screens.help import HelpScreen, key_rows
 from deli_tui.screens.scenario import ScenarioScreen
