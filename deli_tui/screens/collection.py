@@ -39,7 +39,7 @@ from deli_tui.screens.session_variables import SessionVariablesScreen
 from deli_tui.widgets.collection_tree import CollectionTree, TreeEntry
 from deli_tui.widgets.key_footer import KeyFooter
 from deli_tui.widgets.request_editor import RequestEditor
-from deli_tui.widgets.response_view import ResponseView
+from deli_tui.widgets.response_view import NO_REQUEST, ResponseView
 from engine.errors import CollectionError
 
 if TYPE_CHECKING:
@@ -112,7 +112,6 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
             tooltip="The values extracted by single sends, used by the next ones",
         ),
     ]
-    NO_REQUEST = "No request selected: pick one in the tree (n there creates one)"
     PREVIEW_DELAY_S = 0.3
 
     def __init__(self, workspace: Workspace) -> None:
@@ -225,7 +224,7 @@ class CollectionScreen(HelpKeyFirst, Screen[None]):
         """Whether a request is selected; if not, say why ``doing`` did nothing."""
         if self.current is not None and self.workspace.request(self.current) is not None:
             return True
-        self.notify(f"Nothing to {doing}: {self.NO_REQUEST}", severity="warning")
+        self.notify(f"Nothing to {doing}: {NO_REQUEST}", severity="warning")
         return False
 
     def _editor_title(self) -> str:

@@ -16,7 +16,7 @@ from deli_tui.widgets.request_editor import set_text_language
 from engine.units import format_bytes, format_ms
 
 MAX_BODY_SHOWN = 512 * 1024
-NO_REQUEST = "No request selected: pick one in the tree, or n creates one."
+NO_REQUEST = "No request selected: pick one in the tree (n: a new one)."
 
 
 def pretty_body(body: bytes, content_type: str) -> tuple[str, str | None]:

@@ -198,3 +198,87 @@ def test_demo_run_in_tmux_shows_rate_p99_histogram_then_stops_quits_and_leaves_n
     leftovers = wait_gone([pane, *tree], marker)
     assert leftovers == [], f"processes left behind: {leftovers}"
     assert set(runs.glob("*-smoke.json")) - saved_before, "the stopped run was not saved"
+
+
+def start_demo_server(deli: str, marker: str) -> tuple[subprocess.Popen[str], int]:
+    """``deli-tui demo-server --port 0`` and the port it prints."""
+    env = {**os.environ, "DELI_E2E_MARK": marker}
+    server = subprocess.Popen(
+        [deli, "demo-server", "--port", "0"], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+    assert found, f"demo-server said: {line!r}"
+    return server, int(found.group(1))
+
+
+def test_select_send_delete_and_palette_jump_in_tmux_keep_the_screen_in_step(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    """At 80x24: the editor and the response follow the selected request, a deleted request
+    leaves neither behind, and the palette jumps to a scenario by name."""
+    from deli_tui.demo import locate_demo_collection
+
+    deli = require("deli-tui")
+    demo = locate_demo_collection()
+    assert demo is not None
+    root = Path(shutil.copytree(demo, tmp_path / "demo", ignore=shutil.ignore_patterns(".*")))
+    marker = uuid.uuid4().hex
+    server, port = start_demo_server(deli, marker)
+    env_file = tmp_path / "port.env"
+    env_file.write_text(f"port={port}\n")
+    exit_file = tmp_path / "exit-status"
+    command = (
+        f"env TERM=xterm-256color DELI_E2E_MARK={marker} {deli} {root} --env-file {env_file};"
+        f" echo $? > {exit_file}.part && mv {exit_file}.part {exit_file}"
+    )
+    try:
+        tmux("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command)
+        tmux("set-option", "-t", "e2e", "remain-on-exit", "on")
+        screen = wait_for_pane(tmux, lambda s: "Nothing sent yet for" in s, "the requests screen")
+        first = re.search(r"Nothing sent yet for (.+?): ", screen)
+        assert first, screen
+
+        tmux("send-keys", "-t", "e2e", "C-r")  # send the selected request
+        screen = wait_for_pane(tmux, lambda s: "200 OK" in s, "its response")
+        assert f"Response · {first.group(1)} at " in screen
+
+        tmux("send-keys", "-t", "e2e", "Down")  # select the next request
+        screen = wait_for_pane(
+            tmux, lambda s: "200 OK" not in s and "Nothing sent yet for" in s, "the next request"
+        )
+        second = re.search(r"Nothing sent yet for (.+?): ", screen)
+        assert second and second.group(1) != first.group(1), screen
+        editor_title = re.search(r"╭─ (\S+\.yaml) ", screen)
+        assert editor_title, screen
+        selected = editor_title.group(1)
+
+        tmux("send-keys", "-t", "e2e", "x")  # delete it: the dialog asks, Delete is left of No
+        wait_for_pane(tmux, lambda s: f"Delete the request file {selected}?" in s, "the dialog")
+        tmux("send-keys", "-t", "e2e", "Left", "Enter")
+        screen = wait_for_pane(
+            tmux, lambda s: f"{selected} " not in s and "Delete the" not in s, "the deletion"
+        )
+        assert not (root / selected).exists()
+        assert second.group(1) not in screen  # neither the editor nor the response shows it
+        assert "no request selected" in screen and "No request selected" in screen
+
+        tmux("send-keys", "-t", "e2e", "C-r")  # ctrl+r with nothing selected says so
+        wait_for_pane(tmux, lambda s: "Nothing to send" in s, "the notice that nothing is sent")
+        tmux("send-keys", "-t", "e2e", "C-p")
+        wait_for_pane(tmux, lambda s: "Search for commands" in s, "the command palette")
+        tmux("send-keys", "-t", "e2e", "-l", "smoke")
+        wait_for_pane(tmux, lambda s: "Scenario: smoke" in s, "the scenario in the palette")
+        tmux("send-keys", "-t", "e2e", "Enter")
+        wait_for_pane(tmux, lambda s: "scenario smoke" in s, "the scenario form")
+
+        tmux("send-keys", "-t", "e2e", "C-q")
+        wait_for_pane(tmux, lambda _s: exit_file.exists(), "deli-tui to exit after ctrl+q")
+        status = exit_file.read_text().strip()
+        assert status == "0", f"deli-tui exited with {status}:\n{tmux.pane()}"
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    leftovers = wait_gone([], marker)
+    assert leftovers == [], f"processes left behind: {leftovers}"
