@@ -137,3 +137,14 @@ def test_time_ticks_follow_the_newest_windows_once_the_series_is_longer_than_the
     assert [label for _, label in ticks] == ["1m30s", "1m35s", "1m40s"]
     assert time_label(3600) == "1h" and time_label(90) == "1m30s" and time_label(5) == "5s"
     assert nice_ceiling(2273) == 2500 and nice_ceiling(11) == 15 and nice_ceiling(0) == 0
+
+
+async def test_percentile_rows_keep_their_columns_when_a_threshold_marks_them():
+    app = Dashboard([make_snapshot()])  # p95 passes, p99 fails: both rows are marked
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await shown(pilot, app)
+        lines = screen.query_one(Percentiles).text.splitlines()[1:8]
+        ends = {line.rstrip(" ✓✗…").rfind("ms") for line in lines}
+        assert len(ends) == 1, lines
+        marked = [line for line in lines if line.rstrip().endswith(("✓", "✗"))]
+        assert [line.split()[0] for line in marked] == ["p95", "p99"]
