@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.widget import Widget
@@ -95,6 +96,31 @@ class KeyActions(ListedCommands):
 
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
         """(name, callback, description) of each entry (what the tests read)."""
+        return [(c.name, c.run, c.description) for c in self.commands()]
+
+
+class RunCommands(ListedCommands):
+    """The run dashboard's keys that apply now (the palette there lists only these)."""
+
+    def commands(self) -> list[Command]:
+        screen = self.screen
+        found = []
+        for binding in screen.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if screen.check_action(binding.action.split("(")[0], ()) is not True:
+                continue
+            what = binding.tooltip or binding.description
+            found.append(
+                Command(
+                    f"Run: {binding.description}",
+                    partial(screen.run_action, binding.action),
+                    f"{what} ({self.app.get_key_display(binding)})",
+                )
+            )
+        return found
+
+    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
         return [(c.name, c.run, c.description) for c in self.commands()]
 
 

@@ -42,7 +42,7 @@ def tui_parser() -> argparse.ArgumentParser:
         epilog=COMMANDS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from deli_tui.cli.main import version
+    from deli_tui.cli.version import version
 
     parser.add_argument("--version", "-V", action="version", version=f"deli-tui {version()}")
     parser.add_argument(

@@ -12,19 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from deli_tui.cli.exit_codes import ExitCode
+from deli_tui.cli.version import version
 
 SUBCOMMANDS = ("run", "attach", "serve", "new", "compare", "import", "demo-server")
-
-
-def version() -> str:
-    """This installation's version (from its package metadata)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as package_version
-
-    try:
-        return package_version("deli-tui")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def _demo_server_main(argv: Sequence[str]) -> int:

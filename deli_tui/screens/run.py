@@ -18,13 +18,13 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
+from deli_tui.commands import RunCommands
 from deli_tui.engine_bridge import (
     EngineBridge,
     EngineFailed,
@@ -48,7 +48,7 @@ from deli_tui.widgets import (
     ThroughputChart,
     WorkerTable,
 )
-from deli_tui.widgets.key_footer import KeyFooter, key_label
+from deli_tui.widgets.key_footer import KeyFooter
 from engine.history.saved_run import SavedRun
 from engine.plan.model import RunPlan
 from engine.run.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
@@ -61,36 +61,6 @@ ADJUST_STEP = 0.1  # +/- changes users or rate by 10% (at least 1)
 QUIT_SAVE_WAIT_S = 5.0  # closing mid-run: how long to wait for the stopped run's Finished
 
 
-class RunCommands(Provider):
-    """The run screen's key bindings as command-palette entries."""
-
-    def _commands(self) -> list[tuple[str, str, str]]:
-        screen = self.screen
-        found = []
-        for binding in screen.BINDINGS:
-            if not isinstance(binding, Binding) or not binding.description:
-                continue
-            if screen.check_action(binding.action.split("(")[0], ()) is not True:
-                continue
-            help_text = f"Key: {key_label(binding)}"
-            found.append((f"Run: {binding.description}", binding.action, help_text))
-        return found
-
-    async def discover(self) -> Hits:
-        for name, action, help_text in self._commands():
-            yield DiscoveryHit(name, partial(self.screen.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, action, help_text in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(name),
-                    partial(self.screen.run_action, action),
-                    help=help_text,
-                )
 
 
 class RunScreen(HelpKeyFirst, Screen[None]):

@@ -315,7 +315,7 @@ async def test_attached_dashboard_watches_a_headless_run_and_detach_leaves_it_go
 
 
 async def test_command_palette_lists_the_run_keys_that_apply_now() -> None:
-    from deli_tui.screens.run import RunCommands
+    from deli_tui.commands import RunCommands
 
     app = RunApp(lambda: RunScreen(lambda: ReplayLink([make_snapshot()])))
     async with app.run_test(size=(100, 30)) as pilot:
