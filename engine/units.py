@@ -12,12 +12,14 @@ def format_ms(ms: float) -> str:
     """A latency given in milliseconds: ``850us``, ``4.56ms``, ``12.3ms``, ``250ms``, ``1.50s``."""
     if ms <= 0:
         return "0"
-    if ms < 1:
+    # Each bound is where rounding would carry into the next unit or digit (0.9996 ms is
+    # 1.00ms, not 1000us).
+    if ms < 0.9995:
         return f"{ms * 1000:.0f}us"
-    if ms < 1000:
-        return f"{ms:.2f}ms" if ms < 10 else f"{ms:.1f}ms" if ms < 100 else f"{ms:.0f}ms"
+    if ms < 999.5:
+        return f"{ms:.2f}ms" if ms < 9.995 else f"{ms:.1f}ms" if ms < 99.95 else f"{ms:.0f}ms"
     s = ms / 1000
-    return f"{s:.2f}s" if s < 10 else f"{s:.1f}s" if s < 100 else f"{s:.0f}s"
+    return f"{s:.2f}s" if s < 9.995 else f"{s:.1f}s" if s < 99.95 else f"{s:.0f}s"
 
 
 def format_us(us: float) -> str:
