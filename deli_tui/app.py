@@ -15,8 +15,8 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from deli_tui.run_files import export_run
 from deli_tui.commands import CollectionCommands, JumpTo, KeyActions
+from deli_tui.run_files import export_run
 from deli_tui.screens.collection import CollectionScreen
 from deli_tui.screens.compare import CompareScreen
 from deli_tui.screens.confirm import ChoiceScreen, TextPromptScreen
@@ -34,6 +34,7 @@ from deli_tui.workspace import Workspace, non_local_hosts
 from engine.collection.model import ScenarioDef
 from engine.errors import CollectionError
 from engine.history.compare import compare_runs
+from engine.history.saved_run import SavedRun
 from engine.plan.model import RunPlan
 from engine.units import format_bytes
 
@@ -313,7 +314,11 @@ class DeliApp(App[int]):
         self.push_screen(RunScreen.for_plan(plan, runs_dir=self.workspace.runs_dir))
 
     def on_runs_screen_open_run(self, message: RunsScreen.OpenRun) -> None:
-        self.push_screen(RunScreen.for_saved(message.run))
+        self.open_saved_run(message.run)
+
+    def open_saved_run(self, run: SavedRun) -> None:
+        """A saved run's dashboard as it ended (from the runs screen or the palette)."""
+        self.push_screen(RunScreen.for_saved(run))
 
     def on_runs_screen_compare_runs(self, message: RunsScreen.CompareRuns) -> None:
         self.push_screen(CompareScreen(compare_runs(message.a, message.b)))

@@ -7,6 +7,8 @@ their own.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from deli_tui.workspace import Workspace
+    from engine.history.saved_run import SavedRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,8 @@ class Jumps(Protocol):
     def open_scenario(self, name: str) -> None: ...
 
     def action_new_collection(self) -> None: ...
+
+    def open_saved_run(self, run: SavedRun) -> None: ...
 
 
 class ListedCommands(Provider):
@@ -125,8 +130,29 @@ class RunCommands(ListedCommands):
 
 
 class JumpTo(ListedCommands):
-    """Every request and scenario of the open collection by name: typing ``smoke`` finds the
-    scenario smoke, ``get user`` the request; choosing one opens it."""
+    """Every request, scenario and saved run of the open collection by name: typing ``smoke``
+    finds the scenario smoke (and its runs), ``get user`` the request; choosing one opens it.
+    The saved runs are read once, when the palette opens."""
+
+    async def startup(self) -> None:
+        from engine.history.saved_run import discover_runs
+
+        app: Jumps = self.app  # type: ignore[assignment]
+        self._runs = await asyncio.to_thread(discover_runs, app.workspace.runs_dir)
+
+    def _run_commands(self) -> list[Command]:
+        app: Jumps = self.app  # type: ignore[assignment]
+        found = []
+        for run in getattr(self, "_runs", []):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.when)) if run.when else "?"
+            found.append(
+                Command(
+                    f"Run: {run.scenario} {when}",
+                    partial(app.open_saved_run, run),
+                    f"{run.requests} requests, {run.rps:.0f} req/s, {run.reason} ({run.name})",
+                )
+            )
+        return found
 
     def commands(self) -> list[Command]:
         app: Jumps = self.app  # type: ignore[assignment]
@@ -150,7 +176,7 @@ class JumpTo(ListedCommands):
                     f"{scenario.model} model, {scenario.profile}, {load}",
                 )
             )
-        return found
+        return found + self._run_commands()
 
 
 class CollectionCommands(ListedCommands):

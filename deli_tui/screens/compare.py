@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from deli_tui.screens.help import HelpKeyFirst
 from deli_tui.widgets.change_table import ChangeTable
+from deli_tui.widgets.key_footer import KeyFooter
 from deli_tui.widgets.overlay_histogram import OverlayHistogram
 from engine.history.compare import Comparison, compare_runs
 from engine.history.saved_run import SavedRun
@@ -34,8 +35,8 @@ class CompareScreen(HelpKeyFirst, Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "swap", "Swap A and B", id="compare.swap"),
-        Binding("escape", "back", "Back", id="compare.back"),
+        Binding("s", "swap", "Swap A and B", id="compare.swap", tooltip="Make B the baseline"),
+        Binding("escape", "back", "Back", id="compare.back", tooltip="Back to the runs"),
     ]
 
     def __init__(self, comparison: Comparison) -> None:
@@ -52,7 +53,7 @@ class CompareScreen(HelpKeyFirst, Screen[None]):
                 yield OverlayHistogram(id="compare-histogram")
             yield ChangeTable("Per request", id="compare-requests")
             yield Static(id="compare-thresholds")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Compare runs"

@@ -30,7 +30,9 @@ class ExportScreen(ModalScreen[Chosen | None]):
     """Dismisses with (format, path), or None on escape."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="export.cancel"),
+        Binding(
+            "escape", "cancel", "Cancel", id="export.cancel", tooltip="Close; nothing is written"
+        ),
     ]
 
     def __init__(self, source: ExportSource, folder: Path) -> None:

@@ -61,8 +61,6 @@ ADJUST_STEP = 0.1  # +/- changes users or rate by 10% (at least 1)
 QUIT_SAVE_WAIT_S = 5.0  # closing mid-run: how long to wait for the stopped run's Finished
 
 
-
-
 class RunScreen(HelpKeyFirst, Screen[None]):
     """Live dashboard of a run: header, charts, histogram, percentiles, codes, errors, requests."""
 
@@ -284,7 +282,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         self.finished = finished
         self.frozen = False
         self._adjusted = None
-        self.query_one(RunHeader).set_state(ended=message.finished.reason, flags=())
+        self.query_one(RunHeader).set_state(ended=finished.reason, flags=())
         self.query_one(LatencyHistogram).cumulative = True  # the summary shows the whole run
         self.snapshot = finished.snapshot
         if self.saved is None:

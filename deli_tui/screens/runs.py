@@ -18,11 +18,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Select, Static
+from textual.widgets import DataTable, Header, Label, Select, Static
 
 from deli_tui.run_files import ExportSource
 from deli_tui.screens.export import ExportRequested
 from deli_tui.screens.help import HelpKeyFirst
+from deli_tui.widgets.key_footer import KeyFooter
 from engine.history.saved_run import SavedRun, discover_runs
 from engine.reports.compare_table import when_text
 from engine.units import format_ms, format_rate
@@ -59,12 +60,39 @@ class RunsScreen(HelpKeyFirst, Screen[None]):
     CSS_PATH = "../history.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_run", "Open run", id="runs.open"),
-        Binding("space", "mark", "Mark for compare", id="runs.mark"),
-        Binding("c", "compare", "Compare", id="runs.compare"),
-        Binding("x", "export", "Export", id="runs.export"),
-        Binding("slash", "filter", "Filter by scenario", key_display="/", id="runs.filter"),
-        Binding("r", "reload", "Reload", id="runs.reload"),
+        Binding(
+            "enter",
+            "open_run",
+            "Open run",
+            id="runs.open",
+            tooltip="The run's dashboard as it ended",
+        ),
+        Binding(
+            "space",
+            "mark",
+            "Mark for compare",
+            id="runs.mark",
+            tooltip="Mark (or unmark) the run for c",
+        ),
+        Binding(
+            "c", "compare", "Compare", id="runs.compare", tooltip="The two marked runs side by side"
+        ),
+        Binding(
+            "x",
+            "export",
+            "Export",
+            id="runs.export",
+            tooltip="Write the run as JSON, HTML or JUnit XML",
+        ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter by scenario",
+            key_display="/",
+            id="runs.filter",
+            tooltip="Show one scenario's runs",
+        ),
+        Binding("r", "reload", "Reload", id="runs.reload", tooltip="Read .deli/runs again"),
     ]
 
     class OpenRun(Message):
@@ -99,7 +127,7 @@ class RunsScreen(HelpKeyFirst, Screen[None]):
             yield Static("", id="runs-count")
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="runs-hint")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Runs"

@@ -159,3 +159,32 @@ async def test_a_new_collection_is_made_and_opened_from_the_palette(
         assert isinstance(app.screen, ScenarioScreen)
         assert app.screen.scenario_names() == ["smoke"]
     assert load_collection(target).name == "fresh"
+
+
+async def test_the_palette_jumps_to_a_past_run_of_a_scenario(collection_dir, make_app):
+    from deli_tui.screens.run import RunScreen
+    from tests.engine.history.runs import write_run
+
+    write_run(collection_dir / ".deli" / "runs" / "20261204T120000Z-smoke.json")
+    app = make_app(collection_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"run smoke")
+        commands = app.screen.query_one(CommandList)
+        deadline = time.monotonic() + SAFETY_S
+        while True:
+            index = commands.highlighted
+            if commands.option_count and index is not None:
+                hit = getattr(commands.get_option_at_index(index), "hit", None)
+                if hit is not None and str(hit.text).startswith("Run: smoke "):
+                    break
+            assert time.monotonic() < deadline, "the palette never offered the saved run"
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        for _ in range(100):
+            if isinstance(app.screen, RunScreen) and app.screen.finished is not None:
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, RunScreen) and app.screen.saved is not None
