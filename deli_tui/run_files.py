@@ -141,17 +141,8 @@ def export_run(source: ExportSource, kind: Kind, path: Path) -> int:
 
         write_junit(path, f.snapshot, f.passed, f.reason)
     else:
-        from engine.metrics.ring import ResultRing
-        from engine.redact import redact_text
-        from engine.reports.csv_report import write_results_csv
+        from engine.reports.csv_report import write_run_csv
 
-        plan = source.plan
-        assert plan is not None
-        secrets = plan.redact_values
-        write_results_csv(
-            path,
-            [ResultRing.from_columns(columns) for columns in f.results],
-            [r.name for r in plan.requests],
-            redact=lambda text: redact_text(text, secrets),
-        )
+        assert source.plan is not None
+        write_run_csv(path, source.plan, f)  # every result, from the run's spool
     return path.stat().st_size

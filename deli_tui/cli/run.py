@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -62,10 +63,22 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env-file", metavar="F", help="variables file (KEY=value lines)")
     parser.add_argument("--json", metavar="FILE", help="write the full JSON report")
     parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
-    parser.add_argument("--csv", metavar="FILE", help="write raw results as CSV")
+    parser.add_argument(
+        "--csv", metavar="FILE", help="write every raw result as CSV (one row per request)"
+    )
     parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     parser.add_argument("--listen", metavar="SOCKET", help="serve the run for `deli-tui attach`")
     parser.add_argument("--quiet", action="store_true", help="no live lines")
+    parser.add_argument(
+        "--max-results",
+        metavar="N",
+        help="raw results each worker keeps in memory for the error inspector (default 100000)",
+    )
+    parser.add_argument(
+        "--no-spool",
+        action="store_true",
+        help="write no raw result to disk while running (no --csv then)",
+    )
     parser.add_argument(
         "--no-default-thresholds",
         action="store_true",
@@ -130,10 +143,13 @@ def check_cluster_ready(plan: RunPlan) -> None:
         raise BadArgument(f"running on a cluster ({plan.cluster}) needs Ray: {INSTALL_HINT}")
 
 
-def build_plan_from_args(args: argparse.Namespace) -> RunPlan:
-    """The run plan for these arguments. Raises ``BadArgument`` or ``CollectionError``."""
+def build_plan_from_args(args: argparse.Namespace) -> tuple[RunPlan, Path | None]:
+    """The run plan for these arguments, and the collection's root when it is one the run
+    may write into. Raises ``BadArgument`` or ``CollectionError``."""
     from engine.plan.build import PlanOverrides
 
+    if args.no_spool and args.csv:
+        raise BadArgument("--csv is written from the results spooled to disk: not with --no-spool")
     overrides = PlanOverrides(
         users=_count("--users", args.users, 1),
         rate=_rate(args.rate),
@@ -145,19 +161,49 @@ def build_plan_from_args(args: argparse.Namespace) -> RunPlan:
         insecure=args.insecure,
         cluster=_cluster(args.cluster),
         default_thresholds=not args.no_default_thresholds,
+        max_results=_count("--max-results", args.max_results, 1),
     )
     if URL_LIKE.match(args.path):
         from engine.plan.build import plan_for_url
 
-        return plan_for_url(args.path, overrides)
+        return plan_for_url(args.path, overrides), None
     from engine.collection.loader import load_collection
     from engine.plan.build import build_plan
 
     collection = load_collection(Path(args.path))
     env_file = Path(args.env_file) if args.env_file else None
-    return build_plan(
+    plan = build_plan(
         collection, args.scenario, overrides, env_file=env_file, environ=dict(os.environ)
     )
+    return plan, None if collection.read_only else collection.root
+
+
+def make_spool_dir(
+    args: argparse.Namespace, plan: RunPlan, root: Path | None, err: TextIO
+) -> Path | None:
+    """The run's directory for the workers' spool (see ``engine.run.rundir``): the
+    collection's ``.deli/runs/``, beside ``--csv``/``--json`` for a URL, else the cache;
+    None with ``--no-spool`` or on a cluster. A directory that cannot be made is said."""
+    from engine.run.rundir import cache_runs_dir, make_run_dir, run_id
+
+    if args.no_spool or plan.cluster:
+        return None
+    name = run_id(plan.scenario_name)
+    if root is not None:
+        places = [(root / ".deli" / "runs", name)]
+    elif args.csv or args.json:
+        places = [(Path(args.csv or args.json).resolve().parent, f".deli-run-{name}")]
+    else:
+        places = []
+    places.append((cache_runs_dir(), name))
+    problem = ""
+    for parent, dirname in places:
+        try:
+            return make_run_dir(parent, dirname)
+        except OSError as exc:
+            problem = f"{parent}: {exc.strerror or exc}"
+    say(f"warning: raw results are kept in memory only ({problem})", err)
+    return None
 
 
 def live_line(s: Snapshot) -> str:
@@ -232,7 +278,7 @@ def _write_reports(
         if args.junit:
             writers.append((args.junit, lambda: write_junit(args.junit, plan, finished)))
     if args.csv:
-        writers.append((args.csv, lambda: _write_csv(args.csv, plan, finished)))
+        writers.append((args.csv, lambda: _write_csv(args.csv, plan, finished, err)))
     if args.html:
         from engine.reports.html_report import write_html
 
@@ -248,15 +294,11 @@ def _write_reports(
     return ok
 
 
-def _write_csv(path: str, plan: RunPlan, finished: Finished) -> None:
-    from engine.metrics.ring import ResultRing
-    from engine.reports.csv_report import write_results_csv
+def _write_csv(path: str, plan: RunPlan, finished: Finished, err: TextIO) -> None:
+    from engine.reports.csv_report import write_run_csv
 
-    rings = [ResultRing.from_columns(columns) for columns in finished.results]
-    secrets = plan.redact_values
-    write_results_csv(
-        path, rings, [r.name for r in plan.requests], redact=lambda t: redact_text(t, secrets)
-    )
+    for missing in write_run_csv(path, plan, finished):
+        say(f"warning: {path}: {missing}", err)
 
 
 def _summary_table(plan: RunPlan, finished: Finished) -> str:
@@ -347,7 +389,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Entry of ``deli-tui run``: build the plan, run it, report. Returns the exit code."""
     err = sys.stderr
     try:
-        plan = build_plan_from_args(args)
+        plan, root = build_plan_from_args(args)
         check_cluster_ready(plan)
     except BadArgument as exc:
         say(f"error: {exc}", err)
@@ -371,4 +413,11 @@ def run_from_args(args: argparse.Namespace) -> int:
         except OSError as exc:
             say(f"error: --listen {args.listen}: {exc}", err)
             return ExitCode.BAD_INPUT
-    return run_plan_headless(plan, args)
+    spool_dir = make_spool_dir(args, plan, root, err)
+    try:
+        return run_plan_headless(replace(plan, run_dir=str(spool_dir) if spool_dir else None), args)
+    finally:
+        if spool_dir is not None:
+            from engine.run.rundir import remove_run_dir
+
+            remove_run_dir(spool_dir)

@@ -173,8 +173,10 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         redact_values: tuple[str, ...] = (),
         plan: RunPlan | None = None,
         saved: SavedRun | None = None,
+        spool_dir: Path | None = None,
     ) -> None:
         super().__init__()
+        self.spool_dir = spool_dir  # the run's raw results on disk, removed when it is left
         self.attached = attached
         self.redact_values = redact_values
         self.runs_dir = runs_dir
@@ -195,14 +197,24 @@ class RunScreen(HelpKeyFirst, Screen[None]):
     def for_plan(cls, plan: RunPlan, runs_dir: Path | None = None) -> RunScreen:
         """Start an engine process and run ``plan``; the result is saved under ``runs_dir``."""
         from engine.run.process import EngineHandle
+        from engine.run.rundir import make_run_dir, run_id
 
         log_path = engine_log_path(runs_dir)
+        spool_dir = None
+        if runs_dir is not None and plan.cluster is None:
+            try:
+                spool_dir = make_run_dir(runs_dir, run_id(plan.scenario_name))
+            except OSError:
+                spool_dir = None  # the CSV export then says it has the newest results only
+            else:
+                plan = dataclasses.replace(plan, run_dir=str(spool_dir))
         return cls(
             partial(EngineHandle.start, log_path=log_path),
             first=Start(plan),
             runs_dir=runs_dir,
             redact_values=plan.redact_values,
             plan=plan,
+            spool_dir=spool_dir,
         )
 
     @classmethod
@@ -266,6 +278,10 @@ class RunScreen(HelpKeyFirst, Screen[None]):
                 if final is not None:
                     self._save_result(dataclasses.replace(final, reason="quit"))
             bridge.stop(wait=bridge.close_timeout + 8.0)
+        if self.spool_dir is not None:
+            from engine.run.rundir import remove_run_dir
+
+            remove_run_dir(self.spool_dir)
         gc.unfreeze()
 
     # --- messages from the engine -------------------------------------------------------

@@ -30,6 +30,7 @@ SCENARIO_KEYS = (
     "think_time",
     "iterations",
     "max_in_flight",
+    "max_results",
     "flow",
     "requests",
     "workers",
@@ -142,7 +143,7 @@ def _scenario(
                 setattr(s, attr, seconds)
     if "timeout" in keys and reader.value(keys["timeout"]) is not None:
         s.timeout_s = reader.duration(keys["timeout"], f"{where}: timeout")
-    for key, minimum in (("users", 0), ("max_in_flight", 1), ("workers", 1)):
+    for key, minimum in (("users", 0), ("max_in_flight", 1), ("workers", 1), ("max_results", 1)):
         if key in keys:
             number = reader.number(keys[key], f"{where}: {key}", minimum=minimum, integer=True)
             if number is not None:

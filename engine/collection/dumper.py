@@ -128,7 +128,7 @@ def scenario_data(s: ScenarioDef) -> dict[str, Any]:
         ]
     elif s.profile == "stages":
         data["stages"] = []
-    for key in ("think_time", "iterations", "max_in_flight", "flow"):
+    for key in ("think_time", "iterations", "max_in_flight", "max_results", "flow"):
         if getattr(s, key) != getattr(d, key):
             data[key] = getattr(s, key)
     if s.setup:

@@ -118,6 +118,7 @@ class ScenarioDef:
     think_time: str = "0s"  # "100ms" or "100ms..300ms"
     iterations: int | None = None
     max_in_flight: int = 1000
+    max_results: int | None = None  # raw results kept in memory per worker; None: the default
     flow: str = "sequence"
     requests: list[str] = field(default_factory=list)  # names or relpaths; empty: all
     workers: int = 1

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.metrics.histogram import BUCKETS, MAX_US
 from engine.metrics.ring import ResultRing
+from engine.metrics.spool import ResultSpool
 from engine.results import N_ERROR_CODES
 
 STATUS_SLOTS = 1000  # HTTP status 0..999; 0 (no response, or not a status) is not reported
@@ -104,10 +105,13 @@ class PendingColumns:
         for name in ("err", "message", "connect", "tls", "index"):
             self.view(name, n).fill(0)
 
-    def fold(self, a: WindowArrays, ring: ResultRing, start_ns: int) -> None:
-        """Add the pending results to the window's arrays ``a`` and to ``ring``, in bulk, and
-        start afresh (~32 ns a result; ufuncs rather than np.clip, whose Python wrapper costs
-        ~10 us a call). Elapsed times count from ``start_ns``."""
+    def fold(
+        self, a: WindowArrays, ring: ResultRing, start_ns: int, spool: ResultSpool | None = None
+    ) -> None:
+        """Add the pending results to the window's arrays ``a``, to ``ring`` and to ``spool``
+        (when there is one), in bulk, and start afresh (~32 ns a result; ufuncs rather than
+        np.clip, whose Python wrapper costs ~10 us a call). Elapsed times count from
+        ``start_ns``."""
         n = self.n
         if n == 0:
             return
@@ -173,9 +177,12 @@ class PendingColumns:
         b_out = self.view("bytes_out", n)
         a.bytes_in += _total(b_in)
         a.bytes_out += _total(b_out)
-        elapsed = (self.view("end", n) - start_ns) / 1e9
+        elapsed_ns = self.view("end", n) - start_ns
         messages = self.view("message", n)
-        ring.extend(elapsed, index, status, err, lat_us, svc_us, b_in, b_out, messages)
+        ring.extend(elapsed_ns / 1e9, index, status, err, lat_us, svc_us, b_in, b_out, messages)
+        if spool is not None:
+            spool.sync_messages(ring.messages)
+            spool.append(elapsed_ns, index, status, err, lat_us, svc_us, b_in, b_out, messages)
         self.clear(n)
         self.n = 0
 

@@ -24,6 +24,7 @@ from engine.metrics.columns import (
 )
 from engine.metrics.histogram import BUCKETS
 from engine.metrics.ring import ResultRing
+from engine.metrics.spool import ResultSpool
 from engine.metrics.window import RequestWindow, WindowData
 from engine.results import ERR_CHECK, ERR_HTTP_STATUS, N_ERROR_CODES, Result, error_class_name
 from engine.run.protocol import ErrorSample
@@ -54,6 +55,7 @@ class WindowRecorder:
         "_redacted",
         "_ring",
         "_samples",
+        "_spool",
         "active_users",
         "connections_opened",
         "in_flight",
@@ -77,8 +79,10 @@ class WindowRecorder:
         window_s: float,
         ring_capacity: int,
         redact: Callable[[str], str] | None = None,
+        spool: ResultSpool | None = None,
     ) -> None:
         self.worker_id = worker_id
+        self._spool = spool  # every result also goes here, at each fold
         self.request_names = tuple(request_names)
         self.n_requests = n_requests = len(self.request_names)
         self.window_s = window_s
@@ -192,7 +196,7 @@ class WindowRecorder:
         self._samples.append(((end_ns - self.start_ns) / 1e9, index, err, status, message))
 
     def _fold(self) -> None:
-        self._pending.fold(self._arrays, self._ring, self.start_ns)
+        self._pending.fold(self._arrays, self._ring, self.start_ns, self._spool)
 
     def _clean(self, message: str) -> str:
         """Redact an error message (cached: error storms repeat the same text)."""

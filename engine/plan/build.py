@@ -24,6 +24,7 @@ from engine.redact import DEFAULT_REDACT, is_sensitive_header, redact_text
 from engine.thresholds import DEFAULT_THRESHOLDS
 
 DEFAULT_USERS = 10
+DEFAULT_MAX_RESULTS = 100_000  # raw results each worker keeps in memory (the error inspector)
 DEFAULT_DURATION_S = 10.0
 SPIKE_EDGE_S = 1.0  # how long the jump to and from the spike takes, at most
 # where a variable's value comes from when it is no secret: the collection's own files, or a
@@ -271,7 +272,7 @@ def build_plan(
         workers=s.workers,
         http2=s.http2,
         client="httpx" if s.client == "httpx" else "fast",
-        max_results=o.max_results if o.max_results is not None else 100_000,
+        max_results=o.max_results or s.max_results or DEFAULT_MAX_RESULTS,
         redact_headers=tuple(dict.fromkeys([*DEFAULT_REDACT, *sorted(sensitive)])),
         redact_values=secrets,
         cluster=s.cluster,

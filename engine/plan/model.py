@@ -156,6 +156,8 @@ class RunPlan:
     thresholds: tuple[str, ...] = ()
     # the thresholds are the default ones (the scenario set none): reports say "default"
     thresholds_default: bool = False
+    # where workers spool every raw result (``engine.run.rundir``); None: no spool
+    run_dir: str | None = None
     workers: int = 1
     http2: bool = False
     client: ClientKind = "fast"

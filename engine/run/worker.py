@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Coroutine
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
+from pathlib import Path
 from typing import Any
 
 from engine.load.closed_model import ClosedLoad
@@ -28,6 +29,7 @@ from engine.load.open_model import OpenLoad
 from engine.load.shapes import peak_target
 from engine.metrics.recorder import WindowRecorder
 from engine.metrics.ring import ResultRing
+from engine.metrics.spool import ResultSpool
 from engine.metrics.window import WindowData
 from engine.plan.model import RunPlan
 from engine.redact import redact_text
@@ -55,12 +57,14 @@ async def run_load(
     *,
     ca_file: str | None = None,
     after_setup: Callable[[], None] | None = None,
+    spool: ResultSpool | None = None,
 ) -> tuple[WindowData | None, ResultRing, str]:
     """Run this worker's share of ``plan`` in the current event loop.
 
     Returns (final partial window, ring of raw results, reason: "completed", "iterations
     done" or "stopped"). ``on_window`` gets each closed window; ``control`` carries
-    ``protocol.Adjust`` / ``protocol.Stop`` (already this worker's share).
+    ``protocol.Adjust`` / ``protocol.Stop`` (already this worker's share); every result also
+    goes to ``spool`` (the caller closes it).
     """
     profile = plan.profile
     cap = max(1, int(share_of(profile.max_in_flight, worker_id, n_workers, integral=True)))
@@ -76,6 +80,7 @@ async def run_load(
         plan.window_s,
         plan.max_results,
         redact=lambda text: redact_text(text, plan.redact_values),  # cached per message
+        spool=spool,
     )
     model: type[LoadRun] = OpenLoad if profile.model == "open" else ClosedLoad
     if plan.flow_plan is not None:  # a flow; a static scenario keeps the models above
@@ -88,6 +93,14 @@ async def run_load(
     finally:
         await client.aclose()
     return final, recorder.ring, reason
+
+
+def open_spool(plan: RunPlan, worker_id: int) -> ResultSpool | None:
+    """This worker's spool in the plan's run directory; none for a plan without one, or run
+    on a cluster (the directory is on the supervisor's machine)."""
+    if plan.run_dir is None or plan.cluster is not None:
+        return None
+    return ResultSpool(Path(plan.run_dir), worker_id)
 
 
 class PipeSender:
@@ -183,10 +196,18 @@ async def _serve(
         except (EOFError, OSError):
             _orphaned()
 
+    spool = open_spool(plan, worker_id)
+    spool_warned = False
+
     def on_window(window: WindowData) -> None:
+        nonlocal spool_warned
         if os.getppid() != parent:
             _orphaned()
         sender.send(WorkerWindow(worker_id, window))
+        if spool is not None and spool.stopped and not spool_warned:
+            spool_warned = True
+            text = f"raw results are no longer written to disk: {spool.stopped}"
+            sender.send(WorkerLog(worker_id, "warning", text))
 
     def tune_gc() -> None:
         gc.collect()
@@ -213,8 +234,11 @@ async def _serve(
         )
     try:
         final, ring, reason = await run_load(
-            plan, worker_id, n_workers, start_at, on_window, control, after_setup=tune_gc
-        )
+            plan, worker_id, n_workers, start_at, on_window, control, after_setup=tune_gc,
+            spool=spool,
+        )  # fmt: skip
     finally:
         loop.remove_reader(conn.fileno())
+        if spool is not None:
+            spool.close()
     sender.send(WorkerDone(worker_id, final, ring.to_columns(), reason))

@@ -232,12 +232,18 @@ async def test_a_stopped_run_is_saved_marked_and_exports_its_raw_results_as_csv(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = write_collection(tmp_path / "shop", demo_server.url)
+    # a ring of 5 raw results a worker: the CSV comes from the spool on disk, whole
+    config = root / "collection.yaml"
+    config.write_text(
+        config.read_text().replace("    users: 2\n", "    users: 2\n    max_results: 5\n")
+    )
     monkeypatch.chdir(tmp_path)
     app = make_app(root)
     async with app.run_test(size=(120, 30)) as pilot:
         app.start_run("smoke")
         screen = await wait_for_first_snapshot(pilot)
-        await wait_for(pilot, lambda: screen.snapshot.requests > 0, "results")  # type: ignore[union-attr]
+        assert screen.spool_dir is not None and screen.spool_dir.parent == root / ".deli" / "runs"
+        await wait_for(pilot, lambda: screen.snapshot.requests > 20, "results")  # type: ignore[union-attr]
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.finished is not None, "the end")
         assert screen.saved_path is not None
@@ -255,5 +261,6 @@ async def test_a_stopped_run_is_saved_marked_and_exports_its_raw_results_as_csv(
         lines = csv_path.read_text().splitlines()
         assert lines[0].startswith("elapsed_s,request,status")
         assert len(lines) - 1 == finished.snapshot.requests  # every result, one row each
+    assert not screen.spool_dir.exists()  # working files, gone with the dashboard
     saved = read_run(screen.saved_path)
     assert saved.verdict == "STOPPED"

@@ -417,3 +417,30 @@ def test_find_collection_root(tmp_path: Path) -> None:
     assert find_collection_root(root / "a") == root
     assert find_collection_root(root) == root
     assert find_collection_root(tmp_path) is None
+
+
+def test_max_results_is_a_scenario_setting_of_at_least_one(tmp_path: Path) -> None:
+    text = "name: x\nbase_url: http://h\nscenarios:\n  a:\n    max_results: {n}\n"
+    ok = write_collection(
+        tmp_path / "ok", {"collection.yaml": text.format(n=500), "r.yaml": BASIC_REQUEST}
+    )
+    assert load_collection(ok).scenarios["a"].max_results == 500
+    bad = write_collection(
+        tmp_path / "bad", {"collection.yaml": text.format(n=0), "r.yaml": BASIC_REQUEST}
+    )
+    problem = problem_at(load_problems(bad), bad / "collection.yaml", 5)
+    assert "max_results must be 1 or more" in problem.message
+
+
+def test_thresholds_empty_turns_the_default_off_and_survives_a_save(tmp_path: Path) -> None:
+    from engine.collection.saver import save_collection_file
+
+    text = "name: x\nbase_url: http://h\nscenarios:\n  a:\n    thresholds: []\n  b:\n    users: 1\n"
+    root = write_collection(tmp_path, {"collection.yaml": text, "r.yaml": BASIC_REQUEST})
+    collection = load_collection(root)
+    assert collection.scenarios["a"].default_thresholds is False
+    assert collection.scenarios["b"].default_thresholds is True
+    collection.scenarios["b"].users = 3
+    save_collection_file(collection)
+    again = load_collection(root)
+    assert again.scenarios["a"].default_thresholds is False and again.scenarios["b"].users == 3
