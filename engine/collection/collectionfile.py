@@ -61,6 +61,7 @@ class CollectionFile:
 
     collection: Collection
     request_refs: list[tuple[str, str, int]] = field(default_factory=list)  # scenario, ref, line
+    base_url_known: bool = True  # False: the file has problems and no base_url could be read
 
 
 def _stages(reader: NodeReader, node: Node) -> list[tuple[float, float]]:
@@ -245,8 +246,16 @@ def _read_collection_file(
     collection = Collection(root=root, name=root.name or "collection")
     result = CollectionFile(collection)
     reader = NodeReader(path, problems)
+    before = len(problems.problems)
     node = compose_text(text, path, problems)
     if node is None:
+        if len(problems.problems) == before:  # no syntax error: nothing in the file at all
+            problems.add(
+                path,
+                1,
+                "collection.yaml is empty",
+                "write at least: name: My API and base_url: http://127.0.0.1:8089",
+            )
         return result
     keys = reader.mapping(node, COLLECTION_KEYS, "collection.yaml")
     if keys is None:

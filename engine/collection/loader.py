@@ -105,7 +105,8 @@ def _check_requests(
         else:
             seen[req.name] = req
         url = req.url
-        if url and "://" not in url and not url.startswith("{{") and not collection.base_url:
+        relative = url and "://" not in url and not url.startswith("{{")
+        if relative and not collection.base_url and parsed.base_url_known:
             problems.add(
                 path,
                 lines.url,
@@ -158,7 +159,11 @@ def load_collection_partial(root: Path | str) -> tuple[Collection, list[Problem]
             "create it with at least: name: My API and base_url: http://127.0.0.1:8089",
         )
     text = _read_text(collection_file, problems)
+    before = len(problems.problems)
     parsed = read_collection_file(text or "", root, collection_file, problems)
+    # with collection.yaml unreadable, its base_url is unknown: that one problem is the one
+    # to fix, not a "no base_url" for every request using a relative url
+    parsed.base_url_known = len(problems.problems) == before or bool(parsed.collection.base_url)
     collection = parsed.collection
     files, folders = _walk_requests(root)
     collection.folders = folders

@@ -110,7 +110,7 @@ def test_unreadable_posting_files_are_named_with_their_line(tmp_path: Path) -> N
         (
             "broken.posting.yaml",
             3,
-            "YAML syntax error: expected ',' or ']', but got '<stream end>'",
+            "YAML syntax error: did not find expected ',' or ']'",
         ),
         ("list.posting.yaml", 1, "a Posting request file holds a mapping (name:, url:, ...)"),
     ]
