@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
+from urllib.parse import quote
 
 from engine.run.protocol import ErrorSample, Finished
 
@@ -50,11 +52,26 @@ def redact_headers(
     ]
 
 
-def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` without the given secret values and without header-like secret fragments."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+@lru_cache(maxsize=64)
+def _secrets_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for every secret and the forms it takes on the way (any letter case: a
+    host name comes back lowercased; %-encoded: in a URL), longest first."""
+    forms: set[str] = set()
+    for secret in secrets:
         if len(secret) >= MIN_SECRET_LENGTH:
-            text = text.replace(secret, REDACTED)
+            forms |= {secret, quote(secret, safe=""), quote(secret, safe="/:@")}
+    if not forms:
+        return None
+    ordered = sorted(forms, key=len, reverse=True)
+    return re.compile("|".join(re.escape(form) for form in ordered), re.IGNORECASE)
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without the given secret values (in any letter case, or %-encoded) and
+    without header-like secret fragments."""
+    pattern = _secrets_pattern(tuple(sorted({s for s in secrets if s})))
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
     text = _USERINFO.sub(rf"\1{REDACTED}\3", text)
     text = _HEADER_FRAGMENT.sub(rf"\1\2{REDACTED}", text)
     text = _ASSIGNMENT.sub(rf"\1\2{REDACTED}", text)
@@ -62,8 +79,8 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def redact_finished(finished: Finished, secrets: Sequence[str]) -> Finished:
-    """``finished`` with its free text (target, reason, error samples) free of ``secrets``
-    and of header-like secret fragments; numbers are left alone."""
+    """``finished`` with its free text (target, reason, error samples and messages) free of
+    ``secrets`` and of header-like secret fragments; numbers are left alone."""
     s = finished.snapshot
 
     def clean(text: str) -> str:
@@ -74,5 +91,12 @@ def redact_finished(finished: Finished, secrets: Sequence[str]) -> Finished:
         for e in s.recent_errors
     )
     workers = tuple(replace(w, reason=clean(w.reason)) for w in s.workers)
-    snapshot = replace(s, target=clean(s.target), recent_errors=samples, workers=workers)
+    messages = tuple((cls, clean(text), n) for cls, text, n in s.error_messages)
+    snapshot = replace(
+        s,
+        target=clean(s.target),
+        recent_errors=samples,
+        workers=workers,
+        error_messages=messages,
+    )
     return replace(finished, snapshot=snapshot, reason=clean(finished.reason))

@@ -119,8 +119,10 @@ def _duration(option: str, text: str | None) -> float | None:
         value = float(parse_duration(text))
     except ValueError as exc:
         raise BadArgument(f"{option}: {exc}") from None
-    if value < 0:
-        raise BadArgument(f"{option} {text}: must not be negative")
+    if value < 0 or (value == 0 and option == "--duration"):
+        raise BadArgument(
+            f"{option} {text}: must be " + ("above 0" if option == "--duration" else "0 or more")
+        )
     return value
 
 
@@ -148,6 +150,16 @@ def build_plan_from_args(args: argparse.Namespace) -> tuple[RunPlan, Path | None
     may write into. Raises ``BadArgument`` or ``CollectionError``."""
     from engine.plan.build import PlanOverrides
 
+    if args.users is not None and args.rate is not None:
+        raise BadArgument(
+            "--users and --rate: give one (--users N for virtual users, the closed model; "
+            "--rate R for requests per second, the open model)"
+        )
+    if args.scenario is not None and URL_LIKE.match(args.path):
+        raise BadArgument(
+            f"--scenario {args.scenario}: a URL target has no scenarios; give a collection "
+            "directory, or leave --scenario out"
+        )
     if args.no_spool and args.csv:
         raise BadArgument("--csv is written from the results spooled to disk: not with --no-spool")
     overrides = PlanOverrides(

@@ -472,8 +472,11 @@ class RunScreen(HelpKeyFirst, Screen[None]):
         self.frozen = not self.frozen
 
     def action_inspect_errors(self) -> None:
-        samples = self.snapshot.recent_errors if self.snapshot is not None else ()
-        self.app.push_screen(ErrorInspector(samples))
+        snap = self.snapshot
+        if snap is None:
+            self.app.push_screen(ErrorInspector(()))
+            return
+        self.app.push_screen(ErrorInspector(snap.recent_errors, snap.error_messages))
 
     def action_cycle_view(self) -> None:
         self.view = self.VIEWS[(self.VIEWS.index(self.view) + 1) % len(self.VIEWS)]

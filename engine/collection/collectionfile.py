@@ -228,6 +228,17 @@ def _check_profile(reader: NodeReader, node: Node, s: ScenarioDef, keys: dict[st
         reader.add(
             node, f"{where}: the open model needs a rate", "e.g. rate: 100 (requests per second)"
         )
+    steady = s.profile in ("constant", "ramp")
+    if steady and s.model == "closed" and s.users == 0 and "users" in keys:
+        reader.add(
+            keys["users"], f"{where}: users: 0 would send nothing", "e.g. users: 10 (at least 1)"
+        )
+    if steady and s.duration_s == 0 and s.ramp_up_s == 0 and "duration" in keys:
+        reader.add(
+            keys["duration"],
+            f"{where}: a duration of 0 runs nothing",
+            "e.g. duration: 30s (with iterations, the run ends when they are done)",
+        )
 
 
 def read_collection_file(

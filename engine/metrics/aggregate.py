@@ -40,6 +40,9 @@ from engine.thresholds import evaluate_thresholds
 
 QUANTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9)
 _NO_MIN = 1 << 62
+TOP_MESSAGES = 20  # error messages a snapshot lists, the most frequent first
+MAX_MESSAGES = 1000  # distinct (class, message) pairs counted one by one
+OTHER_MESSAGES = "(other messages)"
 
 
 def latency_stats(
@@ -225,6 +228,7 @@ class Aggregator:
         self._error_series: deque[int] = deque(maxlen=series_len)
         self._users_series: deque[float] = deque(maxlen=series_len)
         self._recent_errors: deque[ErrorSample] = deque(maxlen=recent_errors)
+        self._messages: dict[tuple[str, str], int] = {}  # (class, message) -> count
         self._cached: Snapshot | None = None
         self._cached_at = 0.0
         self._snapshots = 0
@@ -274,6 +278,7 @@ class Aggregator:
         if latest is None or window.seq >= latest.seq:
             self._latest[window.worker_id] = window
         self._recent_errors.extend(window.error_samples)
+        self._count_messages(window.error_messages)
         self._group(window)
 
     def _group(self, window: WindowData) -> None:
@@ -386,10 +391,25 @@ class Aggregator:
             per_request=self._request_stats(elapsed_s),
             recent_errors=tuple(self._recent_errors),
             thresholds=(),
+            error_messages=self._top_messages(),
         )
         if plan.thresholds:
             snap = replace(snap, thresholds=self._thresholds(snap))
         return snap
+
+    def _count_messages(self, counted: tuple[tuple[int, str, int], ...]) -> None:
+        """Add a window's (error code, message, count); past ``MAX_MESSAGES`` distinct ones,
+        new messages are counted together per class (bounded, and no count is lost)."""
+        messages = self._messages
+        for code, text, count in counted:
+            key = (error_class_name(code), text)
+            if key not in messages and len(messages) >= MAX_MESSAGES:
+                key = (key[0], OTHER_MESSAGES)
+            messages[key] = messages.get(key, 0) + count
+
+    def _top_messages(self) -> tuple[tuple[str, str, int], ...]:
+        ranked = sorted(self._messages.items(), key=lambda item: -item[1])[:TOP_MESSAGES]
+        return tuple((cls, text, count) for (cls, text), count in ranked)
 
     def _request_stats(self, elapsed_s: float) -> tuple[RequestStats, ...]:
         out = []

@@ -169,16 +169,21 @@ class PendingColumns:
             status if single else index * STATUS_SLOTS + status, minlength=a.statuses.size
         )
         err = self.view("err", n)
+        messages = self.view("message", n)
         if err.max() > 0:
             failed = err > 0
             codes = err[failed] if single else index[failed] * N_ERROR_CODES + err[failed]
             a.errors += np.bincount(codes, minlength=a.errors.size)
+            # (error code, message id) -> count, for the run's error distribution
+            keys, counts = np.unique(err[failed] * 65536 + messages[failed], return_counts=True)
+            seen = a.messages
+            for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+                seen[key] = seen.get(key, 0) + count
         b_in = self.view("bytes_in", n)
         b_out = self.view("bytes_out", n)
         a.bytes_in += _total(b_in)
         a.bytes_out += _total(b_out)
         elapsed_ns = self.view("end", n) - start_ns
-        messages = self.view("message", n)
         ring.extend(elapsed_ns / 1e9, index, status, err, lat_us, svc_us, b_in, b_out, messages)
         if spool is not None:
             spool.sync_messages(ring.messages)
@@ -235,6 +240,7 @@ class WindowArrays:
         "lag_max",
         "lag_min",
         "maxs",
+        "messages",
         "mins",
         "n",
         "service",
@@ -262,6 +268,7 @@ class WindowArrays:
         self.errors = np.zeros(n * N_ERROR_CODES, np.int64)
         self.bytes_in = self.bytes_out = 0
         self.service_delta = 0  # sum of (service time - latency) ns
+        self.messages: dict[int, int] = {}  # error code * 65536 + message id -> count
         # exact extremes of the measures kept only as histograms (ns; NO_MIN / -1: none yet)
         self.service_min = self.lag_min = NO_MIN
         self.service_max = self.lag_max = -1
@@ -274,5 +281,6 @@ class WindowArrays:
         self.errors.fill(0)
         self.mins.fill(NO_MIN)
         self.bytes_in = self.bytes_out = self.service_delta = 0
+        self.messages = {}
         self.service_min = self.lag_min = NO_MIN
         self.service_max = self.lag_max = -1

@@ -268,6 +268,7 @@ class WindowRecorder:
             max_ns=int(a.maxs.max()),
             sum_ns=sum_total,
             error_samples=self._error_samples(),
+            error_messages=self._error_messages(a.messages),
             service_sum_ns=sum_total + a.service_delta,
             service_min_ns=_known(a.service_min, a.service_max),
             service_max_ns=a.service_max,
@@ -282,6 +283,13 @@ class WindowRecorder:
         self._samples.clear()
         self.skipped = 0
         return window
+
+    def _error_messages(self, counts: dict[int, int]) -> tuple[tuple[int, str, int], ...]:
+        texts = self._ring.messages
+        return tuple(
+            (key >> 16, texts[key & 0xFFFF] if key & 0xFFFF < len(texts) else "", count)
+            for key, count in counts.items()
+        )
 
     def _error_samples(self) -> tuple[ErrorSample, ...]:
         names = self.request_names

@@ -71,6 +71,8 @@ class WindowData:
     max_ns: int = 0
     sum_ns: int = 0
     error_samples: tuple[ErrorSample, ...] = ()
+    # every failed result of the window counted by (error code, message), messages redacted
+    error_messages: tuple[tuple[int, str, int], ...] = ()
     service_sum_ns: int = 0  # for the exact mean service time
     # exact extremes of service time and scheduler lag; -1 when the window has none
     service_min_ns: int = -1

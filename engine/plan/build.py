@@ -252,7 +252,7 @@ def build_plan(
         if problems:
             raise CollectionError(problems)
     sensitive = {n.lower() for p in prepared for n, _ in p.headers if is_sensitive_header(n)}
-    secrets = secret_values(scope, prepared)
+    secrets = secret_values(scope, prepared, address_variables(collection, defs))
     thresholds = tuple(s.thresholds)
     by_default = not thresholds and s.default_thresholds and o.default_thresholds
     return RunPlan(
@@ -294,13 +294,46 @@ def _plain_address(name: str, value: str) -> bool:
     )
 
 
-def secret_values(scope: VariableScope, prepared: list[PreparedRequest]) -> tuple[str, ...]:
+def _url_references(url: str) -> tuple[set[str], set[str]]:
+    """Variables of ``url`` in its host and port, and in the rest of it (scheme, user and
+    password, path, query)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return set(), references(url)
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    userinfo, at, hostport = authority.rpartition("@")
+    return references(hostport), references([scheme, userinfo + at, tail])
+
+
+def address_variables(collection: Collection, defs: list[RequestDef]) -> set[str]:
+    """Variables that only say where requests go: used in the host and port of the base_url
+    or a request's url, nowhere else (``port=9000`` from the environment is no secret)."""
+    in_address, elsewhere = _url_references(collection.base_url)
+    elsewhere |= references(collection.headers)
+    for req in defs:
+        address, rest = _url_references(req.url)
+        in_address |= address
+        elsewhere |= rest | references(
+            [req.headers, req.params, req.body, req.checks.body_contains]
+        )
+    return {name for name in in_address - elsewhere if not is_sensitive_header(name)}
+
+
+def secret_values(
+    scope: VariableScope, prepared: list[PreparedRequest], address: set[str] | None = None
+) -> tuple[str, ...]:
     """Values never to be shown: variables from the env file or the process environment (but
-    plain base URLs), and sensitive header values (whole, and the ``Bearer x`` credential)."""
+    plain base URLs, and the ``address`` variables: host and port only), and sensitive header
+    values (whole, and the ``Bearer x`` credential)."""
+    address = address or set()
     values = [
         v
         for k, v in scope.values.items()
-        if v and scope.origins.get(k) not in PUBLIC_ORIGINS and not _plain_address(k, v)
+        if v
+        and scope.origins.get(k) not in PUBLIC_ORIGINS
+        and not _plain_address(k, v)
+        and k not in address
     ]
     for req in prepared:
         for name, value in req.headers:

@@ -225,6 +225,12 @@ def _errors(s: Snapshot) -> str:
         ("error class", "count", "share of requests"),
         [(name, str(n), format_percent(n, s.requests)) for name, n in ordered_errors(s.errors)],
     )
+    if s.error_messages:
+        counts += "<h3>Error distribution</h3>" + _table(
+            ("count", "class", "message"),
+            [(str(n), cls, _e(text)) for cls, text, n in s.error_messages],
+            raw_last=True,
+        )
     if not s.recent_errors:
         return counts
     samples = _table(

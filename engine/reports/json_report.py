@@ -127,6 +127,9 @@ def summary_dict(
             }
             for w in s.workers
         ],
+        "error_messages": [
+            {"class": cls, "message": text, "count": count} for cls, text, count in s.error_messages
+        ],
         "error_samples": [
             {
                 "at_s": round(e.elapsed_s, 3),

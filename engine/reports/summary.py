@@ -62,6 +62,21 @@ def _table(
     return [line(header), *(line(r) for r in rows)]
 
 
+def _error_distribution(s: Snapshot) -> list[str]:
+    """The most frequent error messages with their counts (as oha's "Error distribution")."""
+    if not s.error_messages:
+        return []
+    width = max(len(f"{count:,}") for _, _, count in s.error_messages)
+    lines = ["", "  error distribution"]
+    for cls, text, count in s.error_messages:
+        first = text.splitlines()[0] if text else "(no message)"
+        lines.append(f"    [{count:>{width},}] {cls}: {first}")
+    listed = sum(count for _, _, count in s.error_messages)
+    if listed < s.error_count:
+        lines.append(f"    ({s.error_count - listed:,} more, in less frequent messages)")
+    return lines
+
+
 def summary_table(
     snapshot: Snapshot | RunPlan,
     passed: bool | Finished,
@@ -131,6 +146,7 @@ def summary_table(
         ("data sent", f"{format_bytes(s.bytes_out):<10} {rate_out}".rstrip()),
     ]
     lines += _dotted(rows)
+    lines += _error_distribution(s)
     if s.lost_workers:
         lines += ["", f"  lost workers ({len(s.lost_workers)} of {len(s.workers)})"]
         for w in s.lost_workers:

@@ -52,8 +52,10 @@ def read_key_file(socket_path: str | os.PathLike[str]) -> bytes:
 
 
 def claim_socket_path(path: Path) -> None:
-    """Remove a socket file left by a dead run; refuse to take over a live one."""
+    """Remove a socket file (and its key) left by a dead run, or a key file left without its
+    socket; refuse to take over a live run, or a path that is something else."""
     if not path.exists() and not path.is_symlink():
+        _remove_stale_key(key_path(path))
         return
     if not stat.S_ISSOCK(path.lstat().st_mode):
         raise OSError(f"{path} exists and is not a socket")
@@ -68,6 +70,17 @@ def claim_socket_path(path: Path) -> None:
     finally:
         probe.close()
     raise OSError(f"{path} is in use by another run")
+
+
+def _remove_stale_key(key: Path) -> None:
+    """A key file whose socket is gone belongs to no run: remove it (a regular file only)."""
+    try:
+        mode = key.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise OSError(f"{key} exists and is not a key file")
+    key.unlink()
 
 
 class _Viewer:

@@ -208,6 +208,8 @@ class Snapshot:
     thresholds: tuple[ThresholdResult, ...]
     version: int = PROTOCOL_VERSION
     workers: tuple[WorkerHealth, ...] = ()  # per worker, in worker id order
+    # the run's most frequent error messages: (error class, message, count), most first
+    error_messages: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def lost_workers(self) -> tuple[WorkerHealth, ...]:

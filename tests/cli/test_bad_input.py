@@ -54,6 +54,27 @@ CASES = {
         "collection.yaml:5:",
         "users must be 0 or more",
     ),
+    "no users": (
+        {"collection.yaml": HEADER + "scenarios:\n  s:\n    users: 0\n", "r.yaml": BASIC_REQUEST},
+        "collection.yaml:5:",
+        "users: 0 would send nothing",
+    ),
+    "zero duration": (
+        {
+            "collection.yaml": HEADER + "scenarios:\n  s:\n    duration: 0s\n",
+            "r.yaml": BASIC_REQUEST,
+        },
+        "collection.yaml:5:",
+        "a duration of 0 runs nothing",
+    ),
+    "zero rate": (
+        {
+            "collection.yaml": HEADER + "scenarios:\n  s:\n    model: open\n    rate: 0\n",
+            "r.yaml": BASIC_REQUEST,
+        },
+        "collection.yaml:6:",
+        "the open model needs a rate above 0",
+    ),
     "bad threshold": (
         {
             "collection.yaml": HEADER + "scenarios:\n  s:\n    thresholds: ['p95 < fast']\n",
@@ -91,6 +112,9 @@ def test_bad_collection_exits_2_with_file_line_and_hint(tmp_path: Path, case: st
         (["--users", "-3"], "--users"),
         (["--scenario", "smoek"], "did you mean 'smoke'"),
         (["--env-file", "/nonexistent/x.env"], "cannot read the env file"),
+        (["--users", "5", "--rate", "100"], "--users and --rate: give one"),
+        (["--duration", "0s"], "--duration 0s: must be above 0"),
+        (["--rate", "0"], "--rate 0: must be a positive number"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(tmp_path: Path, args: list[str], says: str) -> None:
@@ -98,6 +122,13 @@ def test_bad_options_exit_2_with_a_message(tmp_path: Path, args: list[str], says
     result = run_cli(str(root), *args)
     assert result.returncode == 2, result.stderr
     assert says in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_scenario_for_a_url_target_exits_2() -> None:
+    result = run_cli("http://127.0.0.1:9/", "--scenario", "smoke")
+    assert result.returncode == 2, result.stderr
+    assert "--scenario smoke: a URL target has no scenarios" in result.stderr
     assert "Traceback" not in result.stderr
 
 

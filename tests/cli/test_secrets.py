@@ -91,3 +91,41 @@ def test_the_plan_names_every_secret_value(faults: FaultServer, tmp_path: Path) 
     assert PASSWORD not in plan.base_url and plan.base_url.endswith(f":{faults.port}")
     headers = dict(plan.requests[0].headers)
     assert headers["Authorization"] == f"Bearer {TOKEN}"  # sent as is, only hidden from view
+
+
+def test_a_secret_in_another_letter_case_is_still_hidden_and_a_port_is_no_secret(
+    faults: FaultServer, tmp_path: Path
+) -> None:
+    """``tenant`` is a secret (it is also an API key header) that a failing request's host
+    name carries lowercased; ``port`` (from the environment too) only builds the address."""
+    tenant = "AcmeCorp-7f3E9a"
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "collection.yaml").write_text(
+        "name: Cases\n"
+        f"base_url: http://{faults.host}:{{{{port}}}}\n"
+        "headers:\n  X-Tenant-Key: '{{tenant}}'\n"
+        "scenarios:\n  once:\n    users: 1\n    iterations: 2\n    duration: 30s\n"
+        "    thresholds: []\n"
+    )
+    (root / "ok.yaml").write_text("name: ok\nurl: /ok\n")
+    (root / "dns.yaml").write_text("name: dns\nurl: http://{{tenant}}.invalid/\n")
+    out = {name: tmp_path / f"run.{name}" for name in ("json", "csv", "html")}
+    args = [str(root), "--json", str(out["json"]), "--csv", str(out["csv"])]
+    args += ["--html", str(out["html"])]
+    done = subprocess.run(
+        [sys.executable, "-m", "deli_tui", "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_S,
+        env={**os.environ, "tenant": tenant, "port": str(faults.port)},
+    )
+    assert done.returncode == 0, done.stderr
+    texts = {name: path.read_text(encoding="utf-8") for name, path in out.items()}
+    texts |= {"stdout": done.stdout, "stderr": done.stderr}
+    for where, text in texts.items():
+        assert tenant.lower() not in text.lower(), f"the tenant leaked into {where}"
+    assert "cannot resolve host '[redacted].invalid'" in texts["csv"]
+    # the address is shown as it is: the port is where requests go, not a secret
+    assert f'"target": "http://{faults.host}:{faults.port}"' in texts["json"]
+    assert "[redacted]" not in texts["stdout"].splitlines()[0]

@@ -27,11 +27,18 @@ def test_a_run_of_connect_errors_fails_on_the_default_threshold(tmp_path: Path) 
     assert "error_rate < 1% (default)" in done.stdout
     assert done.stdout.rstrip().endswith("FAILED")
     data = json.loads((tmp_path / "run.json").read_text())
+    # every error is one message, counted in the summary's error distribution
+    (message,) = data["error_messages"]
+    assert message["count"] == data["requests"] and message["class"] == "connect"
+    assert f"[{data['requests']:,}] connect: {message['message']}" in done.stdout
     assert data["passed"] is False and data["verdict"] == "failed"
     assert data["errors"] == {"connect": data["requests"]} and data["requests"] > 0
     assert data["thresholds"] == [
         {"expr": "error_rate < 1%", "value": 1.0, "passed": False, "default": True}
     ]
+    for report in ("run.json", "run.xml"):
+        assert (tmp_path / report).stat().st_mode & 0o777 == 0o600  # reports are private
+        assert f"wrote {tmp_path / report}" in done.stderr
     suite = ET.parse(tmp_path / "run.xml").getroot()
     (case,) = suite.iter("testcase")
     assert case.get("name") == "error_rate < 1% (default)"

@@ -75,3 +75,14 @@ def test_redact_text_removes_secret_fragments(text: str, leak: str) -> None:
 def test_redact_text_leaves_ordinary_messages_alone() -> None:
     text = "timeout after 5.0s reading response from 127.0.0.1:8089 (page=2)"
     assert redact_text(text) == text
+
+
+def test_a_secret_is_hidden_in_any_letter_case_and_percent_encoded() -> None:
+    secret = "AcmeCorp/Key+9"
+    text = (
+        "cannot resolve host of acmecorp/key+9.invalid; ACMECORP/KEY+9 upper; "
+        "url http://x/?k=AcmeCorp%2FKey%2B9 and path /AcmeCorp/Key%2B9"
+    )
+    redacted = redact_text(text, [secret])
+    assert "acmecorp" not in redacted.lower()
+    assert redacted.count("[redacted]") == 4

@@ -233,6 +233,30 @@ async def test_error_inspector_lists_recent_errors_with_messages() -> None:
         assert isinstance(app.screen, RunScreen)
 
 
+async def test_error_inspector_groups_identical_messages_with_their_run_counts() -> None:
+    from dataclasses import replace
+
+    from engine.run.protocol import ErrorSample
+
+    refused = [ErrorSample(k * 0.1, "home", "connect", 0, "connection refused") for k in range(50)]
+    snap = replace(
+        make_snapshot(),
+        recent_errors=(*refused, ErrorSample(9.0, "api", "http_status", 503, "HTTP 503")),
+        error_messages=(("connect", "connection refused", 4_812), ("http_status", "HTTP 503", 7)),
+    )
+    app = RunApp(lambda: RunScreen(lambda: ReplayLink([snap])))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_first_snapshot(pilot)
+        await pilot.press("e")
+        inspector = app.screen
+        assert isinstance(inspector, ErrorInspector)
+        table = inspector.query_one("#error-table")
+        assert table.row_count == 2  # type: ignore[attr-defined]
+        first = [str(cell) for cell in table.get_row_at(0)]  # type: ignore[attr-defined]
+        assert first == ["4812", "connect", "home", "-", "4s", "connection refused"]
+        assert [g.count for g in inspector.groups] == [4_812, 7]
+
+
 async def test_escape_is_refused_while_running_and_goes_back_when_finished() -> None:
     from engine.run.protocol import Finished
 

@@ -267,3 +267,28 @@ def test_service_time_and_lag_min_max_are_exact_and_never_beyond_the_latency() -
     assert (round(lag.min_ms * 1e6), round(lag.max_ms * 1e6)) == (min(lags), max(lags))
     for stats in (snap.latency, service, lag):
         assert stats.min_ms <= stats.p50_ms <= stats.p99_9_ms <= stats.max_ms
+
+
+def test_error_messages_are_counted_exactly_across_windows_and_workers() -> None:
+    from engine.results import ERR_TIMEOUT
+
+    agg = Aggregator(make_plan(workers=2))
+    expected: dict[tuple[str, str], int] = {}
+    for worker in (0, 1):
+        rec = WindowRecorder(worker, NAMES, 0.5, 10)  # a ring far smaller than the errors
+        for seq in range(3):
+            for k in range(3_000):
+                if k % 3 == 0:
+                    feed(rec, 0, status=0, error=ERR_CONNECT, message="refused", at_s=seq * 0.5)
+                    expected[("connect", "refused")] = expected.get(("connect", "refused"), 0) + 1
+                elif k % 50 == 1:
+                    text = f"timed out after {worker + 1} s"
+                    feed(rec, 1, status=0, error=ERR_TIMEOUT, message=text, at_s=seq * 0.5)
+                    expected[("timeout", text)] = expected.get(("timeout", text), 0) + 1
+                else:
+                    feed(rec, 0, at_s=seq * 0.5)
+            agg.add(rec.flush(seq, seq * 0.5, seq * 0.5 + 0.5))
+    snap = agg.final_snapshot(1.5, "completed")
+    assert {(cls, text): n for cls, text, n in snap.error_messages} == expected
+    assert [n for _, _, n in snap.error_messages] == sorted(expected.values(), reverse=True)
+    assert sum(n for _, _, n in snap.error_messages) == snap.error_count

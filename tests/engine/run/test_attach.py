@@ -215,3 +215,34 @@ def test_a_stale_socket_left_by_a_killed_run_is_taken_over(
     assert done.returncode == 0, done.stderr
     assert not socket_path.exists()
     assert not Path(f"{socket_path}.key").exists()
+
+
+def listen_run(url: str, socket_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deli_tui", "run", url, "--users", "1", "--duration", "1s",
+         "--quiet", "--listen", str(socket_path)],
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_S,
+    )  # fmt: skip
+
+
+def test_a_key_file_left_without_its_socket_is_replaced(
+    demo_server: RunningServer, socket_path: Path
+) -> None:
+    key = Path(f"{socket_path}.key")
+    key.write_text("00")  # the socket went (a reboot, a cleanup of /tmp), the key stayed
+    done = listen_run(f"{demo_server.url}/", socket_path)
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr and "listening on" in done.stderr
+    assert not key.exists()  # the run's own key, removed at its end
+
+
+def test_a_key_path_that_is_not_a_file_is_refused_before_listening(
+    demo_server: RunningServer, socket_path: Path
+) -> None:
+    Path(f"{socket_path}.key").mkdir()
+    done = listen_run(f"{demo_server.url}/", socket_path)
+    assert done.returncode == 2
+    assert "is not a key file" in done.stderr
+    assert "listening on" not in done.stderr and "Traceback" not in done.stderr
