@@ -4,7 +4,9 @@ setup included), as k6's arrival-rate executors do.
 An arrival's first request is due at its scheduled time; each later one is due when the
 previous response ended (plus think time), and its latency counts from that intended time,
 so a send that waits for the in-flight cap still shows the wait. Sends that cannot start in
-their timeout are counted as skipped, and the rest of that arrival's flow is not sent.
+their timeout are counted as skipped, and the rest of that arrival's flow is not sent. When
+the schedule ends, the arrivals already started finish their flows (within the scenario's
+graceful stop), as k6's arrival-rate executors finish their iterations; a stop ends them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections import deque
 from collections.abc import Sequence
 
 from engine.load.flow import CompiledFlow, UserState, passed
+from engine.load.loadrun import TICK_S
 from engine.load.open_model import BACKLOG_MAX, OpenLoad
 from engine.load.shapes import think_time
 from engine.results import Result
@@ -59,6 +62,18 @@ class OpenFlowLoad(OpenLoad):
         self.complete = self.recorder.completer([passed] * len(self.plan.requests))
         self.start_with = self.client.start_with
         self.think_bounds = self.profile.think_time_s
+        self.thinking: set[_Arrival] = set()  # between two steps, waiting for their next
+
+    async def drive(self) -> None:
+        """The schedule, then the flows of the arrivals already started, up to the graceful
+        stop (a stop command ends them at once)."""
+        await super().drive()
+        deadline = self.loop.time() + self.profile.graceful_stop_s
+        while (self.in_flight or self.thinking or self.backlog) and not self.stopping:
+            remaining = deadline - self.loop.time()
+            if remaining <= 0:
+                break
+            await self.pause(min(remaining, TICK_S))
 
     def _start(self, entry: int | _Arrival) -> bool:  # type: ignore[override]
         """Send an arrival's next request now (a new arrival: its first), unless it is later
@@ -103,6 +118,7 @@ class OpenFlowLoad(OpenLoad):
                 if self.think_bounds[1] > 0:
                     pause = think_time(self.rng, self.think_bounds)
                     arrival.intended_ns = end_ns + int(pause * 1e9)
+                    self.thinking.add(arrival)
                     self.loop.call_later(pause, self._next_step, arrival)
                 else:
                     arrival.intended_ns = end_ns
@@ -115,6 +131,7 @@ class OpenFlowLoad(OpenLoad):
 
     def _next_step(self, arrival: _Arrival) -> None:
         """After thinking: the arrival's next step starts, or queues for a free slot."""
+        self.thinking.discard(arrival)
         if self.stopping:
             return
         try:

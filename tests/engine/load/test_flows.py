@@ -213,3 +213,16 @@ async def test_a_weighted_flow_logs_in_once_then_picks_requests_by_weight(
     assert counts["Login"] == 3 and counts["List items"] + counts["Who am I"] == 30
     assert _errors(windows) == {} and app.unauthorised == 0
     assert app.logins == {"u0": 1, "u1": 1, "u2": 1}
+
+
+async def test_open_model_arrivals_think_between_their_steps(
+    tmp_path: Path, h1_shop: tuple[RunningServer, FlowApp]
+) -> None:
+    server, app = h1_shop
+    scenario = OPEN.replace("rate: 40", "rate: 10") + "    think_time: 50ms\n"
+    plan = _plan(tmp_path, server, scenario)
+    windows, _ = await _run(plan)
+    # the last arrival (at ~0.95 s) still thinks twice after the schedule's end: its flow is
+    # finished all the same, within the graceful stop
+    assert _per_request(plan, windows) == {"Login": 10, "List items": 10, "Get item": 10}
+    assert _errors(windows) == {} and app.unauthorised == 0
