@@ -27,6 +27,7 @@ from deli_tui.screens.runs import RunsScreen
 from deli_tui.screens.scenario import ScenarioScreen
 from deli_tui.screens.session_variables import SessionVariablesScreen
 from deli_tui.screens.settings import SettingsScreen
+from deli_tui.screens.smoke import SmokeScreen
 from deli_tui.widgets.collection_tree import CollectionTree
 from deli_tui.widgets.key_footer import key_label
 from deli_tui.widgets.scenario_list import ScenarioList
@@ -91,6 +92,13 @@ class DeliApp(App[int]):
             "Settings",
             id="app.settings",
             tooltip="The collection's name, base_url, variables, headers, timeout, env file",
+        ),
+        Binding(
+            "f9",
+            "smoke",
+            "Smoke check",
+            id="app.smoke",
+            tooltip="Send each request (or the scenario shown) once and show every check",
         ),
     ]
 
@@ -245,6 +253,7 @@ class DeliApp(App[int]):
             ("Runs screen", RunsScreen.BINDINGS),
             ("Compare screen", CompareScreen.BINDINGS),
             ("Collection settings (F8)", SettingsScreen.BINDINGS),
+            ("Smoke check (F9)", SmokeScreen.BINDINGS),
             (
                 "Dialogs",
                 [*ChoiceScreen.BINDINGS, *TextPromptScreen.BINDINGS, *ExportScreen.BINDINGS],
@@ -309,6 +318,19 @@ class DeliApp(App[int]):
             )
             return
         self._open_run(plan)
+
+    def action_smoke(self) -> None:
+        """Send each request once: the scenario shown on the scenarios screen (its flow
+        included), or else every request of the collection."""
+        screen = self.screen
+        scenario = screen.current if isinstance(screen, ScenarioScreen) else None
+        try:
+            plan = self.workspace.smoke_plan(scenario)
+        except CollectionError as exc:
+            self.notify(f"Cannot check: {exc}", severity="error", timeout=10)
+            return
+        what = f"scenario {scenario}" if scenario else "every request"
+        self.push_screen(SmokeScreen(plan, what))
 
     def _open_run(self, plan: RunPlan) -> None:
         self.push_screen(RunScreen.for_plan(plan, runs_dir=self.workspace.runs_dir))

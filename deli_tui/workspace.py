@@ -213,6 +213,17 @@ class Workspace:
             environ=dict(os.environ),
         )
 
+    def smoke_plan(self, scenario_name: str | None) -> RunPlan:
+        """The plan a smoke check sends: the scenario's requests (its flow included), or every
+        request of the collection when ``scenario_name`` is None."""
+        if scenario_name is not None:
+            return self.plan_for(scenario_name)
+        from engine.plan.build import all_requests_plan
+
+        return all_requests_plan(
+            self._for_plans(), env_file=self.env_file, environ=dict(os.environ)
+        )
+
     def prepare_single(self, req: RequestDef) -> tuple[PreparedRequest, tuple[str, ...]]:
         """``req`` (possibly unsaved) with every variable resolved, ready for one send (the
         session's extracted values, a data row and new dynamic values included), and the

@@ -84,6 +84,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="judge no threshold when the scenario sets none (default: error_rate < 1%%)",
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="send each request once, in order, and show every check; exit 1 if any fails",
+    )
 
 
 def _count(option: str, text: str | None, minimum: int) -> int | None:
@@ -184,6 +189,11 @@ def build_plan_from_args(args: argparse.Namespace) -> tuple[RunPlan, Path | None
 
     collection = load_collection(Path(args.path))
     env_file = Path(args.env_file) if args.env_file else None
+    if args.smoke and args.scenario is None:
+        from engine.plan.build import all_requests_plan
+
+        plan = all_requests_plan(collection, overrides, env_file=env_file, environ=dict(os.environ))
+        return plan, None if collection.read_only else collection.root
     plan = build_plan(
         collection, args.scenario, overrides, env_file=env_file, environ=dict(os.environ)
     )
@@ -412,6 +422,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         say(f"error: {exc.filename or args.path}: no such file or directory", err)
         return ExitCode.BAD_INPUT
+    if args.smoke:
+        from deli_tui.cli.smoke import smoke_headless
+
+        return smoke_headless(plan, sys.stdout)
     reports = (("--json", args.json), ("--junit", args.junit), ("--csv", args.csv))
     for option, value in (*reports, ("--html", args.html)):
         if value and not Path(value).resolve().parent.is_dir():

@@ -347,6 +347,22 @@ def secret_values(
     return tuple(dict.fromkeys(v for v in values if v))
 
 
+ALL_REQUESTS = "all requests"
+
+
+def all_requests_plan(
+    collection: Collection,
+    overrides: PlanOverrides | None = None,
+    *,
+    env_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> RunPlan:
+    """A plan of every request of the collection, in order (a smoke check of all of it)."""
+    scenario = ScenarioDef(name=ALL_REQUESTS, users=1, duration_s=1.0)
+    every = replace(collection, scenarios={**collection.scenarios, ALL_REQUESTS: scenario})
+    return build_plan(every, ALL_REQUESTS, overrides, env_file=env_file, environ=environ)
+
+
 def plan_for_url(url: str, overrides: PlanOverrides | None = None) -> RunPlan:
     """A plan for a single GET of ``url`` (as ``oha URL``): 10 users for 10 s unless overridden."""
     parts = urlsplit(url)

@@ -1,0 +1,62 @@
+"""``deli-tui run PATH --smoke``: each request once, in order, with every check shown; exit 1
+if any request fails, 0 when all pass."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TextIO
+
+from deli_tui.cli.exit_codes import ExitCode
+from engine.plan.model import RunPlan
+from engine.redact import redact_text
+from engine.reports.summary import stdout_marks
+from engine.run.smoke import SmokeResult, smoke_passed, smoke_plan
+from engine.units import format_bytes, format_ms
+
+
+def smoke_lines(
+    result: SmokeResult, marks: tuple[str, str, str], secrets: tuple[str, ...]
+) -> list[str]:
+    """A request's line (mark, method, name, status, time, size) and a line per check."""
+    good, bad, _ = marks
+    r = result.response
+    status = str(r.status) if r.error_class is None else r.error_class
+    name = f"{result.name} (setup)" if result.setup else result.name
+    lines = [
+        f"  {good if result.passed else bad} {result.method:<6} {name}  {status}  "
+        f"{format_ms(r.elapsed_ms)}  {format_bytes(r.size)}"
+    ]
+    if r.error_class is not None:
+        lines.append(f"      {bad} {redact_text(r.error, secrets)}")
+        return lines
+    if result.status_failed:
+        lines.append(f"      {bad} status {r.status} {r.reason}: no status check, and 4xx/5xx fail")
+    for check in result.checks:
+        text = check.description if check.passed else (check.failure or "")
+        lines.append(f"      {good if check.passed else bad} {redact_text(text, secrets)}")
+    if result.extract_failure:
+        lines.append(f"      {bad} {redact_text(result.extract_failure, secrets)}")
+    return lines
+
+
+def smoke_headless(plan: RunPlan, out: TextIO) -> int:
+    """Run the smoke check of ``plan``, printing as it goes; returns the exit code."""
+    marks = stdout_marks()
+    secrets = plan.redact_values
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    say(f"  smoke  {plan.collection_name} / {plan.scenario_name}  ->  {plan.base_url}")
+
+    def show(result: SmokeResult) -> None:
+        for line in smoke_lines(result, marks, secrets):
+            say(line)
+
+    results = asyncio.run(smoke_plan(plan, show))
+    failed = sum(1 for r in results if not r.passed)
+    good, bad, _ = marks
+    ok = smoke_passed(results)
+    passed = len(results) - failed
+    say(f"\n  {good if ok else bad} {len(results)} requests: {passed} passed, {failed} failed")
+    return ExitCode.PASSED if ok else ExitCode.FAILED
