@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from deli_tui.cli.exit_codes import ExitCode
+from deli_tui.cli.stress_args import add_stress_arguments, stress_from_args
 from engine.errors import CollectionError, Problem
 from engine.plan.model import RunPlan
 from engine.redact import redact_text
@@ -89,6 +90,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="send each request once, in order, and show every check; exit 1 if any fails",
     )
+    add_stress_arguments(parser)
 
 
 def _count(option: str, text: str | None, minimum: int) -> int | None:
@@ -167,6 +169,10 @@ def build_plan_from_args(args: argparse.Namespace) -> tuple[RunPlan, Path | None
         )
     if args.no_spool and args.csv:
         raise BadArgument("--csv is written from the results spooled to disk: not with --no-spool")
+    try:
+        stress = stress_from_args(args)
+    except ValueError as exc:
+        raise BadArgument(str(exc)) from None
     overrides = PlanOverrides(
         users=_count("--users", args.users, 1),
         rate=_rate(args.rate),
@@ -179,6 +185,7 @@ def build_plan_from_args(args: argparse.Namespace) -> tuple[RunPlan, Path | None
         cluster=_cluster(args.cluster),
         default_thresholds=not args.no_default_thresholds,
         max_results=_count("--max-results", args.max_results, 1),
+        stress=stress,
     )
     if URL_LIKE.match(args.path):
         from engine.plan.build import plan_for_url

@@ -45,13 +45,15 @@ from deli_tui.widgets import (
     RequestTable,
     RunHeader,
     StatusCodes,
+    StressChart,
     ThroughputChart,
     WorkerTable,
 )
 from deli_tui.widgets.key_footer import KeyFooter
 from engine.history.saved_run import SavedRun
 from engine.plan.model import RunPlan
-from engine.run.protocol import Adjust, Command, Finished, Snapshot, Start, Stop
+from engine.reports.summary import stress_outcome
+from engine.run.protocol import QUIT, Adjust, Command, Finished, Snapshot, Start, Stop
 from engine.units import format_count, format_elapsed, format_ms, format_rate
 
 if TYPE_CHECKING:
@@ -239,6 +241,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
                 with Horizontal(id="charts"):
                     yield ThroughputChart(id="throughput")
                     yield P99Chart(id="p99-chart")
+                yield StressChart(id="stress")
                 yield LatencyHistogram(id="histogram")
                 yield RequestTable(id="requests")
             with Vertical(id="side"):
@@ -276,7 +279,7 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             if self.finished is None and not self.attached and self.lost is None:
                 final = bridge.end_run(wait=QUIT_SAVE_WAIT_S)
                 if final is not None:
-                    self._save_result(dataclasses.replace(final, reason="quit"))
+                    self._save_result(dataclasses.replace(final, reason=QUIT))
             bridge.stop(wait=bridge.close_timeout + 8.0)
         if self.spool_dir is not None:
             from engine.run.rundir import remove_run_dir
@@ -379,9 +382,10 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             self._panels = list(
                 self.query(
                     "RunHeader, SeriesChart, LatencyHistogram, Percentiles, StatusCodes, "
-                    "ErrorSummary, RequestTable, WorkerTable"
+                    "ErrorSummary, RequestTable, WorkerTable, StressChart"
                 )
             )
+        self.set_class(snapshot.stress is not None, "-stress")
         for panel in self._panels:
             panel.show(snapshot)  # type: ignore[attr-defined]
 
@@ -411,6 +415,9 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             f"{format_count(s.requests)} requests, {format_rate(s.mean_rps)} req/s, "
             f"p99 {format_ms(s.latency.p99_ms)}, errors {s.error_rate:.1%}"
         )
+        if s.stress is not None:
+            outcome = stress_outcome(s.stress)
+            line = f"{outcome} ({finished.reason}, {format_elapsed(s.elapsed_s)})"
         if self.saved is not None and self.saved_path is not None:
             line += f"  from {shown_path(self.saved_path)}"
         elif self.saved_path is not None:
@@ -424,7 +431,9 @@ class RunScreen(HelpKeyFirst, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         live = self.finished is None and self.lost is None
-        if action in ("stop_run", "adjust"):
+        if action == "adjust":  # a stress run's steps set its load
+            return live and not (self.snapshot is not None and self.snapshot.stress is not None)
+        if action == "stop_run":
             return live
         if action == "detach":
             return self.attached and live

@@ -8,6 +8,7 @@ from deli_tui.widgets.percentiles import Percentiles
 from deli_tui.widgets.request_table import RequestTable
 from deli_tui.widgets.run_header import RunHeader
 from deli_tui.widgets.status_codes import StatusCodes
+from deli_tui.widgets.stress_chart import StressChart
 from deli_tui.widgets.throughput_chart import P99Chart, ThroughputChart
 from deli_tui.widgets.worker_table import WorkerTable
 
@@ -19,6 +20,7 @@ __all__ = [
     "RequestTable",
     "RunHeader",
     "StatusCodes",
+    "StressChart",
     "ThroughputChart",
     "WorkerTable",
 ]

@@ -115,6 +115,8 @@ class RunHeader(SnapshotText):
             suffix = f" ran {format_elapsed(s.elapsed_s)} of {planned}"
         else:
             stage = f"stage {s.stage_index + 1} {s.stage_label}".rstrip()
+            if s.stress is not None:  # the label says the step: "step 3/10: 30 users"
+                stage = s.stage_label
             suffix = f" {format_elapsed(s.elapsed_s)} / {planned}  {stage}"
         filled, empty = progress_cells(s.elapsed_s, s.planned_s, width - len(suffix))
         text = Text(no_wrap=True, overflow="ellipsis")

@@ -11,6 +11,7 @@ from yaml.nodes import Node
 from engine.collection.model import DATA_MODES, Collection, DataDef, ScenarioDef
 from engine.collection.nodes import NodeReader, compose_text, sort_by_line
 from engine.collection.requestfile import string_map, url_problem
+from engine.collection.stressfile import STRESS_KEYS, misplaced_stress_keys, read_stress
 from engine.durations import parse_think_time
 from engine.errors import ProblemList
 from engine.plan.cluster_address import ADDRESS_HINT, check_cluster_address
@@ -44,6 +45,7 @@ SCENARIO_KEYS = (
     "setup",
     "data",
     "cookies",
+    *STRESS_KEYS,
 )
 DATA_KEYS = ("file", "as", "mode")
 DATA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -122,8 +124,16 @@ def _scenario(
     if keys is None:
         return s
     where = f"scenario {name!r}"
+    if "model" in keys:
+        model = reader.choice(keys["model"], f"{where}: model", (*MODELS, "stress"))
+        if model == "stress":
+            s.stress = read_stress(reader, node, keys, where)
+            s.model = "open" if s.stress.over == "rate" else "closed"
+        elif model is not None:
+            s.model = model
+    if s.stress is None:
+        misplaced_stress_keys(reader, keys, where)
     for key, attr, choices in (
-        ("model", "model", MODELS),
         ("profile", "profile", PROFILES),
         ("flow", "flow", FLOWS),
         ("client", "client", CLIENTS),
@@ -203,7 +213,8 @@ def _scenario(
                 s.thresholds.append(threshold.expr)
                 if threshold.request is not None:
                     refs.append((name, threshold.request, reader.line(item)))
-    _check_profile(reader, node, s, keys)
+    if s.stress is None:
+        _check_profile(reader, node, s, keys)
     return s
 
 

@@ -13,6 +13,7 @@ from engine.collection.model import (
     ExtractDef,
     RequestDef,
     ScenarioDef,
+    StressDef,
 )
 from engine.durations import exact_duration_text
 from engine.jsonpath import JsonNull
@@ -100,10 +101,29 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+def stress_data(stress: StressDef) -> dict[str, Any]:
+    """The settings of a ``model: stress`` scenario, in the order people write them."""
+    return {
+        "model": "stress",
+        "over": stress.over,
+        "start": _number(stress.start),
+        "step": _number(stress.step),
+        "step_duration": exact_duration_text(stress.step_duration_s),
+        "max": _number(stress.max),
+        "until": list(stress.until),
+    }
+
+
 def scenario_data(s: ScenarioDef) -> dict[str, Any]:
     """A scenario as YAML in ``collection.yaml`` order, without default values."""
     d = ScenarioDef(name=s.name)
-    data: dict[str, Any] = {"model": s.model}
+    if s.stress is not None:
+        data: dict[str, Any] = stress_data(s.stress)
+        _run_settings(s, d, data)
+        if s.cluster:
+            data["cluster"] = s.cluster
+        return data
+    data = {"model": s.model}
     if s.profile != d.profile:
         data["profile"] = s.profile
     if s.users != d.users or (s.model == "closed" and s.profile != "stages"):
@@ -128,6 +148,16 @@ def scenario_data(s: ScenarioDef) -> dict[str, Any]:
         ]
     elif s.profile == "stages":
         data["stages"] = []
+    _run_settings(s, d, data)
+    if s.thresholds or not s.default_thresholds:
+        data["thresholds"] = list(s.thresholds)
+    if s.cluster:
+        data["cluster"] = s.cluster
+    return data
+
+
+def _run_settings(s: ScenarioDef, d: ScenarioDef, data: dict[str, Any]) -> None:
+    """What any scenario may set besides its load: flow, requests, client, timeouts."""
     for key in ("think_time", "iterations", "max_in_flight", "max_results", "flow"):
         if getattr(s, key) != getattr(d, key):
             data[key] = getattr(s, key)
@@ -146,11 +176,6 @@ def scenario_data(s: ScenarioDef) -> dict[str, Any]:
         data["timeout"] = exact_duration_text(s.timeout_s)
     if s.graceful_stop_s != d.graceful_stop_s:
         data["graceful_stop"] = exact_duration_text(s.graceful_stop_s)
-    if s.thresholds or not s.default_thresholds:
-        data["thresholds"] = list(s.thresholds)
-    if s.cluster:
-        data["cluster"] = s.cluster
-    return data
 
 
 def data_file_data(d: DataDef) -> dict[str, str]:

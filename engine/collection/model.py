@@ -97,6 +97,20 @@ class DataDef:
 
 
 @dataclass(slots=True)
+class StressDef:
+    """``model: stress``: the load rises from ``start`` by ``step`` every ``step_duration_s``
+    up to ``max`` (users, or req/s when ``over: rate``) until a step meets an ``until``
+    condition (``p95 > 200ms``)."""
+
+    over: str = "users"
+    start: float = 0.0
+    step: float = 0.0
+    step_duration_s: float = 10.0
+    max: float = 0.0
+    until: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class ScenarioDef:
     """A named load scenario from ``collection.yaml``.
 
@@ -134,6 +148,8 @@ class ScenarioDef:
     setup: list[str] = field(default_factory=list)  # requests sent once per user, first
     data: DataDef | None = None
     cookies: bool = False  # one cookie jar per user
+    # model: stress (the YAML's model); ``model`` is then closed (over users) or open (rate)
+    stress: StressDef | None = None
 
 
 @dataclass(slots=True)

@@ -19,6 +19,8 @@ from engine.run.protocol import (
     PhaseTimings,
     RequestStats,
     Snapshot,
+    StressProgress,
+    StressStep,
     ThresholdResult,
 )
 
@@ -139,6 +141,43 @@ def _phases(run: SavedRun) -> PhaseTimings:
     )
 
 
+def _stress(run: SavedRun) -> StressProgress | None:
+    saved = run.data.get("stress")
+    if not isinstance(saved, Mapping):
+        return None
+    broke_on = str(saved.get("broke_on") or "")
+    steps = []
+    for step in saved.get("steps") or ():
+        if not isinstance(step, Mapping):
+            continue
+        held = step.get("held")
+        steps.append(
+            StressStep(
+                load=_num(step.get("load")),
+                requests=0,
+                rps=_num(step.get("rps")),
+                p50_ms=_num(step.get("p50_ms")),
+                p95_ms=_num(step.get("p95_ms")),
+                p99_ms=_num(step.get("p99_ms")),
+                error_rate=_num(step.get("error_rate")),
+                held=held if isinstance(held, bool) else None,
+                broke_on="" if held else broke_on,
+            )
+        )
+    point, held_load = saved.get("breaking_point"), saved.get("max_sustainable")
+    return StressProgress(
+        over="rate" if saved.get("over") == "rate" else "users",
+        until=tuple(str(u) for u in saved.get("until") or ()),
+        step_s=_num(saved.get("step_s")),
+        warmup_s=_num(saved.get("warmup_s"), 1.0),
+        max_load=_num(saved.get("max_load"), max((s.load for s in steps), default=0.0)),
+        steps=tuple(steps),
+        breaking_point=_num(point) if point is not None else None,
+        max_sustainable=_num(held_load) if held_load is not None else None,
+        concluded=saved.get("concluded") is not False,
+    )
+
+
 def snapshot_of(run: SavedRun) -> Snapshot:
     """The run's final snapshot as far as the file tells it (phase "finished")."""
     d = run.data
@@ -190,6 +229,7 @@ def snapshot_of(run: SavedRun) -> Snapshot:
         per_request=_per_request(run),
         recent_errors=_error_samples(run),
         thresholds=_thresholds(run),
+        stress=_stress(run),
     )
 
 

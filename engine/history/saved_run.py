@@ -143,11 +143,16 @@ class SavedRun:
 
     @property
     def verdict(self) -> str:
-        """PASSED, FAILED, STOPPED or QUIT: the word the lists show."""
+        """PASSED, FAILED, STOPPED or QUIT: the word the lists show. The run's own verdict
+        when it saved one (a run that failed a threshold before it was stopped is FAILED);
+        for older runs, how it ended and whether it passed."""
+        saved = self.data.get("verdict")
+        if saved == "failed":
+            return "FAILED"
         early = self.ended_early
         if early is not None:
             return early.upper()
-        return "PASSED" if self.passed else "FAILED"
+        return "PASSED" if saved == "passed" or self.passed else "FAILED"
 
     @property
     def thresholds(self) -> list[tuple[str, float | None, bool | None]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import replace
 
 from engine.metrics.distribution import centroids_from_counts
@@ -22,8 +21,9 @@ from engine.metrics.histogram import (
     new_counts,
     percentiles_us,
     sparse,
-    value_range_us,
 )
+from engine.metrics.latency import latency_stats
+from engine.metrics.stress import StressTracker
 from engine.metrics.window import WindowData
 from engine.plan.model import RunPlan
 from engine.results import ERROR_CLASSES, error_class_name
@@ -38,43 +38,10 @@ from engine.run.protocol import (
 )
 from engine.thresholds import evaluate_thresholds
 
-QUANTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9)
 _NO_MIN = 1 << 62
 TOP_MESSAGES = 20  # error messages a snapshot lists, the most frequent first
 MAX_MESSAGES = 1000  # distinct (class, message) pairs counted one by one
 OTHER_MESSAGES = "(other messages)"
-
-
-def latency_stats(
-    counts: Sequence[int],
-    total: int | None = None,
-    min_ns: int | None = None,
-    max_ns: int | None = None,
-    sum_ns: int | None = None,
-) -> LatencyStats:
-    """LatencyStats (ms) from dense bucket counts; exact min/max/mean when given, percentiles
-    clamped into [min, max]."""
-    if total is None:
-        total = sum(counts)
-    if total <= 0:
-        return LatencyStats()
-    low_us, high_us = value_range_us(counts)
-    lo = min_ns / 1000.0 if min_ns is not None else low_us
-    hi = max_ns / 1000.0 if max_ns is not None else high_us
-    mean = sum_ns / 1000.0 / total if sum_ns is not None else mean_us(counts, total)
-    ps = [min(max(p, lo), hi) / 1000.0 for p in percentiles_us(counts, QUANTILES, total)]
-    return LatencyStats(
-        count=total,
-        min_ms=lo / 1000.0,
-        mean_ms=mean / 1000.0,
-        p50_ms=ps[0],
-        p75_ms=ps[1],
-        p90_ms=ps[2],
-        p95_ms=ps[3],
-        p99_ms=ps[4],
-        p99_9_ms=ps[5],
-        max_ms=hi / 1000.0,
-    )
 
 
 class _Extremes:
@@ -197,6 +164,8 @@ class Aggregator:
         self.names = tuple(r.name for r in plan.requests)
         self.windows_added = 0
         self.reason = ""
+        # stress mode: each closed window also goes to its step's judge
+        self.stress = StressTracker(plan.stress, plan.window_s) if plan.stress else None
         self._latency = new_counts()
         self._service = new_counts()
         self._lag = new_counts()
@@ -308,6 +277,11 @@ class Aggregator:
             self._error_series.append(group.errors)
             closed = self.plan.profile.model == "closed"
             self._users_series.append(float(group.active_users if closed else group.in_flight))
+            if self.stress is not None:
+                self.stress.add(
+                    seq, group.counts, group.requests, group.errors, group.min_ns,
+                    group.max_ns, group.sum_ns, group.end_s - group.start_s,
+                )  # fmt: skip
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -332,6 +306,8 @@ class Aggregator:
         self.reason = reason
         if self._pending:
             self._close_groups_up_to(max(self._pending))
+        if self.stress is not None:
+            self.stress.finish(completed=reason == "completed")
         return self.snapshot(elapsed_s, "finished", force=True)
 
     def _build(self, elapsed_s: float, phase: str) -> Snapshot:
@@ -392,6 +368,7 @@ class Aggregator:
             recent_errors=tuple(self._recent_errors),
             thresholds=(),
             error_messages=self._top_messages(),
+            stress=self.stress.progress() if self.stress is not None else None,
         )
         if plan.thresholds:
             snap = replace(snap, thresholds=self._thresholds(snap))

@@ -12,14 +12,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from engine.collection.datafile import read_data_file
-from engine.collection.model import Collection, RequestDef, ScenarioDef
+from engine.collection.model import Collection, RequestDef, ScenarioDef, StressDef
 from engine.collection.nodes import did_you_mean
 from engine.collection.variables import VariableScope, build_scope, read_env_file, references
 from engine.durations import parse_think_time
-from engine.errors import CollectionError
+from engine.errors import CollectionError, Problem
 from engine.plan.flows import FlowVariables, build_flow_plan, data_rows, needs_flow
-from engine.plan.model import FlowPlan, LoadProfile, PreparedRequest, RunPlan, Stage
+from engine.plan.model import FlowPlan, LoadProfile, PreparedRequest, RunPlan, Stage, StressPlan
 from engine.plan.prepare import Preparer
+from engine.plan.stress import stress_loads, stress_plan, stress_problems, stress_profile
 from engine.redact import DEFAULT_REDACT, is_sensitive_header, redact_text
 from engine.thresholds import DEFAULT_THRESHOLDS
 
@@ -48,6 +49,7 @@ class PlanOverrides:
     model: str | None = None
     cluster: str | None = None
     default_thresholds: bool = True  # False: --no-default-thresholds
+    stress: StressDef | None = None  # --stress: the run becomes a stress run
 
 
 def default_scenario() -> ScenarioDef:
@@ -63,7 +65,13 @@ def apply_overrides(s: ScenarioDef, o: PlanOverrides) -> ScenarioDef:
         requests=list(s.requests),
         thresholds=list(s.thresholds),
         setup=list(s.setup),
+        stress=replace(s.stress, until=list(s.stress.until)) if s.stress else None,
     )
+    if o.stress is not None:
+        s.stress = o.stress
+        s.thresholds = []  # a stress run's steps are judged by until, not thresholds
+    if s.stress is not None:
+        s.model = "open" if s.stress.over == "rate" else "closed"
     if o.model is not None:
         s.model = o.model
     if o.rate is not None:
@@ -102,6 +110,16 @@ def _spike_stages(s: ScenarioDef, base: float) -> list[Stage]:
 
 def profile_from_scenario(s: ScenarioDef) -> LoadProfile:
     """The scenario's load shape as stages (targets: users, or req/s in the open model)."""
+    if s.stress is not None:
+        st = s.stress
+        return stress_profile(
+            "open" if st.over == "rate" else "closed",
+            stress_loads(st.start, st.step, st.max),
+            st.step_duration_s,
+            think_time_s=parse_think_time(s.think_time),
+            max_in_flight=s.max_in_flight,
+            graceful_stop_s=s.graceful_stop_s,
+        )
     target = float(s.rate if s.model == "open" else s.users)
     start = 0.0
     if s.profile == "stages":
@@ -202,7 +220,25 @@ def build_plan(
     uses them for the session's extracted values, a data row and dynamic values)."""
     o = overrides or PlanOverrides()
     s = apply_overrides(_pick_scenario(collection, scenario), o)
-    if s.model == "open" and s.rate <= 0 and s.profile in ("constant", "ramp"):
+    if s.stress is not None:
+        st = s.stress
+        wrong = stress_problems(st.over, st.start, st.step, st.step_duration_s, st.max, st.until)
+        wrong += [
+            ("", f"{option} does not apply to a stress run: its steps set the load")
+            for option, value in (
+                ("--users", o.users),
+                ("--rate", o.rate),
+                ("--duration", o.duration_s),
+                ("--ramp-up", o.ramp_up_s),
+            )
+            if value is not None
+        ]
+        if wrong:
+            where = f"scenario {s.name!r}: "
+            raise CollectionError(
+                [Problem(collection.collection_file, None, where + m) for _, m in wrong]
+            )
+    elif s.model == "open" and s.rate <= 0 and s.profile in ("constant", "ramp"):
         raise CollectionError.single(
             collection.collection_file,
             None,
@@ -254,7 +290,10 @@ def build_plan(
     sensitive = {n.lower() for p in prepared for n, _ in p.headers if is_sensitive_header(n)}
     secrets = secret_values(scope, prepared, address_variables(collection, defs))
     thresholds = tuple(s.thresholds)
-    by_default = not thresholds and s.default_thresholds and o.default_thresholds
+    # a stress run's steps are judged by until: no threshold of its own, nor the default one
+    by_default = (
+        not thresholds and s.default_thresholds and o.default_thresholds and s.stress is None
+    )
     return RunPlan(
         collection_name=collection.name,
         scenario_name=s.name,
@@ -277,7 +316,16 @@ def build_plan(
         redact_values=secrets,
         cluster=s.cluster,
         flow_plan=flow_plan,
+        stress=stress_of(s),
     )
+
+
+def stress_of(s: ScenarioDef) -> StressPlan | None:
+    """The stress plan of a ``model: stress`` scenario (None for any other)."""
+    if s.stress is None:
+        return None
+    st = s.stress
+    return stress_plan(st.over, st.start, st.step, st.step_duration_s, st.max, st.until)
 
 
 def _plain_address(name: str, value: str) -> bool:

@@ -146,6 +146,19 @@ class LoadProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class StressPlan:
+    """Stress mode: the profile holds each of ``loads`` for ``step_s``; the supervisor judges
+    each step on its results after ``warmup_s`` and stops at the first that meets an ``until``
+    condition."""
+
+    over: Literal["users", "rate"]
+    loads: tuple[float, ...]
+    step_s: float
+    until: tuple[str, ...]
+    warmup_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class RunPlan:
     collection_name: str
     scenario_name: str
@@ -172,3 +185,5 @@ class RunPlan:
     cluster: str | None = None
     # None for a static scenario (every request prepared bytes, sent as they are)
     flow_plan: FlowPlan | None = None
+    # stress mode (None for any other scenario)
+    stress: StressPlan | None = None

@@ -12,7 +12,14 @@ from engine.load.shapes import peak_target
 from engine.plan.model import RunPlan
 from engine.reports.cells import unpack_run
 from engine.reports.files import write_atomic
-from engine.run.protocol import Finished, LatencyDigests, LatencyStats, Snapshot, run_verdict
+from engine.run.protocol import (
+    Finished,
+    LatencyDigests,
+    LatencyStats,
+    Snapshot,
+    StressProgress,
+    run_verdict,
+)
 
 REPORT_VERSION = 1
 
@@ -145,7 +152,45 @@ def summary_dict(
     }
     if plan is not None:
         data["load"] = load_dict(plan)
+    if s.stress is not None:
+        data["stress"] = stress_dict(s.stress)
     return data
+
+
+def _load(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def stress_dict(stress: StressProgress) -> dict[str, Any]:
+    """A stress run's outcome and its judged steps (``breaking_point`` None when max held)."""
+    broken = next((s for s in stress.judged if s.held is False), None)
+    return {
+        "over": stress.over,
+        "breaking_point": _load(stress.breaking_point)
+        if stress.breaking_point is not None
+        else None,
+        "max_sustainable": _load(stress.max_sustainable)
+        if stress.max_sustainable is not None
+        else None,
+        "broke_on": broken.broke_on if broken is not None else None,
+        "concluded": stress.concluded,
+        "until": list(stress.until),
+        "step_s": stress.step_s,
+        "warmup_s": stress.warmup_s,
+        "max_load": _load(stress.max_load),
+        "steps": [
+            {
+                "load": _load(step.load),
+                "rps": round(step.rps, 3),
+                "p50_ms": _ms(step.p50_ms),
+                "p95_ms": _ms(step.p95_ms),
+                "p99_ms": _ms(step.p99_ms),
+                "error_rate": round(step.error_rate, 6),
+                "held": step.held,
+            }
+            for step in stress.judged
+        ],
+    }
 
 
 def write_json(

@@ -13,7 +13,7 @@ from engine.reports.cells import (
     threshold_value,
     unpack_run,
 )
-from engine.run.protocol import Finished, LatencyStats, Snapshot, run_verdict
+from engine.run.protocol import Finished, LatencyStats, Snapshot, StressProgress, run_verdict
 from engine.units import format_bytes, format_ms, format_percent, format_rate
 
 
@@ -74,6 +74,46 @@ def _error_distribution(s: Snapshot) -> list[str]:
     listed = sum(count for _, _, count in s.error_messages)
     if listed < s.error_count:
         lines.append(f"    ({s.error_count - listed:,} more, in less frequent messages)")
+    return lines
+
+
+def stress_outcome(stress: StressProgress) -> str:
+    """``breaking point: 30 users (p95 > 200ms); highest load that held: 20 users``."""
+    unit = "/s" if stress.over == "rate" else " users"
+    broken = next((s for s in stress.judged if s.held is False), None)
+    if broken is not None:
+        text = f"breaking point: {broken.load:g}{unit} ({broken.broke_on})"
+    elif stress.concluded:
+        text = f"no breaking point up to {stress.max_load:g}{unit}"
+    else:
+        return "stopped before a step broke or the last one held"
+    held = stress.max_sustainable
+    return text + (
+        f"; highest load that held: {held:g}{unit}" if held is not None else "; no step held"
+    )
+
+
+def _stress_lines(stress: StressProgress) -> list[str]:
+    unit = "/s" if stress.over == "rate" else " users"
+    lines = [
+        f"  stress over {stress.over}: steps of {stress.step_s:g}s (the first "
+        f"{stress.warmup_s:g}s of each left out), until {', '.join(stress.until)}"
+    ]
+    rows = [
+        (
+            f"{s.load:g}{unit}",
+            format_rate(s.rps),
+            format_ms(s.p50_ms),
+            format_ms(s.p95_ms),
+            format_ms(s.p99_ms),
+            f"{s.error_rate * 100:.2f}%",
+            "held" if s.held else f"BROKE ({s.broke_on})",
+        )
+        for s in stress.judged
+    ]
+    header = ("load", "req/s", "p50", "p95", "p99", "errors", "step")
+    lines += _table(header, rows, indent="    ") if rows else ["    no step was judged"]
+    lines += ["", f"  {stress_outcome(stress)}", ""]
     return lines
 
 
@@ -159,6 +199,9 @@ def summary_table(
         header = ("request", "reqs", "rps", "errors", "p50", "p95", "p99", "max")
         table_rows = [request_cells(r) for r in s.per_request]
         lines += _table(header, table_rows)
+    if s.stress is not None:
+        lines += ["", *_stress_lines(s.stress)]
+        lines.pop()  # the stress block ends with a blank line of its own
     verdict = run_verdict(ok, why)
     word = {"passed": (good, "passed"), "failed": (bad, "FAILED"), "stopped": (none, "STOPPED")}
     mark, text = word[verdict]

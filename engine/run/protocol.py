@@ -155,6 +155,45 @@ class WorkerHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class StressStep:
+    """One step of a stress run: its load and what its results measured (the first
+    ``warmup_s`` of the step left out). ``held`` is None while nothing was judged yet;
+    ``complete`` is False for the step in progress (its verdict so far)."""
+
+    load: float
+    requests: int
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    error_rate: float
+    held: bool | None
+    complete: bool = True
+    broke_on: str = ""  # the until condition that held, or "no responses"
+
+
+@dataclass(frozen=True, slots=True)
+class StressProgress:
+    """A stress run so far: the judged steps, then the step in progress, and the outcome.
+    ``breaking_point`` is the load of the first step that broke; ``max_sustainable`` the
+    highest load that held; ``concluded`` once a step broke or the last one held."""
+
+    over: str  # "users" | "rate"
+    until: tuple[str, ...]
+    step_s: float
+    warmup_s: float
+    max_load: float
+    steps: tuple[StressStep, ...]
+    breaking_point: float | None
+    max_sustainable: float | None
+    concluded: bool
+
+    @property
+    def judged(self) -> tuple[StressStep, ...]:
+        return tuple(s for s in self.steps if s.complete)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The cached aggregate the engine publishes every window (0.5 s). Widgets render only this.
 
@@ -210,6 +249,7 @@ class Snapshot:
     workers: tuple[WorkerHealth, ...] = ()  # per worker, in worker id order
     # the run's most frequent error messages: (error class, message, count), most first
     error_messages: tuple[tuple[str, str, int], ...] = ()
+    stress: StressProgress | None = None  # stress mode: the steps so far
 
     @property
     def lost_workers(self) -> tuple[WorkerHealth, ...]:
@@ -252,6 +292,7 @@ class LatencyDigests:
 
 
 STOPPED = "stopped"  # the reason of a run stopped before its end (Stop, a signal)
+QUIT = "quit"  # the reason of a run the app stopped (and saved) because it was closed
 Verdict = Literal["passed", "failed", "stopped"]
 
 
@@ -261,7 +302,7 @@ def run_verdict(passed: bool, reason: str) -> Verdict:
     show this word; only "passed" is a pass."""
     if not passed:
         return "failed"
-    return "stopped" if reason == STOPPED else "passed"
+    return "stopped" if reason in (STOPPED, QUIT) else "passed"
 
 
 @dataclass(frozen=True, slots=True)

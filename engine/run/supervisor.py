@@ -344,6 +344,9 @@ class Supervisor:
             for slot in run.workers:
                 if not slot.exited:
                     slot.process.kill()
+        stress = run.aggregator.stress
+        if stress is not None and stress.broke and not run.stopping:
+            self._begin_stop("breaking point found")
         if all(slot.exited for slot in run.workers):
             self._finish(run)
 
@@ -354,6 +357,9 @@ class Supervisor:
             final = run.aggregator.final_snapshot(elapsed, reason)
             # a threshold still without data fails a run that ended, not one stopped early
             passed = thresholds_passed(final.thresholds, final=reason != STOPPED)
+            if final.stress is not None:
+                # a stress run passes when it found its answer (stopped early: "stopped")
+                passed = final.stress.concluded or reason == STOPPED
         except Exception as exc:
             self.post(EngineError(f"cannot summarise the run: {exc}", fatal=True))
             final = run.aggregator.snapshot(elapsed, "finished", force=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from dataclasses import replace
 
 from engine.metrics.histogram import bucket_index
 from engine.run.protocol import (
@@ -14,6 +15,8 @@ from engine.run.protocol import (
     PhaseTimings,
     RequestStats,
     Snapshot,
+    StressProgress,
+    StressStep,
     ThresholdResult,
 )
 
@@ -113,6 +116,18 @@ def make_snapshot(
         ),
         thresholds=thresholds,
     )
+
+
+def stress_snapshot() -> Snapshot:
+    """A stress run in its fourth step: three steps held, the fourth breaking so far."""
+    held = tuple(
+        StressStep(load, 400 + load, 200.0 + load, 5.0 * k, 12.0 * k, 20.0 * k, 0.0, True)
+        for k, load in enumerate((10, 20, 30), start=1)
+    )
+    breaking = StressStep(40, 120, 160.0, 60.0, 230.0, 400.0, 0.004, False, False, "p95 > 200ms")
+    steps = (*held, breaking)
+    stress = StressProgress("users", ("p95 > 200ms",), 10.0, 1.0, 100, steps, None, 30, False)
+    return replace(make_snapshot(), stress=stress, stage_label="step 4/10: 40 users")
 
 
 class ReplayLink:

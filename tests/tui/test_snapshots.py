@@ -15,7 +15,7 @@ from textual.app import App
 
 from deli_tui.screens.run import RunScreen
 from engine.run.protocol import Finished, Message
-from tests.tui.sample_snapshots import ReplayLink, make_snapshot
+from tests.tui.sample_snapshots import ReplayLink, make_snapshot, stress_snapshot
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
@@ -61,6 +61,7 @@ CASES: dict[str, list[Message]] = {
         make_snapshot(),
         Finished(make_snapshot(seq=60, phase="finished"), passed=False, reason="completed"),
     ],
+    "run_stress": [stress_snapshot()],
 }
 
 

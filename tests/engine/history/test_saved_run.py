@@ -11,8 +11,8 @@ import pytest
 
 from engine.history.rebuild import finished_of, snapshot_of
 from engine.history.saved_run import RunFileError, discover_runs, read_run
-from engine.metrics.aggregate import latency_stats
 from engine.metrics.histogram import new_counts
+from engine.metrics.latency import latency_stats
 from tests.engine.history.runs import finished_run, write_old_run, write_run
 
 

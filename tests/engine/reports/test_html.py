@@ -12,8 +12,10 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
-from engine.reports.html_report import histogram_bins, html_report, write_html
-from engine.run.protocol import ErrorSample
+from engine.reports.html_report import html_report, write_html
+from engine.reports.svg_charts import histogram_bins
+from engine.run.protocol import ErrorSample, StressProgress, StressStep
+from engine.units import format_ms
 from tests.engine.reports.test_summary import NAMES, known_run, make_plan
 from tests.servers.asgi import RunningServer
 
@@ -155,3 +157,60 @@ def test_plan_and_finished_form_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "r.html"
     write_html(str(path), make_plan(), Finished(known_run(), True, "completed"))
     assert "PASSED" in path.read_text(encoding="utf-8")
+
+
+def svg_texts(document: str) -> list[tuple[float, str, str]]:
+    """(x, text-anchor, text) of every label drawn in the document's charts."""
+    found = []
+    for m in re.finditer(r"<text([^>]*)>([^<]*)</text>", document):
+        attrs, text = m.group(1), m.group(2)
+        x = re.search(r'\bx="([\d.]+)"', attrs)
+        anchor = re.search(r'text-anchor="(\w+)"', attrs)
+        if x is not None and "rotate" not in attrs:
+            found.append((float(x.group(1)), anchor.group(1) if anchor else "start", text))
+    return found
+
+
+def test_no_chart_label_runs_past_the_right_edge_of_its_chart() -> None:
+    document = html_report(known_run(), False, "completed")
+    labels = svg_texts(document)
+    assert labels
+    width_per_char = 6.6  # 11px system-ui, generously
+    for x, anchor, text in labels:
+        width = len(text) * width_per_char
+        right = {"start": x + width, "middle": x + width / 2, "end": x}[anchor]
+        assert right <= 720, (x, anchor, text)
+
+
+def test_the_histogram_marks_p50_p95_and_p99_where_they_fall() -> None:
+    snap = known_run()
+    document = html_report(snap, False, "completed")
+    marks = {
+        text.split()[0]: x
+        for x, _, text in svg_texts(document)
+        if text.split()[:1] in (["p50"], ["p95"], ["p99"])
+    }
+    assert set(marks) == {"p50", "p95", "p99"}
+    lines = re.findall(r'<line class="mark" x1="([\d.]+)"[^>]*><title>([^<]*)</title>', document)
+    at = {title.split()[0]: float(x) for x, title in lines}
+    assert 56 <= at["p50"] < at["p95"] <= at["p99"] <= 710
+    assert f"p95 {escape(format_ms(snap.latency.p95_ms))}" in document
+
+
+def test_a_stress_run_has_its_step_chart_and_table() -> None:
+    steps = (
+        StressStep(10, 400, 200.0, 20.0, 25.0, 30.0, 0.0, True),
+        StressStep(20, 420, 210.0, 40.0, 60.0, 70.0, 0.0, True),
+        StressStep(30, 300, 150.0, 90.0, 240.0, 300.0, 0.02, False, broke_on="p95 > 200ms"),
+    )
+    stress = StressProgress("users", ("p95 > 200ms",), 10.0, 1.0, 50, steps, 30, 20, True)
+    document = html_report(replace(known_run(), stress=stress), True, "breaking point found")
+    parse(document)
+    assert "breaking point: 30 users (p95 &gt; 200ms); highest load that held: 20 users" in document
+    chart = document[document.index('aria-label="p95 per step of load (users)"') :]
+    chart = chart[: chart.index("</svg>")]
+    assert len(re.findall(r'<rect class="bar"', chart)) == 2
+    assert len(re.findall(r'<rect class="err"', chart)) == 1
+    assert "p95 limit 200ms" in chart
+    assert [t for _, _, t in svg_texts(chart) if t in ("10", "20", "30")] == ["10", "20", "30"]
+    assert "broke (p95 &gt; 200ms)" in document

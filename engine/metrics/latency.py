@@ -1,0 +1,43 @@
+"""``LatencyStats`` from a dense latency histogram: percentiles to the bucket, exact min, max
+and mean when the recorder kept them. Shared by the run's aggregate and stress mode's steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.metrics.histogram import mean_us, percentiles_us, value_range_us
+from engine.run.protocol import LatencyStats
+
+QUANTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9)
+
+
+def latency_stats(
+    counts: Sequence[int],
+    total: int | None = None,
+    min_ns: int | None = None,
+    max_ns: int | None = None,
+    sum_ns: int | None = None,
+) -> LatencyStats:
+    """LatencyStats (ms) from dense bucket counts; exact min/max/mean when given, percentiles
+    clamped into [min, max]."""
+    if total is None:
+        total = sum(counts)
+    if total <= 0:
+        return LatencyStats()
+    low_us, high_us = value_range_us(counts)
+    lo = min_ns / 1000.0 if min_ns is not None else low_us
+    hi = max_ns / 1000.0 if max_ns is not None else high_us
+    mean = sum_ns / 1000.0 / total if sum_ns is not None else mean_us(counts, total)
+    ps = [min(max(p, lo), hi) / 1000.0 for p in percentiles_us(counts, QUANTILES, total)]
+    return LatencyStats(
+        count=total,
+        min_ms=lo / 1000.0,
+        mean_ms=mean / 1000.0,
+        p50_ms=ps[0],
+        p75_ms=ps[1],
+        p90_ms=ps[2],
+        p95_ms=ps[3],
+        p99_ms=ps[4],
+        p99_9_ms=ps[5],
+        max_ms=hi / 1000.0,
+    )
