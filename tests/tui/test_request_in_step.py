@@ -97,7 +97,8 @@ async def test_a_response_arriving_after_another_request_was_selected_stays_with
     tmp_path, demo_server, make_app
 ):
     root = write_collection(tmp_path / "shop", demo_server.url)
-    (root / "slow.yaml").write_text("name: slow\nurl: /delay/300\n")
+    # long enough that selecting another request surely comes first, even on a busy host
+    (root / "slow.yaml").write_text("name: slow\nurl: /delay/2000\n")
     app = make_app(root)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_request(pilot, "slow.yaml")
