@@ -26,16 +26,8 @@ def smoke_lines(
         f"  {good if result.passed else bad} {result.method:<6} {name}  {status}  "
         f"{format_ms(r.elapsed_ms)}  {format_bytes(r.size)}"
     ]
-    if r.error_class is not None:
-        lines.append(f"      {bad} {redact_text(r.error, secrets)}")
-        return lines
-    if result.status_failed:
-        lines.append(f"      {bad} status {r.status} {r.reason}: no status check, and 4xx/5xx fail")
-    for check in result.checks:
-        text = check.description if check.passed else (check.failure or "")
-        lines.append(f"      {good if check.passed else bad} {redact_text(text, secrets)}")
-    if result.extract_failure:
-        lines.append(f"      {bad} {redact_text(result.extract_failure, secrets)}")
+    for held, what in result.findings():
+        lines.append(f"      {good if held else bad} {redact_text(what, secrets)}")
     return lines
 
 

@@ -52,7 +52,7 @@ from deli_tui.widgets import (
 from deli_tui.widgets.key_footer import KeyFooter
 from engine.history.saved_run import SavedRun
 from engine.plan.model import RunPlan
-from engine.reports.summary import stress_outcome
+from engine.reports.cells import stress_outcome
 from engine.run.protocol import QUIT, Adjust, Command, Finished, Snapshot, Start, Stop
 from engine.units import format_count, format_elapsed, format_ms, format_rate
 

@@ -88,19 +88,10 @@ class SmokeScreen(HelpKeyFirst, Screen[None]):
         if not 0 <= row < len(self.results):
             return
         result = self.results[row]
-        r = result.response
         text = Text()
         text.append(f"{result.method} {self._secret(result.url)}\n")
-        if r.error_class is not None:
-            text.append("✗ ", style="bold")
-            text.append(f"{r.error_class}: {self._secret(r.error)}\n")
-        elif result.status_failed:
-            text.append(f"✗ status {r.status} {r.reason}: no status check, and 4xx/5xx fail\n")
-        for check in result.checks:
-            line = check.description if check.passed else (check.failure or "")
-            text.append(f"{'✓' if check.passed else '✗'} {self._secret(line)}\n")
-        if result.extract_failure:
-            text.append(f"✗ {self._secret(result.extract_failure)}\n")
+        for held, what in result.findings():
+            text.append(f"{'✓' if held else '✗'} {self._secret(what)}\n")
         if not result.checks and result.passed:
             text.append("no checks; the status is below 400\n")
         text.rstrip()

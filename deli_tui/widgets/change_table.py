@@ -14,7 +14,13 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.history.compare import Change, Comparison
-from engine.reports.compare_table import change_text, value_text
+from engine.reports.compare_table import (
+    REQUEST_CHANGES,
+    REQUEST_HEADER,
+    change_text,
+    request_change_cells,
+    value_text,
+)
 
 
 class ChangeTable(Static):
@@ -77,34 +83,13 @@ class ChangeTable(Static):
         if c is None or not self.is_mounted:
             return
         if self._requests:
-            table = self._table(
-                (
-                    "request",
-                    "p95 A",
-                    "p95 B",
-                    "change",
-                    "req/s A",
-                    "req/s B",
-                    "change",
-                    "err A",
-                    "err B",
-                )
-            )
+            table = self._table(REQUEST_HEADER)
             for r in c.requests:
-                name = r.name + (
-                    "" if r.in_a and r.in_b else " (only A)" if r.in_a else " (only B)"
-                )
-                table.add_row(
-                    Text(name),
-                    value_text(r.p95, r.p95.a),
-                    value_text(r.p95, r.p95.b),
-                    self._change(r.p95),
-                    value_text(r.rps, r.rps.a),
-                    value_text(r.rps, r.rps.b),
-                    self._change(r.rps),
-                    value_text(r.error_rate, r.error_rate.a),
-                    value_text(r.error_rate, r.error_rate.b),
-                )
+                cells: list[str | Text] = list(request_change_cells(r))
+                cells[0] = Text(str(cells[0]))
+                for column, change in zip(REQUEST_CHANGES, (r.p95, r.rps), strict=True):
+                    cells[column] = self._change(change)
+                table.add_row(*cells)
         else:
             table = self._table(("", "A", "B", "change"))
             for change in c.overall:

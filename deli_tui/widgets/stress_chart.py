@@ -15,6 +15,7 @@ from textual.widget import Widget
 
 from deli_tui.widgets.line_refresh import refresh_changed_lines
 from deli_tui.widgets.style_memo import StyleMemo
+from engine.reports.cells import stress_load
 from engine.run.protocol import Snapshot, StressProgress, StressStep
 from engine.thresholds import parse_threshold
 from engine.units import format_ms
@@ -30,10 +31,6 @@ def p95_limit(progress: StressProgress) -> float | None:
         if t.metric == "p95" and t.op in (">", ">="):
             return t.limit
     return None
-
-
-def load_text(progress: StressProgress, load: float) -> str:
-    return f"{load:g}/s" if progress.over == "rate" else f"{load:g} users"
 
 
 def step_state(step: StressStep) -> str:
@@ -70,7 +67,7 @@ def step_lines(progress: StressProgress, rows: int, width: int) -> tuple[StepLin
         bar = round(step.p95_ms / top * bar_w) if step.requests else 0
         lines.append(
             StepLine(
-                load=load_text(progress, step.load).rjust(_LOAD_W)[:_LOAD_W],
+                load=stress_load(progress, step.load).rjust(_LOAD_W)[:_LOAD_W],
                 bar=max(bar, 1 if step.requests else 0),
                 limit_at=round(limit / top * bar_w) if limit else -1,
                 tail=tail,

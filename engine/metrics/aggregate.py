@@ -22,7 +22,7 @@ from engine.metrics.histogram import (
     percentiles_us,
     sparse,
 )
-from engine.metrics.latency import latency_stats
+from engine.metrics.latency import NO_MIN, LatencyTotals, latency_stats
 from engine.metrics.stress import StressTracker
 from engine.metrics.window import WindowData
 from engine.plan.model import RunPlan
@@ -38,7 +38,6 @@ from engine.run.protocol import (
 )
 from engine.thresholds import evaluate_thresholds
 
-_NO_MIN = 1 << 62
 TOP_MESSAGES = 20  # error messages a snapshot lists, the most frequent first
 MAX_MESSAGES = 1000  # distinct (class, message) pairs counted one by one
 OTHER_MESSAGES = "(other messages)"
@@ -51,7 +50,7 @@ class _Extremes:
     __slots__ = ("exact", "high", "low")
 
     def __init__(self) -> None:
-        self.low = _NO_MIN
+        self.low = NO_MIN
         self.high = -1
         self.exact = True
 
@@ -70,48 +69,25 @@ class _Extremes:
         return self.low, self.high
 
 
-class _RequestTotals:
+class _RequestTotals(LatencyTotals):
     """Cumulative figures of one request name."""
 
-    __slots__ = ("counts", "errors", "max_ns", "min_ns", "requests", "status", "sum_ns")
+    __slots__ = ("status",)
 
     def __init__(self) -> None:
-        self.counts = new_counts()
-        self.requests = 0
-        self.errors = 0
-        self.min_ns = _NO_MIN
-        self.max_ns = 0
-        self.sum_ns = 0
+        super().__init__()
         self.status: dict[int, int] = {}
 
 
-class _WindowGroup:
+class _WindowGroup(LatencyTotals):
     """The windows of one ``seq`` from several workers, summed."""
 
-    __slots__ = (
-        "active_users",
-        "counts",
-        "end_s",
-        "errors",
-        "in_flight",
-        "max_ns",
-        "min_ns",
-        "requests",
-        "seq",
-        "start_s",
-        "sum_ns",
-        "workers",
-    )
+    __slots__ = ("active_users", "end_s", "in_flight", "seq", "start_s", "workers")
 
     def __init__(self, seq: int) -> None:
+        super().__init__()
         self.seq = seq
         self.workers: set[int] = set()
-        self.counts = new_counts()
-        self.requests = 0
-        self.errors = 0
-        self.min_ns = _NO_MIN
-        self.max_ns = 0
-        self.sum_ns = 0
         self.start_s = float("inf")
         self.end_s = 0.0
         self.active_users = 0
@@ -130,11 +106,6 @@ class _WindowGroup:
         self.end_s = max(self.end_s, w.end_s)
         self.active_users += w.active_users
         self.in_flight += w.in_flight
-
-    def stats(self) -> LatencyStats:
-        if not self.requests:
-            return LatencyStats()
-        return latency_stats(self.counts, None, self.min_ns, self.max_ns, self.sum_ns)
 
     def rps(self, window_s: float) -> float:
         duration = self.end_s - self.start_s
@@ -177,7 +148,7 @@ class Aggregator:
         self._errors = [0] * (len(ERROR_CLASSES) + 1)
         self._requests = 0
         self._successes = 0
-        self._min_ns = _NO_MIN
+        self._min_ns = NO_MIN
         self._max_ns = 0
         self._sum_ns = 0
         self._service_sum_ns = 0
@@ -278,10 +249,7 @@ class Aggregator:
             closed = self.plan.profile.model == "closed"
             self._users_series.append(float(group.active_users if closed else group.in_flight))
             if self.stress is not None:
-                self.stress.add(
-                    seq, group.counts, group.requests, group.errors, group.min_ns,
-                    group.max_ns, group.sum_ns, group.end_s - group.start_s,
-                )  # fmt: skip
+                self.stress.add(seq, group, group.end_s - group.start_s)
 
     # --- reading ---------------------------------------------------------------------------
 

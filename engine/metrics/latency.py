@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.metrics.histogram import mean_us, percentiles_us, value_range_us
+from engine.metrics.histogram import add_into, mean_us, new_counts, percentiles_us, value_range_us
 from engine.run.protocol import LatencyStats
 
 QUANTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9)
+NO_MIN = 1 << 62  # min_ns of totals that hold no request yet
 
 
 def latency_stats(
@@ -41,3 +42,34 @@ def latency_stats(
         p99_9_ms=ps[5],
         max_ms=hi / 1000.0,
     )
+
+
+class LatencyTotals:
+    """A latency histogram with its request and error counts and exact min, max and sum: what
+    a request name, a window or a stress step adds up."""
+
+    __slots__ = ("counts", "errors", "max_ns", "min_ns", "requests", "sum_ns")
+
+    def __init__(self) -> None:
+        self.counts = new_counts()
+        self.requests = 0
+        self.errors = 0
+        self.min_ns = NO_MIN
+        self.max_ns = 0
+        self.sum_ns = 0
+
+    def merge(self, other: LatencyTotals) -> None:
+        """Add ``other``'s figures to these."""
+        add_into(self.counts, other.counts)
+        self.requests += other.requests
+        self.errors += other.errors
+        if other.requests:
+            self.min_ns = min(self.min_ns, other.min_ns)
+            self.max_ns = max(self.max_ns, other.max_ns)
+        self.sum_ns += other.sum_ns
+
+    def stats(self) -> LatencyStats:
+        """The latency figures (percentiles over the histogram's own count)."""
+        if not self.requests:
+            return LatencyStats()
+        return latency_stats(self.counts, None, self.min_ns, self.max_ns, self.sum_ns)

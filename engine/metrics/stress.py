@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.metrics.histogram import add_into, new_counts
-from engine.metrics.latency import latency_stats
+from engine.metrics.latency import LatencyTotals
 from engine.plan.model import StressPlan
 from engine.run.protocol import LatencyStats, StressProgress, StressStep
 from engine.thresholds import LATENCY_METRICS, parse_threshold
 
 _EPS = 1e-9
-_NO_MIN = 1 << 62
 
 
 def breaks_on(
@@ -44,24 +42,14 @@ def breaks_on(
     return None
 
 
-class _StepTotals:
-    """The judged windows of one step, summed."""
+class _StepTotals(LatencyTotals):
+    """The judged windows of one step, summed, and how long they lasted."""
 
-    __slots__ = ("counts", "duration_s", "errors", "max_ns", "min_ns", "requests", "sum_ns")
+    __slots__ = ("duration_s",)
 
     def __init__(self) -> None:
-        self.counts = new_counts()
-        self.requests = 0
-        self.errors = 0
-        self.min_ns = _NO_MIN
-        self.max_ns = 0
-        self.sum_ns = 0
+        super().__init__()
         self.duration_s = 0.0
-
-    def stats(self) -> LatencyStats:
-        if not self.requests:
-            return LatencyStats()
-        return latency_stats(self.counts, self.requests, self.min_ns, self.max_ns, self.sum_ns)
 
 
 class StressTracker:
@@ -91,17 +79,7 @@ class StressTracker:
         into = start - index * step_s
         return index, into + _EPS >= self.stress.warmup_s and end <= (index + 1) * step_s + _EPS
 
-    def add(
-        self,
-        seq: int,
-        counts: Sequence[int],
-        requests: int,
-        errors: int,
-        min_ns: int,
-        max_ns: int,
-        sum_ns: int,
-        duration_s: float,
-    ) -> None:
+    def add(self, seq: int, window: LatencyTotals, duration_s: float) -> None:
         """One closed window of the whole run (all workers), in order of ``seq``."""
         if self.over:
             return
@@ -110,15 +88,8 @@ class StressTracker:
             self._judge()
         if self.over or index != self.current or not counted:
             return
-        t = self._totals
-        add_into(t.counts, counts)
-        t.requests += requests
-        t.errors += errors
-        if requests:
-            t.min_ns = min(t.min_ns, min_ns)
-            t.max_ns = max(t.max_ns, max_ns)
-        t.sum_ns += sum_ns
-        t.duration_s += max(duration_s, 0.0)
+        self._totals.merge(window)
+        self._totals.duration_s += max(duration_s, 0.0)
 
     def finish(self, completed: bool) -> None:
         """The run ended. When its load ran to the end (``completed``), the step in progress

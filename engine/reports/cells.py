@@ -7,7 +7,14 @@ from collections.abc import Iterable
 
 from engine.plan.model import RunPlan
 from engine.results import ERROR_CLASSES
-from engine.run.protocol import Finished, RequestStats, Snapshot, ThresholdResult
+from engine.run.protocol import (
+    Finished,
+    RequestStats,
+    Snapshot,
+    StressProgress,
+    StressStep,
+    ThresholdResult,
+)
 from engine.thresholds import LATENCY_METRICS, parse_threshold
 from engine.units import format_ms, format_percent, format_rate
 
@@ -63,3 +70,41 @@ def threshold_value(t: ThresholdResult) -> str:
 def ordered_errors(errors: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
     order = {name: i for i, name in enumerate(ERROR_CLASSES)}
     return sorted(errors, key=lambda e: order.get(e[0], len(order)))
+
+
+STRESS_HEADER = ("load", "req/s", "p50", "p95", "p99", "errors", "step")
+
+
+def stress_load(stress: StressProgress, load: float) -> str:
+    """A step's load as people say it: ``30 users`` or ``200/s``."""
+    return f"{load:g}/s" if stress.over == "rate" else f"{load:g} users"
+
+
+def stress_step_cells(stress: StressProgress, step: StressStep) -> tuple[str, ...]:
+    """One row of the table of steps (summary and HTML report)."""
+    return (
+        stress_load(stress, step.load),
+        format_rate(step.rps),
+        format_ms(step.p50_ms),
+        format_ms(step.p95_ms),
+        format_ms(step.p99_ms),
+        f"{step.error_rate * 100:.2f}%",
+        "held" if step.held else f"BROKE ({step.broke_on})",
+    )
+
+
+def stress_outcome(stress: StressProgress) -> str:
+    """``breaking point: 30 users (p95 > 200ms); highest load that held: 20 users``."""
+    broken = next((s for s in stress.judged if s.held is False), None)
+    if broken is not None:
+        text = f"breaking point: {stress_load(stress, broken.load)} ({broken.broke_on})"
+    elif stress.concluded:
+        text = f"no breaking point up to {stress_load(stress, stress.max_load)}"
+    else:
+        return "stopped before a step broke or the last one held"
+    held = stress.max_sustainable
+    return text + (
+        f"; highest load that held: {stress_load(stress, held)}"
+        if held is not None
+        else "; no step held"
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from engine.history.compare import Change, Comparison
+from engine.history.compare import Change, Comparison, RequestChange
 from engine.history.fail_on import RuleResult
 from engine.history.saved_run import SavedRun
 from engine.reports.cells import threshold_value
@@ -38,6 +38,28 @@ def change_text(change: Change) -> str:
     if relative is None:
         return "0%" if delta == 0 else "new"
     return f"{relative * 100:+.1f}%"
+
+
+REQUEST_HEADER = (
+    "request", "p95 A", "p95 B", "change", "req/s A", "req/s B", "change", "err A", "err B",
+)  # fmt: skip
+REQUEST_CHANGES = (3, 6)  # the columns that hold a change (coloured in the app)
+
+
+def request_change_cells(r: RequestChange) -> tuple[str, ...]:
+    """One request's row: its p95, req/s and error rate in A and B, with the changes."""
+    where = "" if r.in_a and r.in_b else " (only A)" if r.in_a else " (only B)"
+    return (
+        r.name + where,
+        value_text(r.p95, r.p95.a),
+        value_text(r.p95, r.p95.b),
+        change_text(r.p95),
+        value_text(r.rps, r.rps.a),
+        value_text(r.rps, r.rps.b),
+        change_text(r.rps),
+        value_text(r.error_rate, r.error_rate.a),
+        value_text(r.error_rate, r.error_rate.b),
+    )
 
 
 def when_text(when: float) -> str:
@@ -104,33 +126,7 @@ def comparison_table(
     lines += _columns(rows)
     if c.requests:
         lines.append("")
-        head = (
-            "request",
-            "p95 A",
-            "p95 B",
-            "change",
-            "req/s A",
-            "req/s B",
-            "change",
-            "err A",
-            "err B",
-        )
-        req_rows: list[tuple[str, ...]] = [head]
-        for r in c.requests:
-            req_rows.append(
-                (
-                    r.name + ("" if r.in_a and r.in_b else " (only A)" if r.in_a else " (only B)"),
-                    value_text(r.p95, r.p95.a),
-                    value_text(r.p95, r.p95.b),
-                    change_text(r.p95),
-                    value_text(r.rps, r.rps.a),
-                    value_text(r.rps, r.rps.b),
-                    change_text(r.rps),
-                    value_text(r.error_rate, r.error_rate.a),
-                    value_text(r.error_rate, r.error_rate.b),
-                )
-            )
-        lines += _columns(req_rows)
+        lines += _columns([REQUEST_HEADER, *(request_change_cells(r) for r in c.requests)])
     lines += ["", "  thresholds", *_threshold_lines("A", c.a, marks)]
     lines += _threshold_lines("B", c.b, marks)
     if rules:

@@ -14,14 +14,16 @@ from collections.abc import Sequence
 
 from engine.plan.model import RunPlan
 from engine.reports.cells import (
+    STRESS_HEADER,
     ordered_errors,
     request_cells,
+    stress_outcome,
+    stress_step_cells,
     threshold_label,
     threshold_value,
     unpack_run,
 )
 from engine.reports.files import write_atomic
-from engine.reports.summary import stress_outcome
 from engine.reports.svg_charts import esc, histogram_svg, stress_svg, throughput_svg
 from engine.run.protocol import Finished, LatencyStats, Snapshot, StressProgress, run_verdict
 from engine.units import format_bytes, format_ms, format_percent, format_rate
@@ -68,27 +70,13 @@ def _card(label: str, value: str) -> str:
 
 def _stress_section(stress: StressProgress) -> str:
     """The steps of a stress run: the outcome, the step chart and the table of steps."""
-    unit = "/s" if stress.over == "rate" else " users"
-    rows = [
-        (
-            f"{s.load:g}{unit}",
-            format_rate(s.rps),
-            format_ms(s.p50_ms),
-            format_ms(s.p95_ms),
-            format_ms(s.p99_ms),
-            f"{s.error_rate * 100:.2f}%",
-            "held" if s.held else f"broke ({s.broke_on})",
-        )
-        for s in stress.judged
-    ]
+    rows = [stress_step_cells(stress, step) for step in stress.judged]
     return (
         "<h2>Stress</h2>"
         f"<p><b>{esc(stress_outcome(stress))}</b></p>"
         f'<p class="sub">steps of {stress.step_s:g}s over {esc(stress.over)}, the first '
         f"{stress.warmup_s:g}s of each left out &middot; a step breaks when "
-        f"{esc(' or '.join(stress.until))}</p>"
-        + stress_svg(stress)
-        + _table(("load", "req/s", "p50", "p95", "p99", "errors", "step"), rows)
+        f"{esc(' or '.join(stress.until))}</p>" + stress_svg(stress) + _table(STRESS_HEADER, rows)
     )
 
 

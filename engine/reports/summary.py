@@ -7,8 +7,11 @@ from collections.abc import Sequence
 
 from engine.plan.model import RunPlan
 from engine.reports.cells import (
+    STRESS_HEADER,
     ordered_errors,
     request_cells,
+    stress_outcome,
+    stress_step_cells,
     threshold_label,
     threshold_value,
     unpack_run,
@@ -77,42 +80,13 @@ def _error_distribution(s: Snapshot) -> list[str]:
     return lines
 
 
-def stress_outcome(stress: StressProgress) -> str:
-    """``breaking point: 30 users (p95 > 200ms); highest load that held: 20 users``."""
-    unit = "/s" if stress.over == "rate" else " users"
-    broken = next((s for s in stress.judged if s.held is False), None)
-    if broken is not None:
-        text = f"breaking point: {broken.load:g}{unit} ({broken.broke_on})"
-    elif stress.concluded:
-        text = f"no breaking point up to {stress.max_load:g}{unit}"
-    else:
-        return "stopped before a step broke or the last one held"
-    held = stress.max_sustainable
-    return text + (
-        f"; highest load that held: {held:g}{unit}" if held is not None else "; no step held"
-    )
-
-
 def _stress_lines(stress: StressProgress) -> list[str]:
-    unit = "/s" if stress.over == "rate" else " users"
     lines = [
         f"  stress over {stress.over}: steps of {stress.step_s:g}s (the first "
         f"{stress.warmup_s:g}s of each left out), until {', '.join(stress.until)}"
     ]
-    rows = [
-        (
-            f"{s.load:g}{unit}",
-            format_rate(s.rps),
-            format_ms(s.p50_ms),
-            format_ms(s.p95_ms),
-            format_ms(s.p99_ms),
-            f"{s.error_rate * 100:.2f}%",
-            "held" if s.held else f"BROKE ({s.broke_on})",
-        )
-        for s in stress.judged
-    ]
-    header = ("load", "req/s", "p50", "p95", "p99", "errors", "step")
-    lines += _table(header, rows, indent="    ") if rows else ["    no step was judged"]
+    rows = [stress_step_cells(stress, step) for step in stress.judged]
+    lines += _table(STRESS_HEADER, rows, indent="    ") if rows else ["    no step was judged"]
     lines += ["", f"  {stress_outcome(stress)}", ""]
     return lines
 

@@ -54,6 +54,22 @@ class SmokeResult:
         has_status_check = any(c.description.startswith("status") for c in self.checks)
         return not has_status_check and self.response.status >= 400
 
+    def findings(self) -> list[tuple[bool, str]]:
+        """(held, what was judged) for the response: the transport error when nothing came
+        back, else a 4xx/5xx without a status check, each check, and a value not extracted."""
+        r = self.response
+        if r.error_class is not None:
+            return [(False, f"{r.error_class}: {r.error}")]
+        found: list[tuple[bool, str]] = []
+        if self.status_failed:
+            found.append(
+                (False, f"status {r.status} {r.reason}: no status check, and 4xx/5xx fail")
+            )
+        found += [(c.passed, c.description if c.passed else (c.failure or "")) for c in self.checks]
+        if self.extract_failure:
+            found.append((False, self.extract_failure))
+        return found
+
     @property
     def passed(self) -> bool:
         return (

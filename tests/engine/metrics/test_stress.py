@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.metrics.histogram import bucket_index, new_counts
+from engine.metrics.histogram import bucket_index
+from engine.metrics.latency import LatencyTotals
 from engine.metrics.stress import StressTracker, breaks_on
 from engine.plan.model import StressPlan
 from engine.run.protocol import LatencyStats
@@ -22,10 +23,13 @@ def plan(
 def window(
     tracker: StressTracker, seq: int, latency_ms: float, n: int = 100, errors: int = 0
 ) -> None:
-    counts = new_counts()
+    """A closed window of ``n`` results of ``latency_ms`` each, ``errors`` of them failed."""
+    totals = LatencyTotals()
     ns = int(latency_ms * 1_000_000)
-    counts[bucket_index(ns // 1000)] += n
-    tracker.add(seq, counts, n, errors, ns, ns, ns * n, W)
+    totals.counts[bucket_index(ns // 1000)] += n
+    totals.requests, totals.errors = n, errors
+    totals.min_ns, totals.max_ns, totals.sum_ns = ns, ns, ns * n
+    tracker.add(seq, totals, W)
 
 
 def test_the_first_second_of_each_step_is_left_out() -> None:
@@ -104,7 +108,7 @@ def test_a_step_with_no_response_breaks() -> None:
     for seq in range(6):
         window(tracker, seq, 5.0)
     for seq in range(6, 12):
-        tracker.add(seq, new_counts(), 0, 0, 0, 0, 0, W)
+        tracker.add(seq, LatencyTotals(), W)
     window(tracker, 12, 5.0)
     progress = tracker.progress()
     assert progress.steps[-1].held is False and progress.steps[-1].broke_on == "no responses"

@@ -213,4 +213,4 @@ def test_a_stress_run_has_its_step_chart_and_table() -> None:
     assert len(re.findall(r'<rect class="err"', chart)) == 1
     assert "p95 limit 200ms" in chart
     assert [t for _, _, t in svg_texts(chart) if t in ("10", "20", "30")] == ["10", "20", "30"]
-    assert "broke (p95 &gt; 200ms)" in document
+    assert "BROKE (p95 &gt; 200ms)" in document
