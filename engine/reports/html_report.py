@@ -113,7 +113,7 @@ def _errors(s: Snapshot) -> str:
     if s.error_messages:
         counts += "<h3>Error distribution</h3>" + _table(
             ("count", "class", "message"),
-            [(str(n), cls, _e(text)) for cls, text, n in s.error_messages],
+            [(str(n), cls, esc(text)) for cls, text, n in s.error_messages],
             raw_last=True,
         )
     if not s.recent_errors:
