@@ -1,34 +1,15 @@
 """SVG snapshots of the requests and scenarios screens at 80x24 and 160x48.
 
 A snapshot must match byte for byte. After an intended change of layout, regenerate them
-with ``DELI_UPDATE_SNAPSHOTS=1 pytest tests/tui/test_editor_snapshots.py`` and review the
-SVGs in the diff.
+with ``UPDATE_SNAPSHOTS=1 pytest tests/tui`` and review the SVGs in the diff.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.tui.conftest import write_collection
-
-SNAPSHOTS = Path(__file__).parent / "snapshots"
-UPDATE = os.environ.get("DELI_UPDATE_SNAPSHOTS") == "1"
-
-
-def assert_snapshot(name: str, svg: str) -> None:
-    path = SNAPSHOTS / f"{name}.svg"
-    if UPDATE or not path.exists():
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(svg, encoding="utf-8")
-        if not UPDATE:
-            pytest.fail(f"{path} did not exist; written now: review it and commit it")
-        return
-    assert svg == path.read_text(encoding="utf-8"), (
-        f"{name} differs from {path}; if intended, regenerate with DELI_UPDATE_SNAPSHOTS=1"
-    )
+from tests.tui.stored_svg import assert_snapshot
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])

@@ -1,6 +1,6 @@
 """SVG snapshots of the runs screen and the compare screen at 80x24 and 160x48, from saved
 run files with fixed times (shown in UTC). Regenerate after an intended change of layout
-with ``DELI_UPDATE_SNAPSHOTS=1 pytest tests/tui/test_history_snapshots.py``."""
+with ``UPDATE_SNAPSHOTS=1 pytest tests/tui``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from deli_tui.app import DeliApp
 from deli_tui.screens.compare import CompareScreen
 from tests.tui.saved_runs import open_runs, saved_runs
-from tests.tui.test_editor_snapshots import assert_snapshot
+from tests.tui.stored_svg import assert_snapshot
 
 SIZES = [(80, 24), (160, 48)]
 
