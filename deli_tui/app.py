@@ -325,12 +325,12 @@ class DeliApp(App[int]):
         screen = self.screen
         scenario = screen.current if isinstance(screen, ScenarioScreen) else None
         try:
-            plan = self.workspace.smoke_plan(scenario)
+            plans = self.workspace.smoke_plans(scenario)
         except CollectionError as exc:
             self.notify(f"Cannot check: {exc}", severity="error", timeout=10)
             return
         what = f"scenario {scenario}" if scenario else "every request"
-        self.push_screen(SmokeScreen(plan, what))
+        self.push_screen(SmokeScreen(plans, what))
 
     def _open_run(self, plan: RunPlan) -> None:
         self.push_screen(RunScreen.for_plan(plan, runs_dir=self.workspace.runs_dir))

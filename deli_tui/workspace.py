@@ -213,16 +213,14 @@ class Workspace:
             environ=dict(os.environ),
         )
 
-    def smoke_plan(self, scenario_name: str | None) -> RunPlan:
-        """The plan a smoke check sends: the scenario's requests (its flow included), or every
-        request of the collection when ``scenario_name`` is None."""
+    def smoke_plans(self, scenario_name: str | None) -> list[RunPlan]:
+        """The plans a smoke check sends: the scenario's requests (its flow included), or
+        every request of the collection when ``scenario_name`` is None (``smoke_plans``)."""
         if scenario_name is not None:
-            return self.plan_for(scenario_name)
-        from engine.plan.build import all_requests_plan
+            return [self.plan_for(scenario_name)]
+        from engine.plan.build import smoke_plans
 
-        return all_requests_plan(
-            self._for_plans(), env_file=self.env_file, environ=dict(os.environ)
-        )
+        return smoke_plans(self._for_plans(), env_file=self.env_file, environ=dict(os.environ))
 
     def prepare_single(self, req: RequestDef) -> tuple[PreparedRequest, tuple[str, ...]]:
         """``req`` (possibly unsaved) with every variable resolved, ready for one send (the

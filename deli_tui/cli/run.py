@@ -152,9 +152,10 @@ def check_cluster_ready(plan: RunPlan) -> None:
         raise BadArgument(f"running on a cluster ({plan.cluster}) needs Ray: {INSTALL_HINT}")
 
 
-def build_plan_from_args(args: argparse.Namespace) -> tuple[RunPlan, Path | None]:
-    """The run plan for these arguments, and the collection's root when it is one the run
-    may write into. Raises ``BadArgument`` or ``CollectionError``."""
+def build_plan_from_args(args: argparse.Namespace) -> tuple[list[RunPlan], Path | None]:
+    """The run plan for these arguments (a smoke check of a whole collection: one or more,
+    see ``smoke_plans``), and the collection's root when it is one the run may write into.
+    Raises ``BadArgument`` or ``CollectionError``."""
     from engine.plan.build import PlanOverrides
 
     if args.users is not None and args.rate is not None:
@@ -190,21 +191,21 @@ def build_plan_from_args(args: argparse.Namespace) -> tuple[RunPlan, Path | None
     if URL_LIKE.match(args.path):
         from engine.plan.build import plan_for_url
 
-        return plan_for_url(args.path, overrides), None
+        return [plan_for_url(args.path, overrides)], None
     from engine.collection.loader import load_collection
     from engine.plan.build import build_plan
 
     collection = load_collection(Path(args.path))
     env_file = Path(args.env_file) if args.env_file else None
+    root = None if collection.read_only else collection.root
     if args.smoke and args.scenario is None:
-        from engine.plan.build import all_requests_plan
+        from engine.plan.build import smoke_plans
 
-        plan = all_requests_plan(collection, overrides, env_file=env_file, environ=dict(os.environ))
-        return plan, None if collection.read_only else collection.root
+        return smoke_plans(collection, overrides, env_file=env_file, environ=dict(os.environ)), root
     plan = build_plan(
         collection, args.scenario, overrides, env_file=env_file, environ=dict(os.environ)
     )
-    return plan, None if collection.read_only else collection.root
+    return [plan], root
 
 
 def make_spool_dir(
@@ -418,7 +419,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Entry of ``deli-tui run``: build the plan, run it, report. Returns the exit code."""
     err = sys.stderr
     try:
-        plan, root = build_plan_from_args(args)
+        plans, root = build_plan_from_args(args)
+        plan = plans[0]
         check_cluster_ready(plan)
     except BadArgument as exc:
         say(f"error: {exc}", err)
@@ -432,7 +434,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     if args.smoke:
         from deli_tui.cli.smoke import smoke_headless
 
-        return smoke_headless(plan, sys.stdout)
+        return smoke_headless(plans, sys.stdout)
     reports = (("--json", args.json), ("--junit", args.junit), ("--csv", args.csv))
     for option, value in (*reports, ("--html", args.html)):
         if value and not Path(value).resolve().parent.is_dir():

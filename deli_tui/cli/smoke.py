@@ -4,13 +4,14 @@ if any request fails, 0 when all pass."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TextIO
 
 from deli_tui.cli.exit_codes import ExitCode
 from engine.plan.model import RunPlan
 from engine.redact import redact_text
 from engine.reports.summary import stdout_marks
-from engine.run.smoke import SmokeResult, smoke_passed, smoke_plan
+from engine.run.smoke import SmokeResult, smoke_check, smoke_passed
 from engine.units import format_bytes, format_ms
 
 
@@ -21,9 +22,8 @@ def smoke_lines(
     good, bad, _ = marks
     r = result.response
     status = str(r.status) if r.error_class is None else r.error_class
-    name = f"{result.name} (setup)" if result.setup else result.name
     lines = [
-        f"  {good if result.passed else bad} {result.method:<6} {name}  {status}  "
+        f"  {good if result.passed else bad} {result.method:<6} {result.label}  {status}  "
         f"{format_ms(r.elapsed_ms)}  {format_bytes(r.size)}"
     ]
     for held, what in result.findings():
@@ -31,21 +31,23 @@ def smoke_lines(
     return lines
 
 
-def smoke_headless(plan: RunPlan, out: TextIO) -> int:
-    """Run the smoke check of ``plan``, printing as it goes; returns the exit code."""
+def smoke_headless(plans: Sequence[RunPlan], out: TextIO) -> int:
+    """Run the smoke check of ``plans``, printing as it goes; returns the exit code."""
     marks = stdout_marks()
-    secrets = plan.redact_values
+    secrets = tuple(dict.fromkeys(v for plan in plans for v in plan.redact_values))
+    plan = plans[0]
 
     def say(line: str) -> None:
         print(line, file=out, flush=True)
 
-    say(f"  smoke  {plan.collection_name} / {plan.scenario_name}  ->  {plan.base_url}")
+    what = " + ".join(p.scenario_name for p in plans)
+    say(f"  smoke  {plan.collection_name} / {what}  ->  {plan.base_url}")
 
     def show(result: SmokeResult) -> None:
         for line in smoke_lines(result, marks, secrets):
             say(line)
 
-    results = asyncio.run(smoke_plan(plan, show))
+    results = asyncio.run(smoke_check(plans, show))
     failed = sum(1 for r in results if not r.passed)
     good, bad, _ = marks
     ok = smoke_passed(results)

@@ -3,6 +3,7 @@ included) sent once, in order, with status, time, size and every check's outcome
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from deli_tui.screens.help import HelpKeyFirst
 from engine.plan.model import RunPlan
 from engine.redact import redact_text
-from engine.run.smoke import SmokeResult, smoke_passed, smoke_plan
+from engine.run.smoke import SmokeResult, smoke_check, smoke_passed
 from engine.units import format_bytes, format_ms
 
 
@@ -28,9 +29,11 @@ class SmokeScreen(HelpKeyFirst, Screen[None]):
         Binding("escape", "back", "Back", id="smoke.back"),
     ]
 
-    def __init__(self, plan: RunPlan, what: str) -> None:
+    def __init__(self, plans: Sequence[RunPlan], what: str) -> None:
         super().__init__(id="smoke-screen")
-        self.plan = plan
+        self.plans = list(plans)
+        self.plan = self.plans[0]
+        self.secrets = tuple(dict.fromkeys(v for p in self.plans for v in p.redact_values))
         self.what = what
         self.results: list[SmokeResult] = []
         self.done = False
@@ -55,7 +58,7 @@ class SmokeScreen(HelpKeyFirst, Screen[None]):
         self.check()
 
     def _secret(self, text: str) -> str:
-        return redact_text(text, self.plan.redact_values)
+        return redact_text(text, self.secrets)
 
     def _mark(self, ok: bool) -> Text:
         theme = self.app.current_theme
@@ -70,12 +73,11 @@ class SmokeScreen(HelpKeyFirst, Screen[None]):
         summary = f"{held}/{len(checks)}" if checks else "-"
         if result.extract_failure:
             summary += " extract ✗"
-        name = f"{result.name} (setup)" if result.setup else result.name
         table = self.query_one("#smoke-table", DataTable)
         table.add_row(
             self._mark(result.passed),
             result.method,
-            Text(name),
+            Text(result.label),
             status,
             format_ms(r.elapsed_ms),
             format_bytes(r.size),
@@ -110,7 +112,7 @@ class SmokeScreen(HelpKeyFirst, Screen[None]):
         verdict = self.query_one("#smoke-verdict", Static)
         verdict.set_classes("")
         verdict.update("sending...")
-        results = await smoke_plan(self.plan, self._add)
+        results = await smoke_check(self.plans, self._add)
         failed = sum(1 for r in results if not r.passed)
         ok = smoke_passed(results)
         verdict.update(

@@ -398,17 +398,30 @@ def secret_values(
 ALL_REQUESTS = "all requests"
 
 
-def all_requests_plan(
+def smoke_plans(
     collection: Collection,
     overrides: PlanOverrides | None = None,
     *,
     env_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
-) -> RunPlan:
-    """A plan of every request of the collection, in order (a smoke check of all of it)."""
-    scenario = ScenarioDef(name=ALL_REQUESTS, users=1, duration_s=1.0)
+) -> list[RunPlan]:
+    """What a smoke check of the whole collection sends: every request no flow covers, in
+    the collection's order, then each scenario that is a flow, as one user of it (its setup,
+    data row and extracted values are what make its requests sendable: a login's
+    ``{{user.name}}`` comes from the scenario's data file)."""
+    flows: list[RunPlan] = []
+    covered: set[str] = set()
+    for name in collection.scenarios:
+        plan = build_plan(collection, name, overrides, env_file=env_file, environ=environ)
+        if plan.flow_plan is not None:
+            flows.append(plan)
+            covered |= {r.name for r in plan.requests}
+    rest = [r.relpath.as_posix() for r in collection.requests if r.name not in covered]
+    if not rest and flows:
+        return flows
+    scenario = ScenarioDef(name=ALL_REQUESTS, users=1, duration_s=1.0, requests=rest)
     every = replace(collection, scenarios={**collection.scenarios, ALL_REQUESTS: scenario})
-    return build_plan(every, ALL_REQUESTS, overrides, env_file=env_file, environ=environ)
+    return [build_plan(every, ALL_REQUESTS, overrides, env_file=env_file, environ=environ), *flows]
 
 
 def plan_for_url(url: str, overrides: PlanOverrides | None = None) -> RunPlan:

@@ -1,4 +1,4 @@
-"""Smoke check: each request of a plan sent once, in order, with every check judged.
+"""Smoke check: each request of one or more plans sent once, in order, with every check judged.
 
 The quick "does the collection work at all" pass before a load run: status, time, size and
 each check's outcome per request. A request passes when it got a response, every check
@@ -45,6 +45,13 @@ class SmokeResult:
     checks: tuple[CheckOutcome, ...]
     extract_failure: str | None = None
     setup: bool = False
+    scenario: str = ""  # the flow scenario it was sent as a user of ("": on its own)
+
+    @property
+    def label(self) -> str:
+        """``Login (shop, setup)``: the request, and the flow it was sent in."""
+        where = [part for part in (self.scenario, "setup" if self.setup else "") if part]
+        return f"{self.name} ({', '.join(where)})" if where else self.name
 
     @property
     def status_failed(self) -> bool:
@@ -150,7 +157,8 @@ class SmokeUser:
             outcome, _ = flow.outcome(state, index, result)
             if outcome[1] == ERR_EXTRACT:
                 extract_failure = outcome[2]
-        setup = self.plan.flow_plan is not None and index in self.plan.flow_plan.setup
+        fp = self.plan.flow_plan
+        setup = fp is not None and index in fp.setup
         return SmokeResult(
             self.plan.requests[index].name,
             req.method,
@@ -159,24 +167,27 @@ class SmokeUser:
             judge(req, response),
             extract_failure,
             setup,
+            self.plan.scenario_name if fp is not None else "",
         )
 
 
-async def smoke_plan(
-    plan: RunPlan,
+async def smoke_check(
+    plans: Sequence[RunPlan],
     on_result: Callable[[SmokeResult], None] | None = None,
     *,
     http2: bool | None = None,
 ) -> list[SmokeResult]:
-    """Send each request once, in order; ``on_result`` sees each result as it comes."""
-    user = SmokeUser(plan)
-    use_http2 = plan.http2 if http2 is None else http2
+    """Send each request of each plan once, in order, a plan's flow as one user of it;
+    ``on_result`` sees each result as it comes."""
     results: list[SmokeResult] = []
-    for index in smoke_order(plan):
-        result = await user.send(index, use_http2)
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
+    for plan in plans:
+        user = SmokeUser(plan)
+        use_http2 = plan.http2 if http2 is None else http2
+        for index in smoke_order(plan):
+            result = await user.send(index, use_http2)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
     return results
 
 

@@ -4,6 +4,7 @@ check shown; exit 0 when all pass, 1 when any fails. Real servers on 127.0.0.1."
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,7 +99,7 @@ def test_a_flow_sends_its_setup_then_each_request_with_the_values_taken(
     assert done.returncode == 0, done.stdout + done.stderr
     sent = [line.split() for line in done.stdout.splitlines() if line.startswith("  ✓ ")]
     assert [words[2] for words in sent if words[1] in ("GET", "POST")] == ["Login", "List", "Get"]
-    assert "Login (setup)" in done.stdout
+    assert "Login (flow, setup)" in done.stdout
     # the item fetched is the one List items returned: its id reached the URL
     (root / "shop" / "list_items.yaml").write_text(
         (root / "shop" / "list_items.yaml").read_text().replace("$.items[0].id", "$.nothing")
@@ -106,6 +107,23 @@ def test_a_flow_sends_its_setup_then_each_request_with_the_values_taken(
     broken = smoke(str(root), "--scenario", "flow", env=port)
     assert broken.returncode == 1
     assert "extract item_id {json: $.nothing}: not found in the body" in broken.stdout
+
+
+def test_the_whole_demo_sends_each_flow_as_a_user_of_it_and_every_other_request_once(
+    tmp_path: Path, demo_server: RunningServer
+) -> None:
+    """Login's {{user.name}} comes from the flow scenario's data file: checked on its own it
+    could not be sent, so every request no flow covers goes first, then the flow as a user."""
+    root = tmp_path / "demo"
+    shutil.copytree(ROOT / "sample_collections" / "demo", root)
+    done = smoke(str(root), env={"port": str(demo_server.port)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = re.findall(r"^  ✓ [A-Z]+ +(.+?)  200  ", done.stdout, re.MULTILINE)
+    assert names[-3:] == ["Login (flow, setup)", "List items (flow)", "Get item (flow)"]
+    plain = names[:-3]
+    assert "Home" in plain and "Get JSON" in plain and len(plain) == len(set(plain))
+    assert not any("Login" in name or "item" in name for name in plain)
+    assert f"{len(names)} requests: {len(names)} passed, 0 failed" in done.stdout
 
 
 def test_smoke_of_bad_input_exits_2(tmp_path: Path) -> None:
