@@ -167,10 +167,13 @@ async def test_live_run_moves_adjusts_toggles_stops_saves_and_leaves_no_process(
         assert saved is not None and saved.parent == runs_dir
         assert saved.name.endswith("-smoke-test.json")
         assert json.loads(saved.read_text())  # a JSON document, written by engine.reports.summary
-        assert len(list(runs_dir.iterdir())) == 1
+        assert [p.name for p in runs_dir.glob("*.json")] == [saved.name]
+        assert screen.spool_dir is not None and screen.spool_dir.parent == runs_dir
         await pilot.press("ctrl+q")
     await asyncio.sleep(0)
     assert engine_processes() == [], "engine processes outlived the app"
+    # the raw results were working data for the export: gone with the dashboard
+    assert [p.name for p in runs_dir.iterdir()] == [saved.name]
 
 
 async def test_check_errors_in_17_percent_fail_the_default_threshold_on_screen(
