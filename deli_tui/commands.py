@@ -178,6 +178,20 @@ class JumpTo(ListedCommands):
             )
         return found + self._run_commands()
 
+    async def search(self, query: str) -> Hits:
+        """As every list, and an entry whose name is the query itself comes first: ``smoke``
+        then Enter opens the scenario smoke, not the Smoke check command that also matches."""
+        matcher = self.matcher(query)
+        wanted = query.strip().casefold()
+        for command in self.commands():
+            score = matcher.match(command.name)
+            if score > 0:
+                if command.name.partition(": ")[2].casefold() == wanted:
+                    score += 1.0  # above any fuzzy match, which scores at most 1
+                yield Hit(
+                    score, matcher.highlight(command.name), command.run, help=command.description
+                )
+
 
 class CollectionCommands(ListedCommands):
     """Commands on collections that have no key of their own."""

@@ -268,8 +268,7 @@ def test_select_send_delete_and_palette_jump_in_tmux_keep_the_screen_in_step(
         wait_for_pane(tmux, lambda s: "Nothing to send" in s, "the notice that nothing is sent")
         tmux("send-keys", "-t", "e2e", "C-p")
         wait_for_pane(tmux, lambda s: "Search for commands" in s, "the command palette")
-        # "smoke" alone ranks the Smoke check command first; "scenario smoke" is the jump
-        tmux("send-keys", "-t", "e2e", "-l", "scenario smoke")
+        tmux("send-keys", "-t", "e2e", "-l", "smoke")
         wait_for_pane(tmux, lambda s: "Scenario: smoke" in s, "the scenario in the palette")
         tmux("send-keys", "-t", "e2e", "Enter")
         wait_for_pane(tmux, lambda s: "scenario smoke" in s, "the scenario form")
