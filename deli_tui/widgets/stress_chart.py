@@ -60,7 +60,7 @@ def step_lines(progress: StressProgress, rows: int, width: int) -> tuple[StepLin
     limit = p95_limit(progress)
     top = max([s.p95_ms for s in progress.steps] + [limit * 1.25 if limit else 0.0]) or 1.0
     tails = [f" {format_ms(s.p95_ms) if s.requests else '-':>7}  {step_state(s)}" for s in steps]
-    bar_w = max(4, width - _LOAD_W - 2 - 30)
+    bar_w = max(4, width - _LOAD_W - 2 - max(len(t) for t in tails))  # every tail whole
     lines = []
     for step, tail in zip(steps, tails, strict=True):
         kind = "running" if not step.complete else ("held" if step.held else "broke")

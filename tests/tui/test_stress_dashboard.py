@@ -47,6 +47,18 @@ def test_step_lines_scale_every_step_to_one_axis_with_the_limit_marked() -> None
     assert "holding so far" in lines[2].tail
 
 
+def test_a_step_breaking_at_the_widest_bar_keeps_its_verdict_whole() -> None:
+    """The bars make room for the longest verdict: the step that breaks has the longest bar
+    and the longest words, and both fit the width."""
+    breaking = StressStep(30, 100, 100.0, 90.0, 900.0, 950.0, 0.0, False, False, "p95 > 200ms")
+    for width in (60, 80, 150):
+        lines = step_lines(progress(*HELD, breaking), 12, width)
+        last = lines[-1]
+        assert last.tail.endswith("breaking so far: p95 > 200ms")
+        drawn = len(last.load) + 1 + 1 + max(last.bar, last.limit_at + 1) + len(last.tail)
+        assert drawn <= width, (width, drawn)
+
+
 async def test_the_dashboard_shows_the_steps_live_and_the_outcome_at_the_end() -> None:
     running = StressStep(30, 100, 100.0, 90.0, 260.0, 300.0, 0.0, False, False, "p95 > 200ms")
     live = stress_snapshot(progress(*HELD, running))
