@@ -410,8 +410,9 @@ class RunScreen(HelpKeyFirst, Screen[None]):
             return
         s = finished.snapshot
         verdict = finished.verdict
+        why = "" if finished.reason == verdict else f" ({finished.reason})"  # not STOPPED (stopped)
         line = (
-            f"{verdict.upper()} ({finished.reason}) in {format_elapsed(s.elapsed_s)}: "
+            f"{verdict.upper()}{why} in {format_elapsed(s.elapsed_s)}: "
             f"{format_count(s.requests)} requests, {format_rate(s.mean_rps)} req/s, "
             f"p99 {format_ms(s.latency.p99_ms)}, errors {s.error_rate:.1%}"
         )

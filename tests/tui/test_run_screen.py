@@ -159,7 +159,7 @@ async def test_live_run_moves_adjusts_toggles_stops_saves_and_leaves_no_process(
         finished = screen.finished
         assert finished is not None and finished.reason == "stopped" and finished.passed
         verdict = str(screen.query_one("#verdict").render())
-        assert verdict.startswith("STOPPED") and "PASSED" not in verdict  # thresholds held
+        assert verdict.startswith("STOPPED in ") and "PASSED" not in verdict  # thresholds held
         assert screen.query_one("#verdict").has_class("-stopped")
         assert screen.query_one(Percentiles).marks == {"p99": True}
         await wait_for(pilot, lambda: screen.saved_path is not None, "the saved result")
