@@ -6,7 +6,9 @@ servers do, and counts what it did, so tests can set a run's totals against the 
 - ``goaway_every=N``: as nginx's ``keepalive_requests``: on the N-th request of a connection
   it sends GOAWAY (NO_ERROR) naming that request's stream, still answers every stream up to
   it, never processes the streams above it, and closes the connection once it has answered.
-- ``refuse_every=N``: every N-th request (server-wide) is reset with REFUSED_STREAM.
+- ``refuse_every=N``: one request in N, drawn at random (seeded), is reset with
+  REFUSED_STREAM. Random, not every N-th: a closed loop of N users would otherwise put the
+  same request's retry on the N-th arrival again and again.
 - ``lower_streams_after=N, lower_streams_to=L``: after N requests on a connection it takes
   at most L streams at once, refusing (REFUSED_STREAM) the ones beyond, and says so with
   SETTINGS_MAX_CONCURRENT_STREAMS = L ``settings_delay_s`` later (the client meanwhile
@@ -22,6 +24,7 @@ GOAWAY is written as a raw frame, so the server's own h2 state stays open to ans
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,10 +77,10 @@ class H2LifecycleServer:
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, behaviour: H2Behaviour, counts: H2Counts, shared: list[int]) -> None:
+    def __init__(self, behaviour: H2Behaviour, counts: H2Counts, draws: random.Random) -> None:
         self.b = behaviour
         self.counts = counts
-        self.shared = shared  # [requests received server-wide]
+        self.draws = draws  # server-wide: which requests are refused
         self.conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=False, header_encoding=None)
         )
@@ -128,14 +131,13 @@ class _Connection(asyncio.Protocol):
             self.counts.ignored += 1  # RFC 9113 6.8: not processed, never answered
             return
         self.received += 1
-        self.shared[0] += 1
         if b.close_after and self.received == b.close_after:
             self.open.add(sid)
             assert self.transport is not None
             # what was written goes out first; connection_lost counts the accepted as dropped
             self.transport.close()
             return
-        if b.refuse_every and self.shared[0] % b.refuse_every == 0:
+        if b.refuse_every and self.draws.random() * b.refuse_every < 1.0:
             self.refuse(sid)
             return
         if self.limit is not None and len(self.open) >= self.limit:
@@ -190,7 +192,7 @@ def h2_lifecycle_server(behaviour: H2Behaviour) -> Iterator[H2LifecycleServer]:
     """Run the server in a background thread on 127.0.0.1 (an ephemeral port)."""
     loop = asyncio.new_event_loop()
     counts = H2Counts()
-    shared = [0]
+    draws = random.Random(20261204)
     ports: list[int] = []
     started = threading.Event()
     stop: asyncio.Event | None = None
@@ -199,7 +201,7 @@ def h2_lifecycle_server(behaviour: H2Behaviour) -> Iterator[H2LifecycleServer]:
         nonlocal stop
         stop = asyncio.Event()
         server = await loop.create_server(
-            lambda: _Connection(behaviour, counts, shared), "127.0.0.1", 0
+            lambda: _Connection(behaviour, counts, draws), "127.0.0.1", 0
         )
         ports.append(server.sockets[0].getsockname()[1])
         started.set()

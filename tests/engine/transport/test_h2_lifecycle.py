@@ -67,8 +67,7 @@ async def test_goaway_every_n_requests_loses_nothing_and_every_success_is_one_th
 
 
 async def test_refused_streams_are_sent_again_and_never_counted_as_errors():
-    # one in 20: a request refused on all of its 7 sends is then a 1-in-20**6 event (the
-    # server's refusals fall on arrivals the client cannot steer)
+    # one in 20 at random: a request refused on all of its 7 sends is a 1-in-20**7 event
     totals, server = await run_against(H2Behaviour(refuse_every=20))
     assert server.refused > 10
     assert totals.errors == Counter()
