@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import heapq
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -18,6 +16,7 @@ from typing import TextIO
 from engine.metrics.ring import ResultRing, ResultRow
 from engine.metrics.spool import SpoolPart, merged_chunks
 from engine.plan.model import RunPlan
+from engine.reports.files import write_atomic_with
 from engine.results import error_class_name
 from engine.run.protocol import Finished
 
@@ -50,22 +49,6 @@ def _csv_line(row: ResultRow, request_names: Sequence[str]) -> tuple[object, ...
     )
 
 
-def _write_private(path: str | Path, write: Callable[[TextIO], int]) -> int:
-    """Run ``write`` on a temp file beside ``path`` (mode 0600), then rename it into place."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            written = write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return written
-
-
 def write_results_csv(
     path: str | Path,
     rings: Iterable[ResultRing],
@@ -93,7 +76,7 @@ def write_results_csv(
             written += 1
         return written
 
-    return _write_private(path, write)
+    return write_atomic_with(path, write, newline="")
 
 
 def _millis(us: list[int]) -> list[str]:
@@ -146,7 +129,7 @@ def write_spool_csv(
             written += len(owners)
         return written
 
-    return _write_private(path, write)
+    return write_atomic_with(path, write, newline="")
 
 
 def write_run_csv(path: str | Path, plan: RunPlan, finished: Finished) -> list[str]:
