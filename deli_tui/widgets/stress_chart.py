@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from textual.strip import Strip
-from textual.widget import Widget
 
-from deli_tui.widgets.line_refresh import refresh_changed_lines
-from deli_tui.widgets.style_memo import StyleMemo
+from deli_tui.widgets.line_panel import LinePanel
 from engine.reports.cells import stress_load
 from engine.run.protocol import Snapshot, StressProgress, StressStep
 from engine.thresholds import parse_threshold
@@ -77,7 +75,7 @@ def step_lines(progress: StressProgress, rows: int, width: int) -> tuple[StepLin
     return tuple(lines)
 
 
-class StressChart(Widget):
+class StressChart(LinePanel[StepLine]):
     """Load against p95, step by step (shown only for stress runs)."""
 
     DEFAULT_CSS = """
@@ -104,26 +102,11 @@ class StressChart(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._progress: StressProgress | None = None
-        self._lines: tuple[StepLine, ...] = ()
-        self._strips: dict[int, Strip] = {}
-        self._styles = StyleMemo(self)
         self.border_title = "Stress: p95 per step of load"
-
-    @property
-    def lines(self) -> tuple[StepLine, ...]:
-        return self._lines
 
     def show(self, snapshot: Snapshot) -> None:
         self._progress = snapshot.stress
         self._recompute()
-
-    def on_resize(self) -> None:
-        self._recompute(force=True)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-        self._strips.clear()
 
     def _recompute(self, force: bool = False) -> None:
         progress = self._progress
@@ -134,35 +117,24 @@ class StressChart(Widget):
         self.border_subtitle = f"until {', '.join(progress.until)}" + (
             "" if limit is None else "  ┊ p95 limit"
         )
-        old, self._lines = self._lines, lines
-        refresh_changed_lines(self, old, lines, self._strips, force=force, sized_by_lines=True)
+        self.set_lines(lines, force=force, sized=True)
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
         return max(1, len(self._lines))
 
-    def render_line(self, y: int) -> Strip:
-        strip = self._strips.get(y)
-        if strip is not None:
-            return strip
-        width = self.content_size.width
+    def line_strip(self, line: StepLine) -> Strip:
         base = self._styles.base()
-        if y >= len(self._lines):
-            strip = Strip.blank(width, base)
-        else:
-            line = self._lines[y]
-            label = self._styles.component("stress-chart--label")
-            bar_style = self._styles.component(f"stress-chart--{line.kind}")
-            limit_style = self._styles.component("stress-chart--limit")
-            cells = max(line.bar, line.limit_at + 1)
-            segments = [Segment(line.load + " ", label), Segment("│", label)]
-            for x in range(cells):
-                if x < line.bar:
-                    segments.append(Segment("█", bar_style))
-                elif x == line.limit_at:
-                    segments.append(Segment("┊", limit_style))
-                else:
-                    segments.append(Segment(" ", base))
-            segments.append(Segment(line.tail, bar_style if line.kind == "broke" else base))
-            strip = Strip(segments).simplify().adjust_cell_length(width, base)
-        self._strips[y] = strip
-        return strip
+        label = self._styles.component("stress-chart--label")
+        bar_style = self._styles.component(f"stress-chart--{line.kind}")
+        limit_style = self._styles.component("stress-chart--limit")
+        cells = max(line.bar, line.limit_at + 1)
+        segments = [Segment(line.load + " ", label), Segment("│", label)]
+        for x in range(cells):
+            if x < line.bar:
+                segments.append(Segment("█", bar_style))
+            elif x == line.limit_at:
+                segments.append(Segment("┊", limit_style))
+            else:
+                segments.append(Segment(" ", base))
+        segments.append(Segment(line.tail, bar_style if line.kind == "broke" else base))
+        return Strip(segments).simplify()

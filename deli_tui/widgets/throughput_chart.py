@@ -9,10 +9,8 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from textual.strip import Strip
-from textual.widget import Widget
 
-from deli_tui.widgets.line_refresh import refresh_changed_lines
-from deli_tui.widgets.style_memo import StyleMemo
+from deli_tui.widgets.line_panel import LinePanel
 from engine.run.protocol import Snapshot
 from engine.units import format_ms, format_rate
 
@@ -129,7 +127,7 @@ def chart_lines(
     return tuple(lines)
 
 
-class SeriesChart(Widget):
+class SeriesChart(LinePanel[ChartLine]):
     """A chart of one ``Snapshot`` series; redraws only the lines that change."""
 
     DEFAULT_CSS = """
@@ -159,15 +157,7 @@ class SeriesChart(Widget):
         self._value_label = value_label
         self._values: tuple[float, ...] = ()
         self._elapsed_s = 0.0
-        self._lines: tuple[ChartLine, ...] = ()
-        self._strips: dict[int, Strip] = {}
-        self._styles = StyleMemo(self)
         self.border_title = title
-
-    @property
-    def lines(self) -> tuple[ChartLine, ...]:
-        """The lines as last drawn."""
-        return self._lines
 
     @property
     def text(self) -> str:
@@ -179,40 +169,18 @@ class SeriesChart(Widget):
         self._elapsed_s = snapshot.elapsed_s
         self._recompute()
 
-    def on_resize(self) -> None:
-        self._recompute(force=True)
-
     def _recompute(self, force: bool = False) -> None:
         size = self.content_size
         lines = chart_lines(
             self._values, self._elapsed_s, size.width, size.height, self._value_label
         )
-        if lines == self._lines and not force:
-            return
-        old, self._lines = self._lines, lines
-        refresh_changed_lines(self, old, lines, self._strips, force=force)
+        if lines != self._lines or force:
+            self.set_lines(lines, force=force)
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-        self._strips.clear()
-
-    def render_line(self, y: int) -> Strip:
-        strip = self._strips.get(y)
-        if strip is not None:
-            return strip
-        width = self.content_size.width
-        base = self._styles.base()
-        if y >= len(self._lines):
-            strip = Strip.blank(width, base)
-        else:
-            line = self._lines[y]
-            axis = self._styles.component("series-chart--axis")
-            plot_style = self._styles.component("series-chart--bar") if line.bars else axis
-            segments = [Segment(line.scale, axis), Segment(line.plot, plot_style)]
-            strip = Strip(segments).adjust_cell_length(width, base)
-        self._strips[y] = strip
-        return strip
+    def line_strip(self, line: ChartLine) -> Strip:
+        axis = self._styles.component("series-chart--axis")
+        plot_style = self._styles.component("series-chart--bar") if line.bars else axis
+        return Strip([Segment(line.scale, axis), Segment(line.plot, plot_style)])
 
 
 class ThroughputChart(SeriesChart):
