@@ -95,13 +95,8 @@ class _WindowGroup(LatencyTotals):
 
     def add(self, w: WindowData) -> None:
         self.workers.add(w.worker_id)
-        add_sparse(self.counts, w.latency_hist)
-        self.requests += w.requests
-        self.errors += w.requests - w.successes
-        if w.requests:
-            self.min_ns = min(self.min_ns, w.min_ns)
-            self.max_ns = max(self.max_ns, w.max_ns)
-        self.sum_ns += w.sum_ns
+        errors = w.requests - w.successes
+        self.add_figures(w.latency_hist, w.requests, errors, w.min_ns, w.max_ns, w.sum_ns)
         self.start_s = min(self.start_s, w.start_s)
         self.end_s = max(self.end_s, w.end_s)
         self.active_users += w.active_users
@@ -187,12 +182,9 @@ class Aggregator:
         for totals, rw in zip(self._per_request, window.per_request, strict=False):
             if not rw.requests:
                 continue
-            add_sparse(totals.counts, rw.latency_hist)
-            totals.requests += rw.requests
-            totals.errors += rw.errors
-            totals.min_ns = min(totals.min_ns, rw.min_ns)
-            totals.max_ns = max(totals.max_ns, rw.max_ns)
-            totals.sum_ns += rw.sum_ns
+            totals.add_figures(
+                rw.latency_hist, rw.requests, rw.errors, rw.min_ns, rw.max_ns, rw.sum_ns
+            )
             for code, c in rw.status_codes:
                 totals.status[code] = totals.status.get(code, 0) + c
         for code, c in window.status_codes:

@@ -3,9 +3,16 @@ and mean when the recorder kept them. Shared by the run's aggregate and stress m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from engine.metrics.histogram import add_into, mean_us, new_counts, percentiles_us, value_range_us
+from engine.metrics.histogram import (
+    add_into,
+    add_sparse,
+    mean_us,
+    new_counts,
+    percentiles_us,
+    value_range_us,
+)
 from engine.run.protocol import LatencyStats
 
 QUANTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9)
@@ -57,6 +64,25 @@ class LatencyTotals:
         self.min_ns = NO_MIN
         self.max_ns = 0
         self.sum_ns = 0
+
+    def add_figures(
+        self,
+        hist: Iterable[tuple[int, int]],
+        requests: int,
+        errors: int,
+        min_ns: int,
+        max_ns: int,
+        sum_ns: int,
+    ) -> None:
+        """Add one worker window's figures: its sparse histogram, counts and exact extremes
+        (which mean nothing when it had no request)."""
+        add_sparse(self.counts, hist)
+        self.requests += requests
+        self.errors += errors
+        if requests:
+            self.min_ns = min(self.min_ns, min_ns)
+            self.max_ns = max(self.max_ns, max_ns)
+        self.sum_ns += sum_ns
 
     def merge(self, other: LatencyTotals) -> None:
         """Add ``other``'s figures to these."""
