@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from tests.servers.asgi import RunningServer
+from tests.servers.serial import serial_server
 
 SAFETY_S = 60.0
 
@@ -26,21 +27,21 @@ def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_csv_has_a_row_for_every_request_beyond_the_in_memory_ring(
-    demo_server: RunningServer, tmp_path: Path
-) -> None:
+def test_csv_has_a_row_for_every_request_beyond_the_in_memory_ring(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    done = run_cli(
-        f"{demo_server.url}/", "--users", "4", "--workers", "2", "--duration", "2s",
-        "--quiet", "--max-results", "10", "--csv", str(out / "raw.csv"),
-        "--json", str(out / "run.json"), cache=tmp_path / "cache",
-    )  # fmt: skip
+    with serial_server(0.002) as server:  # counts what it answered
+        done = run_cli(
+            f"{server.url}/", "--users", "4", "--workers", "2", "--duration", "2s",
+            "--quiet", "--max-results", "10", "--csv", str(out / "raw.csv"),
+            "--json", str(out / "run.json"), cache=tmp_path / "cache",
+        )  # fmt: skip
+        served = server.served
     assert done.returncode == 0, done.stderr
     requests = json.loads((out / "run.json").read_text())["requests"]
     with (out / "raw.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert requests > 100 and len(rows) == requests
+    assert requests > 100 and len(rows) == requests == served
     elapsed = [float(row["elapsed_s"]) for row in rows]
     assert elapsed == sorted(elapsed)  # both workers' results, merged in time order
     assert {row["status"] for row in rows} == {"200"} and {row["error"] for row in rows} == {""}
