@@ -175,8 +175,10 @@ async def test_workers_split_the_load_between_them(demo: RunningServer) -> None:
     """Each worker computes its own share: 5 users split 3 + 2, and two halves of an open
     schedule add up to exactly the whole one; windows share seq and bounds."""
     closed = _plan([_request(demo, "/")], "closed", [(SAFETY_S, 5)], iterations=2)
-    opened = _plan([_request(demo, "/")], "open", [(1.0, 300)])
-    for plan, totals in ((closed, [6, 4]), (opened, [150, 150])):
+    # 1.25 s: the run ends mid-window, not on the 1.0 s bound, where one worker could close
+    # the second window as a window and the other as its final one
+    opened = _plan([_request(demo, "/")], "open", [(1.25, 200)])
+    for plan, totals in ((closed, [6, 4]), (opened, [125, 125])):
         start = time.monotonic() + 0.05
         windows: list[list[WindowData]] = [[], []]
         results = await asyncio.wait_for(
@@ -186,9 +188,9 @@ async def test_workers_split_the_load_between_them(demo: RunningServer) -> None:
         finals = [final for final, _, _ in results if final is not None]
         assert [r.count for _, r, _ in results] == totals
         assert [_total([*windows[w], f]) for w, f in enumerate(finals)] == totals
-    # the open plan ran 1 s: both workers closed their windows at the same shared bounds
+    # the open plan ran 1.25 s: both workers closed their windows at the same shared bounds
     bounds = [[(w.seq, w.start_s, w.end_s) for w in ws] for ws in windows]
-    assert bounds[0] == bounds[1] != []
+    assert bounds[0] == bounds[1] == [(0, 0.0, 0.5), (1, 0.5, 1.0)]
 
 
 # --- classification -------------------------------------------------------------------------
